@@ -1,0 +1,1 @@
+"""The ``ocicli`` command line: one module per command family, each with ``register()``."""

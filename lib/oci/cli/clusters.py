@@ -1,0 +1,81 @@
+"""cluster-* commands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from oci.cli.common import add_setting_options, command, setting_values
+from oci.cli.networks import NETWORK_COLUMNS
+from oci.cli.output import Column, Message, Record, Table
+from oci.model.settings import CLUSTER_SETTINGS
+from oci.service import clusters
+
+SHOW_ORDER = ("name", "domain", "api_hostname", "first_master", "vips", "sql_vip_address", "machines_per_role", "networks", "problems")
+
+
+def _create(args: argparse.Namespace, store: Any) -> Message:
+    result = clusters.create(store, args.name, args.domain)
+    return Message(f"cluster {args.name} created", data=result)
+
+
+def _list(args: argparse.Namespace, store: Any) -> Table:
+    return Table(clusters.list_(store), [Column("name", "name"), Column("domain", "domain")])
+
+
+def _show(args: argparse.Namespace, store: Any) -> Record:
+    return Record(clusters.show(store, args.name), order=SHOW_ORDER)
+
+
+def _check(args: argparse.Namespace, store: Any) -> Message:
+    problems = clusters.check(store, args.name)
+    if not problems:
+        return Message(f"cluster {args.name}: no problem found", data={"problems": []})
+    text = f"cluster {args.name} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+    return Message(text, data={"problems": problems}, exit_code=3)
+
+
+def _set(args: argparse.Namespace, store: Any) -> Record:
+    values, unset = setting_values(args, CLUSTER_SETTINGS)
+    return Record(clusters.set_(store, args.name, values, unset, first_master=args.first_master), order=SHOW_ORDER)
+
+
+def _delete(args: argparse.Namespace, store: Any) -> Message:
+    clusters.delete(store, args.name)
+    return Message(f"cluster {args.name} deleted", data={"name": args.name})
+
+
+def _machines(args: argparse.Namespace, store: Any) -> Table:
+    columns = [Column(k, h) for k, h in (("serial", "serial"), ("hostname", "hostname"), ("role", "role"), ("location", "location"),
+                                         ("status", "status"), ("memory_mb", "memory"), ("last_seen", "lastseen"))]  # fmt: skip
+    return Table(clusters.show_machines(store, args.name), columns)
+
+
+def _networks(args: argparse.Namespace, store: Any) -> Table:
+    return Table(clusters.show_networks(store, args.name), NETWORK_COLUMNS)
+
+
+def _ips(args: argparse.Namespace, store: Any) -> Table:
+    columns = [Column("hostname", "hostname"), Column("owner", "owner"), Column("network", "network"), Column("address", "ip")]
+    return Table(clusters.show_ips(store, args.name), columns)
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = command(sub, common, "cluster-create", _create, "create a cluster")
+    p.add_argument("name")
+    p.add_argument("domain")
+    command(sub, common, "cluster-list", _list, "list clusters")
+    for name, handler, text in (
+        ("cluster-show", _show, "show a cluster: settings, VIPs, machines per role, problems"),
+        ("cluster-check", _check, "say what a cluster still lacks (exit code 3 when something is missing)"),
+        ("cluster-delete", _delete, "delete a cluster that has no machine and no network"),
+        ("cluster-show-machines", _machines, "list the machines of a cluster"),
+        ("cluster-show-networks", _networks, "list the networks of a cluster"),
+        ("cluster-show-ips", _ips, "list every address of a cluster"),
+    ):
+        p = command(sub, common, name, handler, text)
+        p.add_argument("name")
+    p = command(sub, common, "cluster-set", _set, "change cluster settings")
+    p.add_argument("name")
+    p.add_argument("--first-master", metavar="SERIAL", help="the controller that bootstraps the cluster")
+    add_setting_options(p, CLUSTER_SETTINGS)

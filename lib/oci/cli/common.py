@@ -1,0 +1,44 @@
+"""Helpers shared by the command families."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oci.model.settings import Setting, Value
+
+
+def command(
+    sub: Any, common: argparse.ArgumentParser, name: str, handler: Callable[..., Any], help: str, **kwargs: Any
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help, parents=[common], **kwargs)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_setting_options(parser: argparse.ArgumentParser, table: Mapping[str, Setting]) -> None:
+    group = parser.add_argument_group("settings")
+    for setting in table.values():
+        flags = [setting.option]
+        if "_" in setting.name:
+            flags.append("--" + setting.name)  # the reference also accepts underscores
+        if setting.kind.value == "bool":
+            metavar = "yes|no"
+        elif setting.choices:
+            metavar = "|".join(setting.choices)
+        else:
+            metavar = setting.kind.value.upper()
+        default = "" if setting.default in ("", None) else f" (default: {setting.default})"
+        group.add_argument(*flags, dest=f"setting_{setting.name}", metavar=metavar, default=None, help=setting.help + default)
+    parser.add_argument("--unset", action="append", default=[], metavar="NAME", help="return a setting to its default")
+
+
+def setting_values(args: argparse.Namespace, table: Mapping[str, Setting]) -> tuple[dict[str, Value], list[str]]:
+    values = {}
+    for name, setting in table.items():
+        text = getattr(args, f"setting_{name}")
+        if text is not None:
+            values[name] = setting.parse(text)
+    unset = [u.replace("-", "_") for u in args.unset]
+    return values, unset

@@ -1,0 +1,122 @@
+"""machine-* commands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from oci.cli.common import add_setting_options, command, setting_values
+from oci.cli.output import Column, Message, Record, Table
+from oci.model.settings import MACHINE_SETTINGS
+from oci.naming import natural_key
+from oci.service import machines
+from oci.store import Store
+
+C = Column
+DEFAULT_COLUMNS = [C("serial", "serial"), C("ip", "ipaddr"), C("memory_mb", "memory"), C("status", "status"), C("last_seen", "lastseen"),
+                   C("cluster", "cluster"), C("hostname", "hostname")]  # fmt: skip
+GROUPS: dict[str, tuple[str, list[Column]]] = {
+    "s": ("puppet status and role", [C("role", "role"), C("puppet_status", "puppet")]),
+    "z": ("location (zone)", [C("location", "location")]),
+    "h": ("hardware", [C("manufacturer", "manufacturer"), C("product_name", "product"), C("cpu_model", "cpu"),
+                       C("cpu_threads", "threads"), C("uefi", "uefi")]),  # fmt: skip
+    "b": ("block devices", [C("disks", "disks")]),
+    "e": ("network interfaces", [C("nics", "nics")]),
+    "n": ("addresses", [C("live_ip", "live_ip"), C("management_ip", "mgmt_ip"), C("addresses", "addresses")]),
+    "r": ("notes", [C("notes", "notes")]),
+}
+SHOW_ORDER = ("serial", "status", "enrolment", "live_ip", "addresses", "last_seen", "reports", "first_seen", "puppet_status")
+
+
+def _list(args: argparse.Namespace, store: Store) -> Table:
+    rows = machines.list_(store)
+    if args.order == "hostname":
+        rows.sort(key=lambda r: (r["hostname"] is None, natural_key(r["hostname"] or r["serial"])))
+    else:
+        rows.sort(key=lambda r: natural_key(r["serial"]))
+    columns = list(DEFAULT_COLUMNS)
+    for flag, (_, extra) in GROUPS.items():
+        if args.all or getattr(args, f"group_{flag}"):
+            columns += [c for c in extra if c not in columns]
+    return Table(rows, columns)
+
+
+def _show(args: argparse.Namespace, store: Store) -> Record:
+    return Record(machines.show(store, args.machine), order=SHOW_ORDER)
+
+
+def _add(args: argparse.Namespace, store: Store) -> Message:
+    result = machines.add(store, args.serial, args.cluster, args.role, args.location, fixed_ip=args.fixed_ip)
+    where = ", ".join(f"{a['address']} on {a['network']}" for a in result["addresses"]) or "no address"
+    return Message(f"{args.serial} enrolled as {result['hostname']} ({where})", data=result)
+
+
+def _remove(args: argparse.Namespace, store: Store) -> Message:
+    result = machines.remove(store, args.machine)
+    return Message(f"{result['serial']} ({result['hostname']}) removed from its cluster", data=result)
+
+
+def _destroy(args: argparse.Namespace, store: Store) -> Message:
+    machines.destroy(store, args.machine)
+    return Message(f"machine {args.machine} destroyed", data={"serial": args.machine})
+
+
+def _set(args: argparse.Namespace, store: Store) -> Record:
+    values, unset = setting_values(args, MACHINE_SETTINGS)
+    return Record(machines.set_(store, args.machine, values, unset, hostname=args.hostname), order=SHOW_ORDER)
+
+
+def _ip_list(args: argparse.Namespace, store: Store) -> Table:
+    return Table(machines.ip_list(store, args.machine), [C("network", "network"), C("address", "ipaddr"), C("kind", "usefor")])
+
+
+def _ip_add(args: argparse.Namespace, store: Store) -> Message:
+    result = machines.ip_add(store, args.machine, args.network, args.address)
+    return Message(f"{result['address']} added to {result['serial']} on {result['network']}", data=result)
+
+
+def _ip_remove(args: argparse.Namespace, store: Store) -> Message:
+    machines.ip_remove(store, args.machine, args.address)
+    return Message(f"{args.address} removed", data={"serial": args.machine, "address": args.address})
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = command(sub, common, "machine-list", _list, "list machines", add_help=False)
+    p.add_argument("--help", action="help", help="show this help message and exit")
+    p.add_argument("-a", "--all", action="store_true", help="show every column group")
+    for flag, (label, _) in GROUPS.items():
+        p.add_argument(f"-{flag}", dest=f"group_{flag}", action="store_true", help=f"add the {label} columns")
+    p.add_argument("-o", "--order", choices=("serial", "hostname"), default="serial", help="sort order (default: serial)")
+
+    p = command(sub, common, "machine-show", _show, "show everything known about a machine")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-add", _add, "enrol a live machine in a cluster with a role")
+    p.add_argument("--fixed-ip", metavar="IP", help="address on the machine's management network instead of the lowest free one")
+    p.add_argument("serial")
+    p.add_argument("cluster")
+    p.add_argument("role")
+    p.add_argument("location")
+
+    p = command(sub, common, "machine-remove", _remove, "take a machine out of its cluster (keeps its hardware record)")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-destroy", _destroy, "forget a machine that is in no cluster")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-set", _set, "change per-machine settings or the hostname")
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("--hostname", metavar="FQDN", help="override the computed hostname (before install only)")
+    add_setting_options(p, MACHINE_SETTINGS)
+
+    p = command(sub, common, "machine-ip-list", _ip_list, "list a machine's addresses")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-ip-add", _ip_add, "give a machine an extra address on a network of its cluster")
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("network")
+    p.add_argument("address")
+
+    p = command(sub, common, "machine-ip-remove", _ip_remove, "take an address away from a machine")
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("address")

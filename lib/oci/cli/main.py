@@ -1,0 +1,98 @@
+"""``ocicli``: the operator's command line (local mode: it works on the state directory directly).
+
+Command names and positional arguments are the reference's, so existing scripts and the talk's demo run
+as typed. Every command takes ``--json``; errors are one line with a hint, tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from oci import __version__
+from oci import config as config_mod
+from oci.cli import clusters, machines, networks, topology
+from oci.cli.output import emit
+from oci.errors import OciError
+from oci.store import Store
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PROBLEMS = 0, 1, 2, 3
+
+EPILOG = """\
+exit codes:
+  0  success
+  1  error (the message says what and, usually, what to do)
+  2  usage error (unknown command, missing or malformed argument)
+  3  cluster-check found problems in the cluster
+
+environment:
+  OCI_STATE_DIR  state directory (default /var/lib/oci, or [state] dir of the configuration)
+  OCI_CONFIG     configuration file (default /etc/openstack-cluster-installer/openstack-cluster-installer.conf)
+"""
+
+FAMILIES = (machines, clusters, networks, topology)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, with the way to more help
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Options valid both before and after the command: SUPPRESS keeps the subcommand's parser from
+    # resetting what was given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON (stable keys) instead of a table")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+    parser = Parser(
+        prog="ocicli",
+        description="Manage OpenStack clusters, networks and machines of openstack-cluster-installer.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"ocicli {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for family in FAMILIES:
+        family.register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        if store_factory is None:
+            cfg = config_mod.load()
+            store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
+        else:
+            store = store_factory()
+        result = args.handler(args, store)
+        emit(result, getattr(args, "json", False))
+        return int(getattr(result, "exit_code", EXIT_OK) or EXIT_OK)
+    except OciError as exc:
+        if debug:
+            traceback.print_exc()
+        hint = f" ({exc.hint})" if exc.hint else ""
+        print(f"ocicli: error: {exc.message}{hint}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return EXIT_OK  # output piped into head
+    except KeyboardInterrupt:
+        print("ocicli: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
+        if debug:
+            traceback.print_exc()
+        else:
+            print(f"ocicli: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

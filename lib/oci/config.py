@@ -1,0 +1,108 @@
+"""Typed, frozen settings from the INI file and the environment.
+
+The file is ``/etc/openstack-cluster-installer/openstack-cluster-installer.conf`` unless ``OCI_CONFIG`` names
+another; when the default file does not exist, every setting has its documented default (docs/configuration.md).
+``OCI_STATE_DIR`` overrides ``[state] dir``. Unknown keys in a section OCI reads are refused (they are
+typos); sections OCI does not read are left alone.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from oci.errors import ConfigError
+
+DEFAULT_CONFIG = Path("/etc/openstack-cluster-installer/openstack-cluster-installer.conf")
+DEFAULT_STATE_DIR = Path("/var/lib/oci")
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"invalid listen address {text!r}", hint="use ADDRESS:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]"), int(port)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigKey:
+    section: str
+    key: str
+    default: str
+    parse: Callable[[str], object]
+    help: str
+
+
+KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey("state", "dir", os.fspath(DEFAULT_STATE_DIR), Path, "state directory (OCI_STATE_DIR overrides it)"),
+    ConfigKey("state", "lock_timeout", "60", _positive_float, "seconds a command waits for a lock before giving up"),
+    ConfigKey("api", "listen", "127.0.0.1:8080", parse_listen, "address and port oci-api listens on"),
+    ConfigKey("api", "threads", "8", _positive_int, "worker threads of oci-api"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    state_dir: Path = DEFAULT_STATE_DIR
+    lock_timeout: float = 60.0
+    listen: tuple[str, int] = ("127.0.0.1", 8080)
+    threads: int = 8
+    source: Path | None = None  # the file read, if any
+
+
+def load(environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    explicit = env.get("OCI_CONFIG")
+    path = Path(explicit) if explicit else DEFAULT_CONFIG
+    parser = configparser.ConfigParser(interpolation=None)
+    source: Path | None = None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+        source = path
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"configuration file {path} (from OCI_CONFIG) does not exist") from None
+    except (OSError, configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+
+    known = {(k.section, k.key) for k in KEYS}
+    for section in {k.section for k in KEYS}:
+        if parser.has_section(section):
+            for key in parser[section]:
+                if (section, key) not in known:
+                    raise ConfigError(f"{path}: unknown key '{key}' in section [{section}]")
+
+    values: dict[tuple[str, str], object] = {}
+    for k in KEYS:
+        text = parser.get(k.section, k.key, fallback=k.default)
+        try:
+            values[(k.section, k.key)] = k.parse(text)
+        except (ValueError, ConfigError) as exc:
+            raise ConfigError(f"{path}: [{k.section}] {k.key} = {text!r}: {exc}") from None
+
+    state_dir = env.get("OCI_STATE_DIR") or values[("state", "dir")]
+    return Config(
+        state_dir=Path(state_dir),  # type: ignore[arg-type]
+        lock_timeout=values[("state", "lock_timeout")],  # type: ignore[arg-type]
+        listen=values[("api", "listen")],  # type: ignore[arg-type]
+        threads=values[("api", "threads")],  # type: ignore[arg-type]
+        source=source,
+    )

@@ -1,0 +1,42 @@
+"""Typed, frozen models of everything OCI stores."""
+
+from oci.model.hardware import Bmc, Cpu, Disk, Hardware, Memory, Nic, RaidDrive, StorageController
+from oci.model.machine import Enrolment, Heartbeat, Machine, MachineStatus, PuppetStatus
+from oci.model.topology import (
+    BUILTIN_ROLES,
+    SPECIAL_ROLES,
+    Allocation,
+    AllocationKind,
+    Cluster,
+    Location,
+    Network,
+    NetworkRole,
+    Role,
+    SwiftRegion,
+)
+
+__all__ = [
+    "BUILTIN_ROLES",
+    "SPECIAL_ROLES",
+    "Allocation",
+    "AllocationKind",
+    "Bmc",
+    "Cluster",
+    "Cpu",
+    "Disk",
+    "Enrolment",
+    "Hardware",
+    "Heartbeat",
+    "Location",
+    "Machine",
+    "MachineStatus",
+    "Memory",
+    "Network",
+    "NetworkRole",
+    "Nic",
+    "PuppetStatus",
+    "RaidDrive",
+    "Role",
+    "StorageController",
+    "SwiftRegion",
+]

@@ -1,0 +1,83 @@
+"""A machine, keyed by its chassis serial, and its heartbeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from ipaddress import IPv4Address
+
+from oci import names
+from oci.model.hardware import Hardware
+from oci.model.settings import MACHINE_SETTINGS, Value, check_values
+
+
+class MachineStatus(StrEnum):
+    LIVE = "live"  # running the discovery live image
+    BOOTINGLIVE = "bootinglive"  # OCI asked it to PXE-boot into the live image
+    INSTALLING = "installing"
+    FIRSTBOOT = "firstboot"
+    INSTALLED = "installed"
+
+
+class PuppetStatus(StrEnum):
+    NOTRUN = "notrun"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """Where an operator put the machine (``machine-add``)."""
+
+    cluster: str
+    role: str
+    location: str
+    hostname: str
+
+    def __post_init__(self) -> None:
+        names.cluster(self.cluster)
+        names.role(self.role)
+        names.location(self.location)
+        names.hostname(self.hostname)
+
+    @property
+    def short_hostname(self) -> str:
+        return self.hostname.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """``machines/<serial>.yaml``.
+
+    Two owners write this file: the node (through reports: ``status``, ``hardware``, ``report_notes``) and the
+    operator (``enrolment``, ``settings``). Both read-modify-write it under the machine's lock; see
+    docs/state.md for why the fast-changing facts (last seen, report count) live in ``seen/<serial>.yaml``.
+    """
+
+    serial: str
+    status: MachineStatus
+    first_seen: datetime
+    hardware: Hardware = field(default_factory=Hardware)
+    report_notes: tuple[str, ...] = ()  # entries of the latest report that were skipped, and why
+    puppet_status: PuppetStatus = PuppetStatus.NOTRUN
+    enrolment: Enrolment | None = None
+    settings: dict[str, Value] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names.serial(self.serial)
+        check_values(MACHINE_SETTINGS, self.settings)
+
+    # Fields the operator owns; the journal replays only these onto the current file (store/journal.py).
+    OPERATOR_FIELDS = ("enrolment", "settings")
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """``seen/<serial>.yaml``: rewritten by every report, so kept apart from the machine file."""
+
+    last_seen: datetime
+    reports: int  # number of reports received, the first one included
+    address: IPv4Address | None  # source address of the latest report (the live image's DHCP address)
+    hardware_digest: str  # digest of the hardware last applied to machines/<serial>.yaml ('' forces a full update)

@@ -1,0 +1,203 @@
+"""Declarative tables of the per-cluster and per-machine settings.
+
+One table drives everything about a setting: the type check when a state file is loaded, the
+``cluster-set``/``machine-set`` options, the ``--help`` text and the effective value shown by ``*-show``.
+Only values an operator set are stored; everything else is the table's default, so a new release can
+improve a default without rewriting state files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from oci import names
+from oci.errors import InvalidInput
+
+Value = str | int | bool | float
+
+
+class Kind(StrEnum):
+    STRING = "string"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    FQDN = "fqdn"
+    IPV4 = "ipv4"
+    IP = "ip"
+    CHOICE = "choice"
+    UUID = "uuid"
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Free text travels into config files and shell commands on nodes: a conservative character set.
+_TEXT = re.compile(r"[-a-zA-Z0-9/_,+ :@.=]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    kind: Kind
+    default: Value | None
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, text: str) -> Value:
+        """Turn command-line text into a typed value, or raise a one-line error."""
+        try:
+            if self.kind is Kind.BOOL:
+                if text not in ("yes", "no"):
+                    raise ValueError("expected yes or no")
+                return text == "yes"
+            if self.kind is Kind.INT:
+                return self.check(int(text))
+            if self.kind is Kind.FLOAT:
+                return self.check(float(text))
+        except ValueError as exc:
+            raise InvalidInput(f"{self.option}: {text!r}: {exc}") from None
+        return self.check(text)
+
+    def check(self, value: object) -> Value:
+        """Check a typed value (from a state file or from ``parse``)."""
+        where = self.option
+        if self.kind is Kind.BOOL:
+            if type(value) is not bool:
+                raise InvalidInput(f"{where}: expected a boolean, got {value!r}")
+            return value
+        if self.kind is Kind.INT:
+            if type(value) is not int:
+                raise InvalidInput(f"{where}: expected an integer, got {value!r}")
+            if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+                raise InvalidInput(f"{where}: {value} is outside {self.minimum}..{self.maximum}")
+            return value
+        if self.kind is Kind.FLOAT:
+            if type(value) not in (int, float):
+                raise InvalidInput(f"{where}: expected a number, got {value!r}")
+            return float(value)  # type: ignore[arg-type]
+        if type(value) is not str:
+            raise InvalidInput(f"{where}: expected text, got {value!r}")
+        if self.kind is Kind.FQDN:
+            if value:
+                names.fqdn(value, kind=f"{where} value")
+        elif self.kind in (Kind.IPV4, Kind.IP):
+            if value:
+                try:
+                    (ipaddress.IPv4Address if self.kind is Kind.IPV4 else ipaddress.ip_address)(value)
+                except ValueError:
+                    raise InvalidInput(f"{where}: {value!r} is not an IP address") from None
+        elif self.kind is Kind.CHOICE:
+            if value not in self.choices:
+                raise InvalidInput(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
+        elif self.kind is Kind.UUID:
+            if value and not _UUID.fullmatch(value):
+                raise InvalidInput(f"{where}: {value!r} is not a lowercase UUID")
+        elif not _TEXT.fullmatch(value) or len(value) > 255:
+            raise InvalidInput(f"{where}: {value!r} has characters outside [-a-zA-Z0-9/_,+ :@.=] or is too long")
+        return value
+
+
+def _table(*settings: Setting) -> dict[str, Setting]:
+    return {s.name: s for s in settings}
+
+
+S, K = Setting, Kind
+CPU_MODES = ("host-model", "host-passthrough", "custom")
+
+CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
+    S("region_name", K.STRING, "RegionOne", "OpenStack region name"),
+    S("vip_hostname", K.FQDN, "", "API endpoint hostname (default <cluster>-api.<domain>)"),
+    S("initial_cluster_setup", K.BOOL, True, "one-time bootstrap actions are still to be done"),
+    S("self_signed_api_cert", K.BOOL, True, "the API certificate comes from OCI's own PKI"),
+    S("time_server_host", K.FQDN, "0.debian.pool.ntp.org", "NTP server of the nodes"),
+    S("nameserver_v4_primary", K.IPV4, "9.9.9.9", "first IPv4 DNS resolver of the nodes"),
+    S("nameserver_v4_secondary", K.IPV4, "8.8.8.8", "second IPv4 DNS resolver of the nodes"),
+    S("nameserver_v6_primary", K.IP, "", "first IPv6 DNS resolver of the nodes"),
+    S("nameserver_v6_secondary", K.IP, "", "second IPv6 DNS resolver of the nodes"),
+    S("swift_part_power", K.INT, 19, "Swift ring partition power", minimum=1, maximum=32),
+    S("swift_replicas", K.INT, 3, "Swift replica count", minimum=1, maximum=10),
+    S("swift_proxy_hostname", K.FQDN, "", "public hostname of the Swift proxies"),
+    S("swift_encryption_key_id", K.UUID, "", "Barbican key id for Swift on-disk encryption"),
+    S("swift_disable_encryption", K.BOOL, True, "do not encrypt Swift objects at rest"),
+    S("statsd_hostname", K.FQDN, "", "statsd server for Swift metrics"),
+    S("disable_notifications", K.BOOL, False, "disable oslo notifications"),
+    S("enable_monitoring_graphs", K.BOOL, False, "send metrics to graphite"),
+    S("monitoring_graphite_host", K.FQDN, "", "graphite server"),
+    S("monitoring_graphite_port", K.INT, 2003, "graphite port", minimum=1, maximum=65535),
+    S("nested_virt", K.BOOL, False, "allow nested virtualisation on computes"),
+    S("use_ovs_ifaces", K.BOOL, False, "build bonds with Open vSwitch instead of the kernel"),
+    S("cpu_mode", K.CHOICE, "host-passthrough", "libvirt CPU mode", choices=CPU_MODES),
+    S("cpu_model", K.STRING, "", "libvirt CPU model when cpu_mode is custom"),
+    S("cpu_model_extra_flags", K.STRING, "", "extra libvirt CPU flags"),
+    S("bgp_to_the_host", K.BOOL, False, "route node networks with BGP instead of bonds"),
+    S("asn", K.INT, 64496, "BGP autonomous system number", minimum=1, maximum=4294967295),
+    S("install_designate", K.BOOL, False, "install Designate (DNS as a service)"),
+    S("install_octavia", K.BOOL, True, "install Octavia (load balancers)"),
+    S("install_telemetry", K.BOOL, True, "install the telemetry services when Ceph is present"),
+    S("glance_prefer_ceph_over_swift", K.BOOL, True, "Glance stores images in Ceph when both exist"),
+    S("cinder_backup_prefer_swift", K.BOOL, True, "Cinder backups go to Swift when both exist"),
+    S("neutron_vxlan_vni_min", K.INT, 1000, "lowest VXLAN VNI", minimum=1, maximum=16777215),
+    S("neutron_vxlan_vni_max", K.INT, 9999, "highest VXLAN VNI", minimum=1, maximum=16777215),
+    S("haproxy_custom_url", K.STRING, "", "extra URL served by HAProxy"),
+    S("amp_secgroup_list", K.STRING, "", "Octavia amphora security group UUIDs, comma-separated"),
+    S("amp_boot_network_list", K.STRING, "", "Octavia amphora boot network UUIDs, comma-separated"),
+    S("generate_root_ssh_keys", K.BOOL, False, "give every node a root SSH keypair"),
+    S("cephosd_automatic_provisionning", K.BOOL, True, "prepare Ceph OSD disks automatically"),
+)
+
+MACHINE_SETTINGS: Mapping[str, Setting] = _table(
+    S("notes", K.STRING, "", "free text about the machine"),
+    S("dest_blk", K.STRING, "none", "disk to install on ('none' picks the first disk)"),
+    S("install_on_raid", K.BOOL, False, "install on a software RAID"),
+    S("raid_type", K.CHOICE, "1", "software RAID level", choices=("0", "1", "5", "10")),
+    S("raid_dev0", K.STRING, "sda", "first RAID member"),
+    S("raid_dev1", K.STRING, "sdb", "second RAID member"),
+    S("raid_dev2", K.STRING, "sdc", "third RAID member"),
+    S("raid_dev3", K.STRING, "sdd", "fourth RAID member"),
+    S("serial_console_device", K.STRING, "ttyS1", "serial console device, or none"),
+    S("use_ceph_if_available", K.BOOL, False, "put Nova ephemeral disks on Ceph"),
+    S("compute_is_cephosd", K.BOOL, False, "hyper-converged compute that is also a Ceph OSD"),
+    S("nested_virt", K.CHOICE, "cluster_value", "nested virtualisation", choices=("yes", "no", "cluster_value")),
+    S("cpu_mode", K.CHOICE, "cluster_value", "libvirt CPU mode", choices=(*CPU_MODES, "cluster_value")),
+    S("cpu_model", K.STRING, "cluster_value", "libvirt CPU model"),
+    S("cpu_allocation_ratio", K.FLOAT, 16.0, "Nova CPU overcommit ratio"),
+    S("ram_allocation_ratio", K.FLOAT, 1.5, "Nova RAM overcommit ratio"),
+    S("disk_allocation_ratio", K.FLOAT, 1.0, "Nova disk overcommit ratio"),
+    S("nova_reserved_host_memory_mb", K.INT, 4096, "memory kept for the host", minimum=0),
+    S("force_dhcp_agent", K.BOOL, False, "run the Neutron DHCP agent on this compute"),
+    S("neutron_external_network_name", K.STRING, "external", "name of the external provider network"),
+    S("swift_store_account", K.BOOL, True, "this store serves the account ring"),
+    S("swift_store_container", K.BOOL, True, "this store serves the container ring"),
+    S("swift_store_object", K.BOOL, True, "this store serves the object ring"),
+    S("loc_dc", K.STRING, "", "datacentre"),
+    S("loc_row", K.STRING, "", "row in the datacentre"),
+    S("loc_rack", K.STRING, "", "rack"),
+    S("loc_u_start", K.INT, 0, "lowest rack unit", minimum=0, maximum=100),
+    S("loc_u_end", K.INT, 0, "highest rack unit", minimum=0, maximum=100),
+)
+
+
+def check_values(table: Mapping[str, Setting], values: Mapping[str, object]) -> dict[str, Value]:
+    """Validate stored values against a table; unknown names and bad types raise ``InvalidInput``."""
+    out: dict[str, Value] = {}
+    for name, value in values.items():
+        setting = table.get(name)
+        if setting is None:
+            raise InvalidInput(f"unknown setting '{name}'")
+        try:
+            out[name] = setting.check(value)
+        except InvalidInput as exc:
+            raise InvalidInput(f"setting '{name}': {exc.message.split(': ', 1)[-1]}") from None
+    return out
+
+
+def effective(table: Mapping[str, Setting], values: Mapping[str, Value]) -> dict[str, Value | None]:
+    return {name: values.get(name, setting.default) for name, setting in table.items()}

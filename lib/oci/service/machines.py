@@ -1,0 +1,286 @@
+"""Machines: list, show, enrol in a cluster, remove, destroy, settings and addresses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from ipaddress import IPv4Address
+from typing import Any
+
+from oci import ipam, names, placement
+from oci.errors import Conflict, InvalidInput, NotFound
+from oci.model import AllocationKind, Cluster, Enrolment, Location, Machine, MachineStatus, Network
+from oci.model.codec import encode
+from oci.model.settings import MACHINE_SETTINGS, Value, effective
+from oci.naming import natural_key, next_hostname
+from oci.placement import ClusterView, Member
+from oci.service.networks import parse_address
+from oci.service.plan import plan_addresses
+from oci.service.topology import role_exists
+from oci.service.views import addresses_by_owner, machine_views, members
+from oci.store import Store
+
+_SERIAL_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+INSTALLED_STATES = (MachineStatus.INSTALLING, MachineStatus.FIRSTBOOT, MachineStatus.INSTALLED)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z") if when else None
+
+
+def resolve(store: Store, ident: str, views: dict[str, dict[str, Any]] | None = None) -> str:
+    """A serial, from a serial or a hostname (full or short)."""
+    if isinstance(ident, str) and _SERIAL_SHAPE.fullmatch(ident) and store.find(Machine, ident) is not None:
+        return ident
+    if not isinstance(ident, str) or not ident or len(ident) > 253:
+        names.serial(ident)  # raises the usual one-line error
+    views = machine_views(store) if views is None else views
+    matches = [v["serial"] for v in views.values() if v["hostname"] and ident in (v["hostname"], v["hostname"].split(".", 1)[0])]
+    if len(matches) == 1:
+        return str(matches[0])
+    if len(matches) > 1:
+        raise Conflict(f"hostname '{ident}' matches machines {', '.join(matches)}", hint="use the serial")
+    names.serial(ident)
+    raise NotFound(f"no machine with serial or hostname '{ident}'", hint="see machine-list")
+
+
+def _management(views: dict[str, dict[str, Any]], networks: list[Network], clusters: dict[str, Cluster]) -> dict[str, IPv4Address]:
+    """serial -> address on its management network."""
+    everyone = members(views)
+    cluster_views = {name: ClusterView.build(c, networks, everyone) for name, c in clusters.items()}
+    memo: dict[tuple[str, str, str], list[str]] = {}
+    out = {}
+    for m in everyone:
+        cv = cluster_views.get(m.cluster)
+        if cv is None:
+            continue
+        key = (m.cluster, m.role, m.location)
+        if key not in memo:
+            memo[key] = [n.name for n in placement.management_networks(cv, m.role, m.location)]
+        for name in memo[key]:
+            network = cv.network(name)
+            found = ipam.addresses_of(network, AllocationKind.MACHINE, m.serial) if network else []
+            if found:
+                out[m.serial] = found[0]
+                break
+    return out
+
+
+def list_(store: Store) -> list[dict[str, Any]]:
+    views = machine_views(store)
+    beats = store.heartbeats()
+    networks = store.all(Network)
+    clusters = {c.name: c for c in store.all(Cluster)}
+    by_owner = addresses_by_owner(networks, AllocationKind.MACHINE)
+    management = _management(views, networks, clusters)
+    rows = []
+    for serial, v in views.items():
+        beat = beats.get(serial)
+        live_ip = str(beat.address) if beat and beat.address else None
+        mgmt = management.get(serial)
+        current = str(mgmt) if mgmt and MachineStatus(v["status"]) in INSTALLED_STATES else live_ip
+        rows.append(
+            {
+                **v,
+                "ip": current,
+                "live_ip": live_ip,
+                "management_ip": str(mgmt) if mgmt else None,
+                "addresses": [{"network": net, "address": str(addr)} for net, addr in by_owner.get(serial, [])],
+                "last_seen": _iso(beat.last_seen) if beat else None,
+                "reports": beat.reports if beat else 0,
+            }
+        )
+    return rows
+
+
+def show(store: Store, ident: str) -> dict[str, Any]:
+    serial = resolve(store, ident)
+    machine = store.get(Machine, serial)
+    beat = store.heartbeat(serial)
+    by_owner = addresses_by_owner(store.all(Network), AllocationKind.MACHINE)
+    data = encode(machine)
+    data.pop("settings", None)
+    data["enrolment"] = encode(machine.enrolment) if machine.enrolment else None
+    data["settings"] = effective(MACHINE_SETTINGS, machine.settings)
+    data["addresses"] = [{"network": net, "address": str(addr)} for net, addr in by_owner.get(serial, [])]
+    data["last_seen"] = _iso(beat.last_seen) if beat else None
+    data["reports"] = beat.reports if beat else 0
+    data["live_ip"] = str(beat.address) if beat and beat.address else None
+    return data
+
+
+def add(store: Store, serial: str, cluster_name: str, role: str, location: str, fixed_ip: str | None = None) -> dict[str, Any]:
+    """Enrol a live, free machine: hostname, addresses on its networks, VIPs the cluster now needs."""
+    names.serial(serial)
+    names.cluster(cluster_name)
+    names.role(role)
+    names.location(location)
+    fixed = parse_address(fixed_ip, "fixed IP") if fixed_ip is not None else None
+    with store.topology_lock():
+        cluster = store.get(Cluster, cluster_name)
+        if not role_exists(store, role):
+            raise NotFound(f"no role named '{role}'", hint="see role-list")
+        store.get(Location, location)
+        with store.machine_lock([serial]):
+            machine = store.get(Machine, serial)
+            if machine.enrolment is not None:
+                raise Conflict(f"machine {serial} is already enrolled as {machine.enrolment.hostname}", hint="machine-remove it first")
+            if machine.status is not MachineStatus.LIVE:
+                raise Conflict(f"machine {serial} is {machine.status.value}, not live", hint="boot it on the live image first")
+            everyone = members(machine_views(store))
+            hostname, cluster = next_hostname(cluster, role, {m.hostname for m in everyone})
+            member = Member(serial, cluster_name, role, location, hostname)
+            networks = store.all(Network)
+            view = ClusterView.build(cluster, networks, [*everyone, member])
+            if fixed is not None:
+                view = _with_fixed_address(view, member, fixed)
+            view, changed = plan_addresses(view)
+            if fixed is not None:
+                changed.setdefault(_management_network(view, member).name, _management_network(view, member))
+            if role == "controller" and cluster.first_master not in {m.serial for m in view.with_role("controller")}:
+                cluster = replace(cluster, first_master=serial)
+            tx = store.transaction()
+            tx.put(cluster)
+            for network in changed.values():
+                tx.put(network)
+            tx.put(replace(machine, enrolment=Enrolment(cluster_name, role, location, hostname)))
+            tx.commit()
+    addresses = [{"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)]
+    return {"serial": serial, "hostname": hostname, "cluster": cluster_name, "role": role, "location": location, "addresses": addresses}
+
+
+def _management_network(view: ClusterView, member: Member) -> Network:
+    mgmt = placement.management_networks(view, member.role, member.location)
+    if len(mgmt) != 1:
+        found = ", ".join(n.name for n in mgmt) or "none"
+        raise Conflict(
+            f"--fixed-ip needs exactly one management network for {member.role} in {member.location} (found: {found})",
+        )
+    return mgmt[0]
+
+
+def _with_fixed_address(view: ClusterView, member: Member, address: IPv4Address) -> ClusterView:
+    """Only the management network takes the fixed address (the reference tried it on every network)."""
+    network = _management_network(view, member)
+    for other in view.networks:
+        if other.name != network.name and address in other.subnet:
+            raise InvalidInput(f"{address} belongs to network {other.name}, not to the management network {network.name}")
+    updated, _ = ipam.allocate(network, AllocationKind.MACHINE, member.serial, address)
+    return replace(view, networks=tuple(updated if n.name == network.name else n for n in view.networks))
+
+
+def remove(store: Store, ident: str) -> dict[str, Any]:
+    """Take a machine out of its cluster: enrolment and machine addresses go; the hostname counter stays."""
+    with store.topology_lock():
+        serial = resolve(store, ident)
+        with store.machine_lock([serial]):
+            machine = store.get(Machine, serial)
+            if machine.enrolment is None:
+                raise Conflict(f"machine {serial} is not in a cluster")
+            cluster = store.get(Cluster, machine.enrolment.cluster)
+            tx = store.transaction()
+            for network in store.all(Network):
+                released = ipam.release(network, AllocationKind.MACHINE, serial)
+                if released is not network:
+                    tx.put(released)
+            if cluster.first_master == serial:
+                remaining = [m for m in members(machine_views(store)) if m.cluster == cluster.name and m.role == "controller" and m.serial != serial]
+                remaining.sort(key=lambda m: natural_key(m.hostname))
+                tx.put(replace(cluster, first_master=remaining[0].serial if remaining else None))
+            tx.put(replace(machine, enrolment=None))
+            tx.commit()
+    return {"serial": serial, "hostname": machine.enrolment.hostname}
+
+
+def destroy(store: Store, ident: str) -> None:
+    """Forget a machine entirely (it comes back as new if it reports again)."""
+    with store.topology_lock():
+        serial = resolve(store, ident)
+        with store.machine_lock([serial]):
+            machine = store.get(Machine, serial)
+            if machine.enrolment is not None:
+                raise Conflict(
+                    f"machine {serial} is enrolled in cluster {machine.enrolment.cluster} as {machine.enrolment.hostname}",
+                    hint=f"machine-remove {serial} first",
+                )
+            tx = store.transaction()
+            for network in store.all(Network):
+                released = ipam.release(ipam.release(network, AllocationKind.MACHINE, serial), AllocationKind.IPMI, serial)
+                if released is not network:
+                    tx.put(released)
+            tx.delete(Machine, serial)
+            tx.commit()
+
+
+def set_(store: Store, ident: str, values: dict[str, Value], unset: list[str], hostname: str | None = None) -> dict[str, Any]:
+    for key in unset:
+        if key not in MACHINE_SETTINGS:
+            raise InvalidInput(f"unknown machine setting '{key}'")
+    if not values and not unset and hostname is None:
+        raise InvalidInput("nothing to change", hint="give at least one option, see machine-set --help")
+    with store.topology_lock():
+        serial = resolve(store, ident)
+        with store.machine_lock([serial]):
+            machine = store.get(Machine, serial)
+            settings = {k: v for k, v in {**machine.settings, **values}.items() if k not in unset}
+            updated = replace(machine, settings=settings)
+            if hostname is not None:
+                names.hostname(hostname)
+                if machine.enrolment is None:
+                    raise Conflict(f"machine {serial} is not in a cluster: it has no hostname to change")
+                if machine.status in INSTALLED_STATES:
+                    raise Conflict(f"machine {serial} is {machine.status.value}: its hostname can only change before install")
+                others = [m for m in members(machine_views(store)) if m.hostname == hostname and m.serial != serial]
+                if others:
+                    raise Conflict(f"hostname {hostname} is already used by machine {others[0].serial}")
+                updated = replace(updated, enrolment=replace(machine.enrolment, hostname=hostname))
+            tx = store.transaction()
+            tx.put(updated)
+            tx.commit()
+    return show(store, serial)
+
+
+def ip_list(store: Store, ident: str) -> list[dict[str, Any]]:
+    serial = resolve(store, ident)
+    rows = []
+    for network in store.all(Network):
+        for a in network.allocations:
+            if a.owner == serial and a.kind is not AllocationKind.VIP:
+                rows.append({"network": network.name, "address": str(a.address), "kind": a.kind.value})
+    return rows
+
+
+def ip_add(store: Store, ident: str, network_name: str, address: str) -> dict[str, Any]:
+    names.network(network_name)
+    wanted = parse_address(address)
+    with store.topology_lock():
+        serial = resolve(store, ident)
+        machine = store.get(Machine, serial)
+        network = store.get(Network, network_name)
+        if machine.enrolment is None or network.cluster != machine.enrolment.cluster:
+            raise Conflict(f"network {network_name} is not attached to the cluster of machine {serial}")
+        for other in store.all(Network):
+            if any(a.address == wanted for a in other.allocations):
+                raise Conflict(f"{wanted} is already in use on network {other.name}")
+        updated, _ = ipam.allocate(network, AllocationKind.MACHINE, serial, wanted)
+        tx = store.transaction()
+        tx.put(updated)
+        tx.commit()
+    return {"serial": serial, "network": network_name, "address": str(wanted)}
+
+
+def ip_remove(store: Store, ident: str, address: str) -> None:
+    wanted = parse_address(address)
+    with store.topology_lock():
+        serial = resolve(store, ident)
+        for network in store.all(Network):
+            for a in network.allocations:
+                if a.address == wanted:
+                    if a.kind is AllocationKind.VIP or a.owner != serial:
+                        raise Conflict(f"{wanted} belongs to {a.kind.value} {a.owner}, not to machine {serial}")
+                    tx = store.transaction()
+                    tx.put(replace(network, allocations=tuple(x for x in network.allocations if x.address != wanted)))
+                    tx.commit()
+                    return
+        raise NotFound(f"machine {serial} has no address {wanted}")

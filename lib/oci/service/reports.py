@@ -1,0 +1,44 @@
+"""Report intake: create or update a machine from a hardware report."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from ipaddress import IPv4Address
+from typing import Any
+
+from oci.model import Heartbeat, Machine, MachineStatus
+from oci.model.codec import encode
+from oci.report.v1 import ParsedReport
+from oci.store import Store, hardware_digest
+
+
+def record(store: Store, report: ParsedReport, address: IPv4Address | None, now: datetime) -> dict[str, Any]:
+    """Apply a report; returns what happened (``created``, ``updated`` or ``seen``).
+
+    A steady-state report (same hardware as last time) rewrites only the small heartbeat file; the machine
+    file is rewritten only when its hardware or status changes. The machine file is written before the
+    heartbeat, whose digest says what the machine file holds: after a crash between the two writes, the
+    next report sees a stale digest and takes the full path again.
+    """
+    digest = hardware_digest([encode(report.hardware), list(report.notes)])
+    serial = report.serial
+    with store.machine_lock([serial]):
+        beat = store.heartbeat(serial)
+        reports = (beat.reports if beat else 0) + 1
+        if beat is not None and beat.hardware_digest == digest and store.exists_machine(serial):
+            store.write_heartbeat(serial, Heartbeat(now, reports, address, digest))
+            return {"serial": serial, "result": "seen", "notes": list(report.notes)}
+        machine = store.find(Machine, serial)
+        if machine is None:
+            result = "created"
+            machine = Machine(serial=serial, status=MachineStatus.LIVE, first_seen=now, hardware=report.hardware, report_notes=report.notes)
+        else:
+            result = "updated"
+            # A machine OCI sent to the live image has arrived; other statuses are left alone, since the
+            # agent keeps reporting while the node installs itself from the live image.
+            status = MachineStatus.LIVE if machine.status is MachineStatus.BOOTINGLIVE else machine.status
+            machine = replace(machine, hardware=report.hardware, report_notes=report.notes, status=status)
+        store.write_machine(machine)
+        store.write_heartbeat(serial, Heartbeat(now, reports, address, digest))
+    return {"serial": serial, "result": result, "notes": list(report.notes)}

@@ -1,0 +1,355 @@
+"""The state store: the only module that reads and writes files under the state directory.
+
+Layout (docs/state.md has the full description)::
+
+    <root>/machines/<serial>.yaml      Machine
+    <root>/seen/<serial>.yaml          Heartbeat (one-line JSON, which is YAML too)
+    <root>/clusters/<name>.yaml        Cluster
+    <root>/networks/<name>.yaml        Network, with its address allocations
+    <root>/locations/<name>.yaml       Location
+    <root>/swift-regions/<name>.yaml   SwiftRegion
+    <root>/roles/<name>.yaml           Role (operator-created only)
+    <root>/journal.yaml                pending multi-file change (exists only during a commit or after a crash)
+    <root>/locks/                      lock files
+    <root>/cache/                      derived data, safe to delete
+
+Concurrency: every change to clusters, networks, locations, regions, roles or a machine's enrolment runs
+under the *topology lock*; every write of a machine file runs under that machine's lock (lock striping over
+64 files). Reports take only the machine lock, so they never wait for a long topology command. Readers take
+no lock: every file is replaced atomically, so a reader sees each file whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from oci import names
+from oci.errors import InvalidState, NotFound, OciError
+from oci.model import Cluster, Heartbeat, Location, Machine, Network, Role, SwiftRegion
+from oci.model.codec import decode, encode
+from oci.store import files
+from oci.store.locks import file_lock
+
+T = TypeVar("T")
+MACHINE_LOCK_STRIPES = 64
+
+
+@dataclass(frozen=True)
+class Kind:
+    directory: str
+    model: type
+    validate: Callable[[object], str]
+    label: str
+
+    def key(self, obj: Any) -> str:
+        return str(obj.serial if self.model is Machine else obj.name)
+
+
+KINDS: dict[type, Kind] = {
+    Machine: Kind("machines", Machine, names.serial, "machine"),
+    Cluster: Kind("clusters", Cluster, names.cluster, "cluster"),
+    Network: Kind("networks", Network, names.network, "network"),
+    Location: Kind("locations", Location, names.location, "location"),
+    SwiftRegion: Kind("swift-regions", SwiftRegion, names.swift_region, "swift region"),
+    Role: Kind("roles", Role, names.role, "role"),
+}
+_BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
+
+
+class Store:
+    def __init__(self, root: Path, lock_timeout: float = 60.0) -> None:
+        self.root = root
+        self.lock_timeout = lock_timeout
+        self._held = threading.local()
+
+    # ----------------------------------------------------------------------------------------- paths
+    def _path(self, kind: Kind, name: object) -> Path:
+        return self.root / kind.directory / f"{kind.validate(name)}.yaml"
+
+    def _seen_path(self, serial: object) -> Path:
+        return self.root / "seen" / f"{names.serial(serial)}.yaml"
+
+    # ----------------------------------------------------------------------------------------- reads
+    def _decode(self, kind: Kind, path: Path, raw: bytes) -> Any:
+        source = os.fspath(path.relative_to(self.root))
+        try:
+            data = files.load_yaml(raw)
+        except Exception as exc:  # yaml.YAMLError, UnicodeDecodeError
+            raise InvalidState(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        obj = decode(kind.model, data, source, error=InvalidState)
+        if kind.key(obj) != path.stem:
+            raise InvalidState(f"{source}: holds {kind.label} '{kind.key(obj)}', not '{path.stem}'")
+        return obj
+
+    def find(self, model: type[T], name: object) -> T | None:
+        kind = KINDS[model]
+        path = self._path(kind, name)
+        raw = files.read_bytes(path)
+        return None if raw is None else self._decode(kind, path, raw)  # type: ignore[no-any-return]
+
+    def get(self, model: type[T], name: object) -> T:
+        obj = self.find(model, name)
+        if obj is None:
+            kind = KINDS[model]
+            raise NotFound(f"no {kind.label} named '{name}'", hint=f"see {kind.directory.rstrip('s')}-list")
+        return obj
+
+    def names(self, model: type) -> list[str]:
+        folder = self.root / KINDS[model].directory
+        try:
+            entries = os.listdir(folder)
+        except FileNotFoundError:
+            return []
+        return sorted(e[:-5] for e in entries if e.endswith(".yaml") and not e.startswith("."))
+
+    def all(self, model: type[T]) -> list[T]:
+        out = []
+        for name in self.names(model):
+            obj = self.find(model, name)
+            if obj is not None:  # deleted between listing and reading
+                out.append(obj)
+        return out
+
+    def exists_machine(self, serial: object) -> bool:
+        return self._path(KINDS[Machine], serial).exists()
+
+    def heartbeat(self, serial: object) -> Heartbeat | None:
+        path = self._seen_path(serial)
+        raw = files.read_bytes(path)
+        return None if raw is None else self._decode_heartbeat(path, raw)
+
+    def _decode_heartbeat(self, path: Path, raw: bytes) -> Heartbeat:
+        source = os.fspath(path.relative_to(self.root))
+        try:
+            data = json.loads(raw)  # written as JSON for speed; a hand-edited file may be other YAML
+        except ValueError:
+            try:
+                data = files.load_yaml(raw)
+            except Exception as exc:
+                raise InvalidState(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        return decode(Heartbeat, data, source, error=InvalidState)
+
+    def heartbeats(self) -> dict[str, Heartbeat]:
+        folder = self.root / "seen"
+        out = {}
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return {}
+        for entry in entries:
+            if not entry.name.endswith(".yaml") or entry.name.startswith("."):
+                continue
+            raw = files.read_bytes(Path(entry.path))
+            if raw is not None:
+                out[entry.name[:-5]] = self._decode_heartbeat(Path(entry.path), raw)
+        return out
+
+    def machine_views(self, view: Callable[[Machine], dict[str, Any]], version: str) -> dict[str, dict[str, Any]]:
+        """``view(machine)`` for every machine, through a cache keyed by each file's inode, mtime and size.
+
+        Loading thousands of YAML files costs ~0.4 ms each; a listing only needs a small view of each
+        machine, and machine files change rarely (heartbeats live elsewhere), so the views are kept in
+        ``cache/machine-views.json`` and recomputed only for files that changed. ``version`` names the view
+        function: a new one discards the cache.
+        """
+        folder = self.root / "machines"
+        cache_path = self.root / "cache" / "machine-views.json"
+        try:
+            cached = json.loads(cache_path.read_bytes())
+            entries = cached["entries"] if cached.get("version") == version else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            entries = {}
+        fresh: dict[str, list[Any]] = {}
+        changed = False
+        try:
+            dir_entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            dir_entries = []
+        for entry in dir_entries:
+            name = entry.name
+            if not name.endswith(".yaml") or name.startswith("."):
+                continue
+            serial = name[:-5]
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                continue
+            stamp = [st.st_ino, st.st_mtime_ns, st.st_size]
+            old = entries.get(serial)
+            if old is not None and old[:3] == stamp:
+                fresh[serial] = old
+                continue
+            raw = files.read_bytes(Path(entry.path))
+            if raw is None:
+                continue
+            fresh[serial] = [*stamp, view(self._decode(KINDS[Machine], Path(entry.path), raw))]
+            changed = True
+        if changed or len(fresh) != len(entries):
+            with contextlib.suppress(OSError):  # a reader without write access simply gets no cache
+                files.atomic_write(cache_path, json.dumps({"version": version, "entries": fresh}).encode())
+        return {serial: item[3] for serial, item in sorted(fresh.items())}
+
+    # ----------------------------------------------------------------------------------------- locks
+    def _held_set(self) -> set[str]:
+        held = getattr(self._held, "locks", None)
+        if held is None:
+            held = self._held.locks = set()
+        return held  # type: ignore[no-any-return]
+
+    @contextlib.contextmanager
+    def topology_lock(self) -> Iterator[None]:
+        """Exclusive right to change topology; replays a journal left by a crashed command."""
+        held = self._held_set()
+        if "topology" in held:
+            yield
+            return
+        with file_lock(self.root / "locks" / "topology.lock", self.lock_timeout, "state"):
+            held.add("topology")
+            try:
+                self._recover()
+                yield
+            finally:
+                held.discard("topology")
+
+    @contextlib.contextmanager
+    def machine_lock(self, serials: Iterable[str]) -> Iterator[None]:
+        """Lock the machines' files (stripes taken in a fixed order, so two callers never deadlock)."""
+        held = self._held_set()
+        stripes = sorted({zlib.crc32(names.serial(s).encode()) % MACHINE_LOCK_STRIPES for s in serials})
+        with contextlib.ExitStack() as stack:
+            for stripe in stripes:
+                key = f"machine-{stripe:02d}"
+                if key in held:
+                    continue
+                stack.enter_context(file_lock(self.root / "locks" / f"{key}.lock", self.lock_timeout, "machine"))
+                held.add(key)
+                stack.callback(held.discard, key)
+            yield
+
+    def _require(self, *keys: str) -> None:
+        held = self._held_set()
+        for key in keys:
+            if key not in held:
+                raise RuntimeError(f"store write without the {key} lock")  # a programming error
+
+    def _require_machine(self, serial: str) -> None:
+        self._require(f"machine-{zlib.crc32(serial.encode()) % MACHINE_LOCK_STRIPES:02d}")
+
+    # ----------------------------------------------------------------------------------------- writes
+    def _write(self, obj: Any) -> None:
+        kind = KINDS[type(obj)]
+        files.atomic_write(self._path(kind, kind.key(obj)), files.dump_yaml(encode(obj)).encode())
+
+    def write_machine(self, machine: Machine) -> None:
+        """Write one machine file (node-side updates: reports, status)."""
+        self._require_machine(machine.serial)
+        self._write(machine)
+
+    def write_heartbeat(self, serial: str, heartbeat: Heartbeat) -> None:
+        self._require_machine(serial)
+        data = json.dumps(encode(heartbeat), sort_keys=True).encode() + b"\n"
+        files.atomic_write(self._seen_path(serial), data)
+
+    def transaction(self) -> Transaction:
+        self._require("topology")
+        return Transaction(self)
+
+    # ----------------------------------------------------------------------------------------- journal
+    def _journal_path(self) -> Path:
+        return self.root / "journal.yaml"
+
+    def _apply(self, op: dict[str, Any]) -> None:
+        kind = _BY_DIRECTORY[op["kind"]]
+        name = op["name"]
+        if op["op"] == "delete":
+            files.remove(self._path(kind, name))
+            if kind.model is Machine:
+                files.remove(self._seen_path(name))
+            return
+        if kind.model is Machine:
+            # Only the operator's fields are journalled: a report written since keeps its facts.
+            with self.machine_lock([name]):
+                current = self.find(Machine, name)
+                if current is None:
+                    return  # nothing to enrol any more: the machine was never (re)created
+                operator = decode(Machine, {**encode(current), **op["data"]}, "journal", error=InvalidState)
+                self._write(replace(current, **{f: getattr(operator, f) for f in Machine.OPERATOR_FIELDS}))
+            return
+        obj = decode(kind.model, op["data"], "journal", error=InvalidState)
+        self._write(obj)
+
+    def _commit(self, ops: list[dict[str, Any]]) -> None:
+        if not ops:
+            return
+        if len(ops) == 1:
+            self._apply(ops[0])
+            return
+        journal = self._journal_path()
+        files.atomic_write(journal, files.dump_yaml({"version": 1, "ops": ops}).encode(), mode=0o600)
+        for op in ops:
+            self._apply(op)
+        files.remove(journal)
+
+    def _recover(self) -> None:
+        raw = files.read_bytes(self._journal_path())
+        if raw is None:
+            return
+        try:
+            journal = files.load_yaml(raw)
+            ops = journal["ops"]
+        except Exception:  # the journal itself is written atomically, so this means a hand-edit
+            raise InvalidState("journal.yaml is unreadable", hint="inspect and remove it by hand") from None
+        for op in ops:
+            self._apply(op)
+        files.remove(self._journal_path())
+
+
+class Transaction:
+    """A set of writes and deletes applied together: all of them, even across a crash, or none.
+
+    With more than one change, the new contents are first written to ``journal.yaml``; a crash while the
+    files are being replaced leaves the journal, which the next holder of the topology lock replays.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._ops: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def put(self, obj: Any) -> None:
+        kind = KINDS[type(obj)]
+        name = kind.key(obj)
+        data = encode(obj)
+        if kind.model is Machine:
+            self._store._require_machine(name)
+            data = {f: data[f] for f in Machine.OPERATOR_FIELDS if f in data}
+            data.setdefault("settings", {})
+            if "enrolment" not in data:
+                data["enrolment"] = None
+        self._ops[(kind.directory, name)] = {"op": "put", "kind": kind.directory, "name": name, "data": data}
+
+    def delete(self, model: type, name: str) -> None:
+        kind = KINDS[model]
+        kind.validate(name)
+        if model is Machine:
+            self._store._require_machine(name)
+        self._ops[(kind.directory, name)] = {"op": "delete", "kind": kind.directory, "name": name}
+
+    def commit(self) -> None:
+        self._store._commit(list(self._ops.values()))
+        self._ops.clear()
+
+
+def hardware_digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+__all__ = ["KINDS", "OciError", "Store", "Transaction", "hardware_digest"]
