@@ -13,7 +13,7 @@ import json
 import logging
 import traceback
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import bottle
@@ -28,7 +28,7 @@ LOG = logging.getLogger("oci.api")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _reply(status: int, envelope: dict[str, Any]) -> bottle.HTTPResponse:

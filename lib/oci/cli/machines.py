@@ -18,8 +18,16 @@ DEFAULT_COLUMNS = [C("serial", "serial"), C("ip", "ipaddr"), C("memory_mb", "mem
 GROUPS: dict[str, tuple[str, list[Column]]] = {
     "s": ("puppet status and role", [C("role", "role"), C("puppet_status", "puppet")]),
     "z": ("location (zone)", [C("location", "location")]),
-    "h": ("hardware", [C("manufacturer", "manufacturer"), C("product_name", "product"), C("cpu_model", "cpu"),
-                       C("cpu_threads", "threads"), C("uefi", "uefi")]),  # fmt: skip
+    "h": (
+        "hardware",
+        [
+            C("manufacturer", "manufacturer"),
+            C("product_name", "product"),
+            C("cpu_model", "cpu"),
+            C("cpu_threads", "threads"),
+            C("uefi", "uefi"),
+        ],
+    ),  # fmt: skip
     "b": ("block devices", [C("disks", "disks")]),
     "e": ("network interfaces", [C("nics", "nics")]),
     "n": ("addresses", [C("live_ip", "live_ip"), C("management_ip", "mgmt_ip"), C("addresses", "addresses")]),

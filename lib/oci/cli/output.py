@@ -39,7 +39,7 @@ class Message:
 
 
 def cell(value: Any) -> str:
-    if value is None or value == "" or value == []:
+    if value is None or value in ("", []):
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -56,8 +56,8 @@ def render_table(table: Table) -> str:
     headers = [c.header for c in table.columns]
     body = [[cell(row.get(c.key)) for c in table.columns] for row in table.rows]
     widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in body]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in body]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ import functools
 import ipaddress
 import types
 import typing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from oci.errors import InvalidInput, OciError
@@ -134,13 +134,13 @@ def _decode(tp: Any, value: object, path: str) -> Any:
             raise DecodeError(path, f"expected an IPv4 address, got {_show(value)}") from None
     if tp is datetime:
         if isinstance(value, datetime):  # YAML reads unquoted timestamps as datetimes
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
         if type(value) is str:
             try:
                 parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 raise DecodeError(path, f"expected a timestamp, got {_show(value)}") from None
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         raise DecodeError(path, f"expected a timestamp, got {_show(value)}")
     raise TypeError(f"codec cannot decode type {tp!r}")  # a programming error, not bad input
 
@@ -148,8 +148,8 @@ def _decode(tp: Any, value: object, path: str) -> Any:
 def _decode_dataclass(cls: type[T], value: object, path: str) -> T:
     if not isinstance(value, dict):
         raise DecodeError(path, f"expected a mapping, got {_show(value)}")
-    hints = _hints(cls)
-    fields = _fields(cls)
+    hints = _hints(typing.cast(type, cls))
+    fields = _fields(typing.cast(type, cls))
     known = {name for name, _ in fields}
     for key in value:
         if key not in known:
@@ -193,7 +193,7 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, ipaddress.IPv4Address):
         return str(value)
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return value
 
 

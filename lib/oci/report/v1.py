@@ -67,10 +67,10 @@ def text(value: Any) -> str | None:
     """Free text, or None for an absent or placeholder value."""
     if value is None or isinstance(value, (dict, list, bool)):
         return None
-    value = _CONTROL.sub("", str(value)).strip()
-    if value.lower() in PLACEHOLDERS:
+    cleaned = _CONTROL.sub("", str(value)).strip()
+    if cleaned.lower() in PLACEHOLDERS:
         return None
-    return value[:MAX_TEXT]
+    return cleaned[:MAX_TEXT]
 
 
 def integer(value: Any, minimum: int = 0) -> int | None:
@@ -204,12 +204,14 @@ def _raid_drive(item: dict[str, Any]) -> RaidDrive:
     size = integer(item.get("size_bytes"))
     if not size:
         raise _Skip(f"invalid size {item.get('size_bytes')!r}")
-    return RaidDrive(slot=slot, size_bytes=size, model=text(item.get("model")), serial=text(item.get("serial")), state=text(item.get("state")))
+    return RaidDrive(
+        slot=slot, size_bytes=size, model=text(item.get("model")), serial=text(item.get("serial")), state=text(item.get("state"))
+    )
 
 
 def _address(value: Any, notes: list[str], where: str) -> ipaddress.IPv4Address | None:
     shown = text(value)
-    if shown is None or shown == "0.0.0.0":
+    if shown is None or shown == "0.0.0.0":  # noqa: S104 (an unset BMC address, not a bind)
         return None
     try:
         return ipaddress.IPv4Address(shown)
@@ -248,7 +250,20 @@ def parse(body: Any) -> ParsedReport:
         raise InvalidInput("report: 'serial' is missing")
     names.serial(serial)
     notes: list[str] = []
-    known = {"version", "serial", "agent", "system", "cpu", "memory", "disks", "nics", "storage_controllers", "raid_drives", "bmc", "errors"}
+    known = {
+        "version",
+        "serial",
+        "agent",
+        "system",
+        "cpu",
+        "memory",
+        "disks",
+        "nics",
+        "storage_controllers",
+        "raid_drives",
+        "bmc",
+        "errors",
+    }
     for key in sorted(set(body) - known):
         notes.append(f"unknown key '{text(key)}' ignored")
     system = _mapping(body.get("system"), "system")

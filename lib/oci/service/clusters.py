@@ -90,7 +90,9 @@ def delete(store: Store, name: str) -> None:
         store.get(Cluster, name)
         machines = [m.serial for m in members(machine_views(store)) if m.cluster == name]
         if machines:
-            raise Conflict(f"cluster '{name}' still has {len(machines)} machine(s): {', '.join(machines[:5])}", hint="machine-remove them first")
+            raise Conflict(
+                f"cluster '{name}' still has {len(machines)} machine(s): {', '.join(machines[:5])}", hint="machine-remove them first"
+            )
         networks = [n.name for n in store.all(Network) if n.cluster == name]
         if networks:
             raise Conflict(f"cluster '{name}' still has network(s) {', '.join(networks)}", hint="network-remove them first")

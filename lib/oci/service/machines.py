@@ -146,7 +146,9 @@ def add(store: Store, serial: str, cluster_name: str, role: str, location: str, 
                 tx.put(network)
             tx.put(replace(machine, enrolment=Enrolment(cluster_name, role, location, hostname)))
             tx.commit()
-    addresses = [{"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)]
+    addresses = [
+        {"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)
+    ]
     return {"serial": serial, "hostname": hostname, "cluster": cluster_name, "role": role, "location": location, "addresses": addresses}
 
 
@@ -185,7 +187,9 @@ def remove(store: Store, ident: str) -> dict[str, Any]:
                 if released is not network:
                     tx.put(released)
             if cluster.first_master == serial:
-                remaining = [m for m in members(machine_views(store)) if m.cluster == cluster.name and m.role == "controller" and m.serial != serial]
+                remaining = [
+                    m for m in members(machine_views(store)) if m.cluster == cluster.name and m.role == "controller" and m.serial != serial
+                ]
                 remaining.sort(key=lambda m: natural_key(m.hostname))
                 tx.put(replace(cluster, first_master=remaining[0].serial if remaining else None))
             tx.put(replace(machine, enrolment=None))

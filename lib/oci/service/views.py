@@ -59,9 +59,7 @@ def machine_views(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def members(views: dict[str, dict[str, Any]]) -> list[Member]:
-    return [
-        Member(v["serial"], v["cluster"], v["role"], v["location"], v["hostname"]) for v in views.values() if v["cluster"] is not None
-    ]
+    return [Member(v["serial"], v["cluster"], v["role"], v["location"], v["hostname"]) for v in views.values() if v["cluster"] is not None]
 
 
 def addresses_by_owner(networks: list[Network], kind: AllocationKind) -> dict[str, list[tuple[str, IPv4Address]]]:

@@ -26,7 +26,7 @@ def dump_yaml(data: Any) -> str:
 
 
 def load_yaml(text: str | bytes) -> Any:
-    return yaml.load(text, Loader=_Loader)
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (_Loader is the C or Python *safe* loader)
 
 
 def fsync_dir(path: Path) -> None:

@@ -85,7 +85,7 @@ class Store:
             data = files.load_yaml(raw)
         except Exception as exc:  # yaml.YAMLError, UnicodeDecodeError
             raise InvalidState(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
-        obj = decode(kind.model, data, source, error=InvalidState)
+        obj: Any = decode(kind.model, data, source, error=InvalidState)
         if kind.key(obj) != path.stem:
             raise InvalidState(f"{source}: holds {kind.label} '{kind.key(obj)}', not '{path.stem}'")
         return obj
@@ -94,7 +94,7 @@ class Store:
         kind = KINDS[model]
         path = self._path(kind, name)
         raw = files.read_bytes(path)
-        return None if raw is None else self._decode(kind, path, raw)  # type: ignore[no-any-return]
+        return None if raw is None else self._decode(kind, path, raw)
 
     def get(self, model: type[T], name: object) -> T:
         obj = self.find(model, name)
@@ -203,7 +203,7 @@ class Store:
         held = getattr(self._held, "locks", None)
         if held is None:
             held = self._held.locks = set()
-        return held  # type: ignore[no-any-return]
+        return held
 
     @contextlib.contextmanager
     def topology_lock(self) -> Iterator[None]:
@@ -284,7 +284,7 @@ class Store:
                 operator = decode(Machine, {**encode(current), **op["data"]}, "journal", error=InvalidState)
                 self._write(replace(current, **{f: getattr(operator, f) for f in Machine.OPERATOR_FIELDS}))
             return
-        obj = decode(kind.model, op["data"], "journal", error=InvalidState)
+        obj: Any = decode(kind.model, op["data"], "journal", error=InvalidState)
         self._write(obj)
 
     def _commit(self, ops: list[dict[str, Any]]) -> None:
