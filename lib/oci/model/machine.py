@@ -79,5 +79,5 @@ class Heartbeat:
 
     last_seen: datetime
     reports: int  # number of reports received, the first one included
-    address: IPv4Address | None  # source address of the latest report (the live image's DHCP address)
     hardware_digest: str  # digest of the hardware last applied to machines/<serial>.yaml ('' forces a full update)
+    address: IPv4Address | None = None  # source of the latest report (the live image's DHCP address); None if not IPv4

@@ -27,7 +27,7 @@ def record(store: Store, report: ParsedReport, address: IPv4Address | None, now:
         beat = store.heartbeat(serial)
         reports = (beat.reports if beat else 0) + 1
         if beat is not None and beat.hardware_digest == digest and store.exists_machine(serial):
-            store.write_heartbeat(serial, Heartbeat(now, reports, address, digest))
+            store.write_heartbeat(serial, Heartbeat(now, reports, digest, address))
             return {"serial": serial, "result": "seen", "notes": list(report.notes)}
         machine = store.find(Machine, serial)
         if machine is None:
@@ -40,5 +40,5 @@ def record(store: Store, report: ParsedReport, address: IPv4Address | None, now:
             status = MachineStatus.LIVE if machine.status is MachineStatus.BOOTINGLIVE else machine.status
             machine = replace(machine, hardware=report.hardware, report_notes=report.notes, status=status)
         store.write_machine(machine)
-        store.write_heartbeat(serial, Heartbeat(now, reports, address, digest))
+        store.write_heartbeat(serial, Heartbeat(now, reports, digest, address))
     return {"serial": serial, "result": result, "notes": list(report.notes)}
