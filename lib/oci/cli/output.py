@@ -82,9 +82,10 @@ def render_record(record: Record) -> str:
     return "\n".join(lines) + "\n"
 
 
-def emit(result: Table | Record | Message | None, as_json: bool, out: TextIO = sys.stdout) -> None:
+def emit(result: Table | Record | Message | None, as_json: bool, out: TextIO | None = None) -> None:
     if result is None:
         return
+    out = out or sys.stdout
     if as_json:
         if isinstance(result, Table):
             data: Any = result.rows

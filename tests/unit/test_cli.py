@@ -1,0 +1,158 @@
+"""ocicli: golden JSON of every listing, tables, exit codes, one-line errors.
+
+Golden files live in tests/data/golden/cli/<case>.json; to accept a deliberate change of output, run
+``OCI_UPDATE_GOLDEN=1 make check`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import REPO
+from oci.cli.main import build_parser, main
+from oci.service import clusters, machines, networks, topology
+
+GOLDEN = REPO / "tests" / "data" / "golden" / "cli"
+
+
+@pytest.fixture
+def demo(store, discover):
+    topology.region_create(store, "datacenter-1")
+    for loc in ("dc1-zone1", "public"):
+        topology.location_create(store, loc, "datacenter-1")
+    networks.create(store, "dc1-net1", "192.168.101.0", "24", "dc1-zone1", "no")
+    networks.create(store, "pubnet1", "203.0.113.0", "28", "public", "yes")
+    networks.create(store, "spare", "10.20.0.0", "16", "dc1-zone1", "no")
+    clusters.create(store, "swift01", "example.com")
+    networks.add(store, "dc1-net1", "swift01", "all", "eth0")
+    networks.add(store, "pubnet1", "swift01", "all", "eth0", "eth1")
+    for i, serial in enumerate(("C1", "C2", "C3")):
+        discover(serial, address=f"192.168.100.{20 + i}", nics=[{"name": "eno1", "mac": f"24:6e:96:00:00:0{i}", "speed_mbps": 10000}])
+    machines.add(store, "C1", "swift01", "controller", "dc1-zone1")
+    machines.add(store, "C2", "swift01", "swiftstore", "dc1-zone1")
+    return store
+
+
+def run(store, capsys, *argv):
+    code = main(list(argv), store_factory=lambda: store)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+LISTINGS = [
+    ("machine-list",),
+    ("machine-show", "C1"),
+    ("machine-ip-list", "C1"),
+    ("cluster-list",),
+    ("cluster-show", "swift01"),
+    ("cluster-show-machines", "swift01"),
+    ("cluster-show-networks", "swift01"),
+    ("cluster-show-ips", "swift01"),
+    ("cluster-check", "swift01"),
+    ("network-list",),
+    ("network-show", "dc1-net1"),
+    ("location-list",),
+    ("swift-region-list",),
+    ("role-list",),
+]
+
+
+@pytest.mark.parametrize("argv", LISTINGS, ids=lambda a: "_".join(a))
+def test_json_output_matches_golden(demo, capsys, argv):
+    code, out, err = run(demo, capsys, *argv, "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    golden = GOLDEN / ("_".join(argv) + ".json")
+    if os.environ.get("OCI_UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    assert data == json.loads(golden.read_text())
+
+
+def test_json_flag_works_before_the_command(demo, capsys):
+    code, out, _ = run(demo, capsys, "--json", "cluster-list")
+    assert code == 0 and json.loads(out) == [{"domain": "example.com", "name": "swift01"}]
+
+
+def test_every_listing_command_takes_json():
+    parser = build_parser()
+    listing = {a[0] for a in LISTINGS}
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    for name in listing:
+        assert "--json" in commands[name].format_help()
+
+
+def test_machine_list_table(demo, capsys):
+    code, out, _ = run(demo, capsys, "machine-list")
+    lines = out.splitlines()
+    assert lines[0].split() == ["serial", "ipaddr", "memory", "status", "lastseen", "cluster", "hostname"]
+    assert lines[1].split() == ["C1", "192.168.100.20", "8192", "live", "2026-11-25T12:00:00Z", "swift01", "swift01-controller-1.example.com"]
+    assert lines[3].split()[-2:] == ["-", "-"]
+    code, out, _ = run(demo, capsys, "machine-list", "-a")
+    assert "mgmt_ip" in out.splitlines()[0] and "192.168.101.2@dc1-net1" in out
+
+
+def test_mutations_print_a_line_and_json(demo, capsys):
+    code, out, _ = run(demo, capsys, "machine-add", "C3", "swift01", "compute", "dc1-zone1")
+    assert (code, out) == (0, "C3 enrolled as swift01-compute-1.example.com (192.168.101.4 on dc1-net1)\n")
+    code, out, _ = run(demo, capsys, "--json", "machine-remove", "C3")
+    assert json.loads(out) == {"hostname": "swift01-compute-1.example.com", "serial": "C3"}
+
+
+def test_errors_are_one_line_with_a_hint_and_exit_1(demo, capsys):
+    code, out, err = run(demo, capsys, "cluster-delete", "swift01")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("ocicli: error: cluster 'swift01' still has 2 machine(s): C1, C2 (machine-remove them first)")
+
+
+def test_cluster_check_exit_code(demo, capsys):
+    clusters.create(demo, "empty", "example.org")
+    code, out, _ = run(demo, capsys, "cluster-check", "empty")
+    assert code == 3 and "no controller" in out
+
+
+def test_cluster_set_and_machine_set(demo, capsys):
+    code, out, _ = run(demo, capsys, "--json", "cluster-set", "swift01", "--region-name", "Paris", "--swift-part-power", "12")
+    assert code == 0
+    assert json.loads(out)["settings"]["region_name"] == "Paris"
+    code, _, err = run(demo, capsys, "cluster-set", "swift01", "--swift-part-power", "high")
+    assert code == 1 and "--swift-part-power: 'high'" in err
+    code, out, _ = run(demo, capsys, "--json", "machine-set", "C1", "--notes", "rack 12", "--use_ceph_if_available", "yes")
+    assert json.loads(out)["settings"]["notes"] == "rack 12" and json.loads(out)["settings"]["use_ceph_if_available"] is True
+    code, out, _ = run(demo, capsys, "--json", "machine-set", "C1", "--unset", "notes")
+    assert json.loads(out)["settings"]["notes"] == ""
+
+
+def ocicli(state, *argv):
+    env = {**os.environ, "OCI_STATE_DIR": str(state)}
+    env.pop("OCI_CONFIG", None)
+    return subprocess.run([str(REPO / "bin" / "ocicli"), *argv], capture_output=True, text=True, env=env, timeout=30)
+
+
+def test_real_command_exit_codes(tmp_path):
+    state = tmp_path / "state"
+    done = ocicli(state, "no-such-command")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "invalid choice" in done.stderr
+    done = ocicli(state, "cluster-create", "swift01")
+    assert done.returncode == 2 and "the following arguments are required: domain" in done.stderr
+    done = ocicli(state, "cluster-create", "../etc", "example.com")
+    assert done.returncode == 1 and done.stderr.startswith("ocicli: error: invalid cluster name '../etc'")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    done = ocicli(state, "cluster-create", "swift01", "example.com")
+    assert done.returncode == 0
+    done = ocicli(state, "--debug", "cluster-create", "swift01", "example.com")
+    assert done.returncode == 1 and "Traceback" in done.stderr
+    assert "exit codes:" in ocicli(state, "--help").stdout
+
+
+def test_damaged_state_file_is_a_clear_error(tmp_path):
+    state = tmp_path / "state"
+    (state / "clusters").mkdir(parents=True)
+    (state / "clusters" / "cl1.yaml").write_text("name: cl1\ndomain: example.com\nbogus: 1\n")
+    done = ocicli(state, "cluster-list")
+    assert done.returncode == 1
+    assert done.stderr == "ocicli: error: clusters/cl1.yaml: key 'bogus': unknown key\n"
