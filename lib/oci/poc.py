@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         done(started)
 
         started = step("the demo of the reference README, with ocicli")
-        subprocess.run(["sh", str(REPO / "share" / "poc" / "demo.sh")], env=env, check=True)
+        subprocess.run(["/bin/sh", str(REPO / "share" / "poc" / "demo.sh")], env=env, check=True)
         done(started)
     finally:
         server.terminate()

@@ -116,7 +116,8 @@ def test_odd_but_honest_entries_are_skipped_not_fatal(client, store):
         "C1",
         disks=[{"name": "sda", "size_bytes": 1000204886016, "model": "null"}, {"name": "zram0", "size_bytes": 0},
                {"name": "../../etc", "size_bytes": 5}, "garbage", {"name": "sdb", "size_bytes": "12G"}],
-        nics=[{"name": "eth0", "mac": "52:54:00:12:34:56"}, {"name": "eth1", "mac": "not-a-mac"}, {"name": "eth0", "mac": "52:54:00:12:34:57"}],
+        nics=[{"name": "eth0", "mac": "52:54:00:12:34:56"}, {"name": "eth1", "mac": "not-a-mac"},
+              {"name": "eth0", "mac": "52:54:00:12:34:57"}],
         bmc={"address": "", "firmware": "Not Specified"},
         system={"manufacturer": "To Be Filled By O.E.M.", "product_name": "  "},
     )  # fmt: skip
@@ -194,7 +195,9 @@ report_keys = st.sampled_from(["version", "serial", "system", "cpu", "memory", "
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(report_keys, json_values, max_size=8) | json_values, path=st.sampled_from(["/api/v1/report", "/oci/report.php"]))
+@given(
+    body=st.dictionaries(report_keys, json_values, max_size=8) | json_values, path=st.sampled_from(["/api/v1/report", "/oci/report.php"])
+)
 def test_no_body_gets_a_5xx(tmp_path_factory, body, path):
     store = Store(Path(tmp_path_factory.mktemp("fuzz")))
     status, payload = Client(store).post_json(path, body)
@@ -204,7 +207,8 @@ def test_no_body_gets_a_5xx(tmp_path_factory, body, path):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(overrides=st.fixed_dictionaries({}, optional={
-    "disks": st.lists(st.fixed_dictionaries({}, optional={"name": json_values, "size_bytes": json_values, "model": json_values}), max_size=4),
+    "disks": st.lists(st.fixed_dictionaries({}, optional={"name": json_values, "size_bytes": json_values, "model": json_values}),
+                      max_size=4),
     "nics": st.lists(st.fixed_dictionaries({}, optional={"name": json_values, "mac": json_values, "speed_mbps": json_values}), max_size=4),
     "cpu": st.dictionaries(st.sampled_from(["vendor", "model", "sockets", "threads", "mhz"]), json_values),
 }))  # fmt: skip

@@ -80,7 +80,7 @@ def test_json_flag_works_before_the_command(demo, capsys):
 def test_every_listing_command_takes_json():
     parser = build_parser()
     listing = {a[0] for a in LISTINGS}
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    commands = parser._subparsers._group_actions[0].choices
     for name in listing:
         assert "--json" in commands[name].format_help()
 
@@ -89,7 +89,15 @@ def test_machine_list_table(demo, capsys):
     code, out, _ = run(demo, capsys, "machine-list")
     lines = out.splitlines()
     assert lines[0].split() == ["serial", "ipaddr", "memory", "status", "lastseen", "cluster", "hostname"]
-    assert lines[1].split() == ["C1", "192.168.100.20", "8192", "live", "2026-11-25T12:00:00Z", "swift01", "swift01-controller-1.example.com"]
+    assert lines[1].split() == [
+        "C1",
+        "192.168.100.20",
+        "8192",
+        "live",
+        "2026-11-25T12:00:00Z",
+        "swift01",
+        "swift01-controller-1.example.com",
+    ]
     assert lines[3].split()[-2:] == ["-", "-"]
     code, out, _ = run(demo, capsys, "machine-list", "-a")
     assert "mgmt_ip" in out.splitlines()[0] and "192.168.101.2@dc1-net1" in out

@@ -61,8 +61,11 @@ def test_sixteen_processes_at_once(store):
     networks.add(store, "pub", "cl1", "all", "eth0")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER.format(lib=str(REPO / "lib"), root=str(store.root), worker=w, workers=WORKERS, per=PER_WORKER,
-                                                 roles=ROLES)],  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                WORKER.format(lib=str(REPO / "lib"), root=str(store.root), worker=w, workers=WORKERS, per=PER_WORKER, roles=ROLES),
+            ],  # fmt: skip
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -95,4 +98,3 @@ def test_sixteen_processes_at_once(store):
     assert not (store.root / "journal.yaml").exists()
     assert {v["hostname"] for v in machine_views(store).values()} == set(hostnames)
     assert clusters.check(store, "cl1") == []
-

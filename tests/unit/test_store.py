@@ -156,7 +156,7 @@ def test_a_crash_during_machine_add_loses_nothing_and_corrupts_nothing(store, di
         assert cluster.role_counters == {"controller": 1}
         assert [a.address for a in network.allocations] == [IPv4Address("192.168.101.2")]
     assert not (store.root / "journal.yaml").exists()
-    leftovers = [p for p in store.root.rglob(".*.tmp")]
+    leftovers = list(store.root.rglob(".*.tmp"))
     for p in leftovers:  # a temp file from the interrupted write is harmless; nothing reads it
         assert p.name.startswith(".")
 

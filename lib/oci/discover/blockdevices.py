@@ -61,7 +61,7 @@ def from_text(text: str) -> list[dict[str, Any]]:
     for line in lines[1:]:
         if not line or not line[0].isalnum():
             continue  # a partition or holder row (tree drawing) or a blank line
-        fields = dict(zip(header, line.split()))
+        fields = dict(zip(header, line.split(), strict=False))  # MOUNTPOINT may be empty
         if fields.get("TYPE") != "disk":
             continue
         transport = fields.get("TRAN")

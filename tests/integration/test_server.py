@@ -1,0 +1,84 @@
+"""oci-api for real: waitress on a loopback port, reports over HTTP, then ocicli sees them."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, report_body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = {**os.environ, "OCI_STATE_DIR": str(tmp_path / "state")}
+    env.pop("OCI_CONFIG", None)
+    proc = subprocess.Popen([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"oci-api did not start: {proc.communicate()[1]}")
+            time.sleep(0.05)
+    yield port, env, tmp_path / "state"
+    proc.terminate()
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def post(port: int, path: str, body: bytes, source: str = "127.0.0.1", headers: dict | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    conn.request("POST", path, body=body, headers=headers or {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def test_reports_over_http_then_ocicli(server):
+    port, env, state = server
+    for i in range(3):
+        status, payload = post(port, "/api/v1/report", json.dumps(report_body(f"C{i + 1}")).encode(), source=f"127.0.100.{20 + i}")
+        assert status == 200, payload
+    done = subprocess.run([str(REPO / "bin" / "ocicli"), "machine-list", "--json"], env=env, capture_output=True, text=True, check=True)
+    rows = json.loads(done.stdout)
+    assert [(r["serial"], r["ip"], r["status"]) for r in rows] == [
+        ("C1", "127.0.100.20", "live"), ("C2", "127.0.100.21", "live"), ("C3", "127.0.100.22", "live")]  # fmt: skip
+
+
+def test_oversized_and_chunked_bodies(server):
+    port, _, state = server
+    status, payload = post(port, "/api/v1/report", b"{" + b" " * (2 * 1024 * 1024) + b"}")
+    assert status == 413
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/api/v1/report", body=iter([json.dumps(report_body("C9")).encode()]),
+                 headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, encode_chunked=True)  # fmt: skip
+    response = conn.getresponse()
+    assert response.status == 200, response.read()
+    assert (Path(state) / "machines" / "C9.yaml").exists()
+
+
+def test_bad_listen_address_is_one_line(tmp_path):
+    done = subprocess.run([str(REPO / "bin" / "oci-api"), "--listen", "nowhere"], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "OCI_STATE_DIR": str(tmp_path)})  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("oci-api: error: invalid listen address 'nowhere'")
