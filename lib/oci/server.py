@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # waitress warns at every queued request once all threads are busy: a burst of reports from a rack
+    # booting at once is normal here, and logging each one costs more than serving it.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         cfg = config_mod.load()
         host, port = config_mod.parse_listen(args.listen) if args.listen else cfg.listen

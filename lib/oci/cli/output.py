@@ -93,7 +93,9 @@ def emit(result: Table | Record | Message | None, as_json: bool, out: TextIO | N
             data = result.data
         else:
             data = result.data if result.data is not None else {"message": result.text}
-        out.write(json.dumps(data, sort_keys=True, indent=2) + "\n")
+        # Pretty on a terminal; compact (and several times faster to write) in a pipe.
+        indent = 2 if out.isatty() else None
+        out.write(json.dumps(data, sort_keys=True, indent=indent) + "\n")
         return
     if isinstance(result, Table):
         out.write(render_table(result))

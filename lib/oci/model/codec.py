@@ -175,14 +175,22 @@ def decode(cls: type[T], data: object, source: str, error: type[OciError] = Inva
         raise error(f"{where}: {exc.message}") from None
 
 
+@functools.cache
+def _encoded_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
 def encode_value(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    # Hot path (every report): dispatch on the exact type first, dataclasses through a per-class cache.
+    kind = type(value)
+    if kind in (str, int, bool, float) or value is None:
+        return value
+    if hasattr(kind, "__dataclass_fields__"):
         out = {}
-        for f in dataclasses.fields(value):
-            v = getattr(value, f.name)
-            if v is None or not f.init:
-                continue
-            out[f.name] = encode_value(v)
+        for name in _encoded_fields(kind):
+            v = getattr(value, name)
+            if v is not None:
+                out[name] = encode_value(v)
         return out
     if isinstance(value, enum.Enum):
         return value.value

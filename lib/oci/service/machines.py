@@ -45,11 +45,16 @@ def resolve(store: Store, ident: str, views: dict[str, dict[str, Any]] | None = 
     raise NotFound(f"no machine with serial or hostname '{ident}'", hint="see machine-list")
 
 
-def _management(views: dict[str, dict[str, Any]], networks: list[Network], clusters: dict[str, Cluster]) -> dict[str, IPv4Address]:
+def _management(
+    views: dict[str, dict[str, Any]],
+    networks: list[Network],
+    clusters: dict[str, Cluster],
+    by_owner: dict[str, list[tuple[str, IPv4Address]]],
+) -> dict[str, IPv4Address]:
     """serial -> address on its management network."""
     everyone = members(views)
     cluster_views = {name: ClusterView.build(c, networks, everyone) for name, c in clusters.items()}
-    memo: dict[tuple[str, str, str], list[str]] = {}
+    memo: dict[tuple[str, str, str], set[str]] = {}
     out = {}
     for m in everyone:
         cv = cluster_views.get(m.cluster)
@@ -57,13 +62,10 @@ def _management(views: dict[str, dict[str, Any]], networks: list[Network], clust
             continue
         key = (m.cluster, m.role, m.location)
         if key not in memo:
-            memo[key] = [n.name for n in placement.management_networks(cv, m.role, m.location)]
-        for name in memo[key]:
-            network = cv.network(name)
-            found = ipam.addresses_of(network, AllocationKind.MACHINE, m.serial) if network else []
-            if found:
-                out[m.serial] = found[0]
-                break
+            memo[key] = {n.name for n in placement.management_networks(cv, m.role, m.location)}
+        found = [address for network, address in by_owner.get(m.serial, ()) if network in memo[key]]
+        if found:
+            out[m.serial] = found[0]
     return out
 
 
@@ -73,7 +75,7 @@ def list_(store: Store) -> list[dict[str, Any]]:
     networks = store.all(Network)
     clusters = {c.name: c for c in store.all(Cluster)}
     by_owner = addresses_by_owner(networks, AllocationKind.MACHINE)
-    management = _management(views, networks, clusters)
+    management = _management(views, networks, clusters, by_owner)
     rows = []
     for serial, v in views.items():
         beat = beats.get(serial)

@@ -29,6 +29,8 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -139,6 +141,7 @@ class Store:
         return decode(Heartbeat, data, source, error=InvalidState)
 
     def heartbeats(self) -> dict[str, Heartbeat]:
+        """Every heartbeat. A listing reads thousands of these, so this path avoids per-file overheads."""
         folder = self.root / "seen"
         out = {}
         try:
@@ -146,11 +149,18 @@ class Store:
         except FileNotFoundError:
             return {}
         for entry in entries:
-            if not entry.name.endswith(".yaml") or entry.name.startswith("."):
+            name = entry.name
+            if not name.endswith(".yaml") or name.startswith("."):
                 continue
-            raw = files.read_bytes(Path(entry.path))
-            if raw is not None:
-                out[entry.name[:-5]] = self._decode_heartbeat(Path(entry.path), raw)
+            try:
+                with open(entry.path, "rb") as handle:
+                    raw = handle.read()
+            except FileNotFoundError:
+                continue
+            try:
+                out[name[:-5]] = _heartbeat_from_json(raw)
+            except (ValueError, KeyError, TypeError):
+                out[name[:-5]] = self._decode_heartbeat(Path(entry.path), raw)  # the strict path says what is wrong
         return out
 
     def machine_views(self, view: Callable[[Machine], dict[str, Any]], version: str) -> dict[str, dict[str, Any]]:
@@ -311,6 +321,20 @@ class Store:
         for op in ops:
             self._apply(op)
         files.remove(self._journal_path())
+
+
+def _heartbeat_from_json(raw: bytes) -> Heartbeat:
+    """Fast decoding of a heartbeat as written by ``write_heartbeat``; anything else raises."""
+    data = json.loads(raw)
+    if set(data) - {"last_seen", "reports", "hardware_digest", "address"}:
+        raise KeyError("unknown key")
+    reports, digest, address = data["reports"], data["hardware_digest"], data.get("address")
+    if type(reports) is not int or type(digest) is not str:
+        raise TypeError("bad type")
+    when = datetime.fromisoformat(data["last_seen"].replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return Heartbeat(when, reports, digest, IPv4Address(address) if address is not None else None)
 
 
 class Transaction:
