@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from oci.report import v1  # noqa: E402
 from oci.service import clusters, networks, reports, topology  # noqa: E402
 from oci.store import Store  # noqa: E402
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def report_body(serial: str, index: int) -> dict[str, object]:

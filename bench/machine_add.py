@@ -18,9 +18,9 @@ from pathlib import Path
 from common import NOW, REPO, report_body
 
 sys.path.insert(0, str(REPO / "lib"))
-from oci.report import v1  # noqa: E402
-from oci.service import clusters, networks, reports, topology  # noqa: E402
-from oci.store import Store  # noqa: E402
+from oci.report import v1
+from oci.service import clusters, networks, reports, topology
+from oci.store import Store
 
 
 def prepare(root: Path, count: int) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 from common import REPO, report_body, start_api
 
 sys.path.insert(0, str(REPO / "lib"))
-from oci.model import Machine  # noqa: E402
-from oci.store import Store  # noqa: E402
+from oci.model import Machine
+from oci.store import Store
 
 PROCESSES, THREADS = 4, 16
 

@@ -187,7 +187,7 @@ def encode_value(value: Any) -> Any:
         return value
     if hasattr(kind, "__dataclass_fields__"):
         out = {}
-        for name in _encoded_fields(kind):
+        for name in _encoded_fields(typing.cast(type, kind)):
             v = getattr(value, name)
             if v is not None:
                 out[name] = encode_value(v)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -53,7 +54,7 @@ def _scalar(value: Any) -> str:
     if type(value) is int:
         return str(value)
     if type(value) is float:
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ValueError(f"cannot store {value!r}")
         text = repr(value)
         mantissa, e, exponent = text.partition("e")
