@@ -207,3 +207,10 @@ def test_steady_state_report_rewrites_only_the_heartbeat(store, discover):
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
     assert store.heartbeat("C1").reports == 2
     assert store.heartbeat("C1").last_seen == NOW.replace(minute=1)
+
+
+def test_listing_cache_sees_same_size_rewrites(store, discover):
+    discover("C1")
+    for note in ("a", "b", "c", "d"):  # same size, microseconds apart, inode numbers may be reused
+        machines.set_(store, "C1", {"notes": note}, [])
+        assert machine_views(store)["C1"]["notes"] == note

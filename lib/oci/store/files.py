@@ -8,6 +8,7 @@ import math
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,10 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
             os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
+            # The file system stamps mtime from a coarse clock (a few ms); a fine one makes (inode, mtime,
+            # size) tell two versions apart, which the listing cache relies on (store.machine_views).
+            now = time.time_ns()
+            os.utime(handle.fileno(), ns=(now, now))
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
