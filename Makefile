@@ -11,7 +11,7 @@ VPY := $(VENV)/bin/python
 # Debian packages the code runs against (the versions Debian 12 ships), and what the tests need.
 RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 python3-cryptography \
 	python3-requests python3-debian python3-pyghmi
-TOOL_DEBS := python3-venv python3-pip
+TOOL_DEBS := python3-venv python3-pip man-db groff-base
 PYTEST_ARGS ?=
 
 .PHONY: deps poc check lint test bench clean
@@ -38,7 +38,7 @@ check: deps
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 bench: deps
-	$(VPY) bench/run-all
+	PYTHON=$(abspath $(VPY)) sh bench/run-all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

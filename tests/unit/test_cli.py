@@ -164,3 +164,13 @@ def test_damaged_state_file_is_a_clear_error(tmp_path):
     done = ocicli(state, "cluster-list")
     assert done.returncode == 1
     assert done.stderr == "ocicli: error: clusters/cl1.yaml: key 'bogus': unknown key\n"
+
+
+def test_unwritable_state_is_a_clear_error(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "clusters").write_text("not a folder")  # any OSError: here, a file where a folder should be
+    done = ocicli(state, "cluster-create", "cl1", "example.com")
+    assert done.returncode == 1
+    assert done.stderr.startswith("ocicli: error: ") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr

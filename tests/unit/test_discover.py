@@ -100,7 +100,20 @@ def test_lsblk_sizes(value, expected):
 
 def test_lsblk_text_keeps_whole_disks_only():
     disks = blockdevices.from_text((HW / "microsoft-virtual-machine" / "lsblk.txt").read_text())
-    assert disks == [{"name": "sda", "size_bytes": 127 * 1024**3, "transport": None}]
+    assert disks == [{"name": "sda", "size_bytes": 127 * 1024**3, "model": None, "serial": None, "transport": None, "rotational": None}]
+
+
+def test_lsblk_text_columns_by_position():
+    """MODEL values contain spaces; SIZE is right-aligned and may start left of its header."""
+    disks = blockdevices.from_text((HW / "online-labs-sr" / "lsblk.txt").read_text())
+    assert [(d["name"], d["model"], d["serial"]) for d in disks][2] == ("nvme0n1", "WD Red SN700 500GB", "25035L804494")
+    assert disks[2]["size_bytes"] == int(465.8 * 1024**3)
+
+
+def test_bond_ports_report_their_own_mac():
+    found = nics.from_text((HW / "dell-poweredge-r640" / "ip-link.txt").read_text())
+    assert found[0] == {"name": "eno1", "mac": "e4:43:4b:ec:b4:48"}  # not the bond's d2:ee:35:94:c2:79
+    assert not any(n["name"].startswith(("bond", "vnet", "docker")) or "@" in n["name"] for n in found)
 
 
 def test_ip_link_skips_virtual_interfaces():

@@ -17,11 +17,12 @@ def test_generated_files_are_up_to_date():
         assert path.read_text() == text, f"{path.relative_to(REPO)} is stale: run python3 -m oci.cli.docgen ."
 
 
-def test_man_page_renders():
-    done = subprocess.run(["man", "--warnings", "-l", "-E", "UTF-8", str(REPO / "docs" / "man" / "ocicli.1")],
-                          capture_output=True, text=True, env={**os.environ, "MANWIDTH": "100"})  # fmt: skip
-    if done.returncode != 0 and "not found" in done.stderr:
-        return  # man-db missing: the syntax is still checked by groff below when present
+def test_man_page_renders_without_warnings():
+    done = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", str(REPO / "docs" / "man" / "ocicli.1")], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stderr == ""
+    done = subprocess.run(["man", "-l", str(REPO / "docs" / "man" / "ocicli.1")], capture_output=True, text=True,
+                          env={**os.environ, "MANWIDTH": "100", "MANPAGER": "cat"})  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "machine-add" in done.stdout
 

@@ -78,6 +78,8 @@ def manpage(parser: argparse.ArgumentParser) -> str:
     commands = _subparsers(parser)
     out = [
         f'.TH OCICLI 1 "" "openstack-cluster-installer {__version__}" "User Commands"',
+        ".ad l",
+        ".nh",
         ".SH NAME",
         "ocicli \\- manage OpenStack clusters, networks and machines of openstack-cluster-installer",
         ".SH SYNOPSIS",
@@ -103,7 +105,7 @@ def manpage(parser: argparse.ArgumentParser) -> str:
         "state directory (default /var/lib/oci)",
         ".TP",
         ".B OCI_CONFIG",
-        "configuration file (default /etc/openstack\\-cluster\\-installer/openstack\\-cluster\\-installer.conf)",
+        "configuration file (default /etc/openstack\\-cluster\\-installer/\\:openstack\\-cluster\\-installer.conf)",
         ".SH SEE ALSO",
         "\\fBoci\\-api\\fR(8); /usr/share/doc/openstack\\-cluster\\-installer/",
         "",

@@ -83,6 +83,12 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         return exc.exit_code
     except BrokenPipeError:
         return EXIT_OK  # output piped into head
+    except OSError as exc:  # permissions, full disk: the system's words, and where
+        if debug:
+            traceback.print_exc()
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ocicli: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("ocicli: interrupted", file=sys.stderr)
         return 130

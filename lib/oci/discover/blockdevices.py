@@ -51,25 +51,52 @@ def from_json(text: str) -> list[dict[str, Any]]:
     return disks
 
 
+# lsblk right-aligns these columns, and left-aligns the others.
+_RIGHT_ALIGNED = frozenset({"SIZE", "MAJ:MIN", "RM", "RO", "ROTA", "RA", "ALIGNMENT", "MIN-IO", "OPT-IO", "PHY-SEC", "LOG-SEC"})
+
+
+def _columns(header: str) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each header field."""
+    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", header)]
+
+
+def _cell(line: str, columns: list[tuple[str, int, int]], index: int) -> str:
+    """A column's value, by position: values such as a MODEL may contain spaces."""
+    name, start, end = columns[index]
+    if name in _RIGHT_ALIGNED:  # numbers and sizes: never empty, never with spaces
+        before = line[:end].split()
+        return before[-1] if before else ""
+    right = columns[index + 1][1] if index + 1 < len(columns) else len(line)
+    if index + 1 < len(columns) and columns[index + 1][0] in _RIGHT_ALIGNED:
+        return line[start:right].split(" ", 1)[0].strip() if line[start:right].strip() else ""
+    return line[start:right].strip()
+
+
 def from_text(text: str) -> list[dict[str, Any]]:
-    """Plain ``lsblk`` (NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINT); child rows start with tree characters."""
+    """Plain ``lsblk`` (any columns, e.g. NAME SIZE TYPE MOUNTPOINT MODEL SERIAL); child rows start with tree
+    characters and are skipped."""
     lines = text.splitlines()
     if not lines:
         return []
-    header = lines[0].split()
+    columns = _columns(lines[0])
+    index = {name: i for i, (name, _, _) in enumerate(columns)}
     disks = []
     for line in lines[1:]:
         if not line or not line[0].isalnum():
             continue  # a partition or holder row (tree drawing) or a blank line
-        fields = dict(zip(header, line.split(), strict=False))  # MOUNTPOINT may be empty
-        if fields.get("TYPE") != "disk":
+        values = {name: _cell(line, columns, i) for name, i in index.items()}
+        values["NAME"] = line.split()[0]
+        if values.get("TYPE") != "disk":
             continue
-        transport = fields.get("TRAN")
+        transport = values.get("TRAN") or None
         disks.append(
             {
-                "name": fields.get("NAME"),
-                "size_bytes": size_bytes(fields.get("SIZE")),
+                "name": values["NAME"],
+                "size_bytes": size_bytes(values.get("SIZE")),
+                "model": values.get("MODEL") or None,
+                "serial": values.get("SERIAL") or None,
                 "transport": transport if transport in _TRANSPORTS else None,
+                "rotational": _rotational(values.get("ROTA")),
             }
         )
     return disks

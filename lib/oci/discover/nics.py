@@ -7,7 +7,10 @@ import re
 from typing import Any
 
 # Interfaces that are not ports of the machine (the reference's agent skips the same families).
-_VIRTUAL = re.compile(r"^(lo|ifb|veth|tap|tun|vnet|virbr|docker|br-|bond|team|dummy|ovs-|vxlan|genev|kube|cali|flannel|cni|idrac|usb|enx)")
+_VIRTUAL = re.compile(
+    r"^(lo|ifb|veth|tap|tun|vnet|virbr|vmbr|lxcbr|mpqemubr|docker|br-|br\d|bond|team|dummy|ovs-|vxlan|genev|kube|cali|flannel|cni"
+    r"|fwbr|fwpr|fwln|idrac|usb|enx)"
+)
 
 
 def _keep(name: str, link_type: str | None, kind: str | None) -> bool:
@@ -24,12 +27,12 @@ def from_json(text: str) -> list[dict[str, Any]]:
         kind = (link.get("linkinfo") or {}).get("info_kind")
         if link.get("link") or not _keep(name, link.get("link_type"), kind):
             continue  # "link" set: a VLAN or macvlan on top of another interface
-        out.append({"name": name, "mac": link.get("address")})
+        out.append({"name": name, "mac": link.get("permaddr") or link.get("address")})
     return out
 
 
 _LINE = re.compile(r"^\d+: ([^:@\s]+)(@\S+)?: <")
-_ETHER = re.compile(r"^\s+link/(\S+) ([0-9a-fA-F:]{17})")
+_ETHER = re.compile(r"^\s+link/(\S+) ([0-9a-fA-F:]{17})(?:.* permaddr ([0-9a-fA-F:]{17}))?")
 _KIND = re.compile(r"^\s+(vlan|bond|bridge|veth|tun|dummy|vxlan|macvlan|team|openvswitch) ")
 
 
@@ -54,7 +57,8 @@ def from_text(text: str) -> list[dict[str, Any]]:
             continue
         ether = _ETHER.match(line)
         if ether and mac is None:
-            link_type, mac = ether.group(1), ether.group(2).lower()
+            # A bond's ports show the bond's address; "permaddr" is the port's own.
+            link_type, mac = ether.group(1), (ether.group(3) or ether.group(2)).lower()
             continue
         virtual = _KIND.match(line)
         if virtual and kind is None:

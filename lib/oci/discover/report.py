@@ -41,7 +41,8 @@ def build(
 
 
 def from_capture_folder(folder: Path, serial: str | None = None) -> dict[str, Any]:
-    """A report from a folder of captured files named as in tests/data/hw/ (dmidecode.txt, lsblk.json, ...)."""
+    """A report from a folder of captured files named as in tests/data/hw/ (dmidecode.txt, lsblk.json,
+    lsblk.txt, ip-link.json, ip-link.txt or ip-addr.txt)."""
 
     def read(name: str) -> str | None:
         path = folder / name
@@ -53,5 +54,5 @@ def from_capture_folder(folder: Path, serial: str | None = None) -> dict[str, An
         lsblk_json=read("lsblk.json"),
         lsblk_text=read("lsblk.txt"),
         ip_link_json=read("ip-link.json"),
-        ip_link_text=read("ip-link.txt"),
+        ip_link_text=read("ip-link.txt") or read("ip-addr.txt"),
     )

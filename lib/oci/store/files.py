@@ -121,21 +121,28 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new content, never a mix.
 
     Temp file in the same folder, fsync, rename over the target, fsync of the folder: after a crash at any
-    point the file is either entirely old or entirely new.
+    point the file is either entirely old or entirely new. Plain ``os`` calls on the descriptor: this runs
+    for every report, and Python file objects add several system calls per write.
     """
     folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except FileNotFoundError:  # the first object of its kind
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             # The file system stamps mtime from a coarse clock (a few ms); a fine one makes (inode, mtime,
             # size) tell two versions apart, which the listing cache relies on (store.machine_views).
             now = time.time_ns()
-            os.utime(handle.fileno(), ns=(now, now))
-            os.fsync(handle.fileno())
+            os.utime(fd, ns=(now, now))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -154,8 +161,16 @@ def remove(path: Path) -> bool:
     return True
 
 
-def read_bytes(path: Path) -> bytes | None:
+def read_bytes(path: Path | str) -> bytes | None:
+    """The file's content, or None if it does not exist."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -152,10 +152,8 @@ class Store:
             name = entry.name
             if not name.endswith(".yaml") or name.startswith("."):
                 continue
-            try:
-                with open(entry.path, "rb") as handle:
-                    raw = handle.read()
-            except FileNotFoundError:
+            raw = files.read_bytes(entry.path)
+            if raw is None:
                 continue
             try:
                 out[name[:-5]] = _heartbeat_from_json(raw)
