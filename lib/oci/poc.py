@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 from oci.discover.report import from_capture_folder
+from oci.errors import OciError
+from oci.run import run, spawn
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -85,13 +87,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the state directory and print its path")
     parser.add_argument("--captures", type=Path, default=REPO / "tests" / "data" / "hw", help="folder of hardware captures")
     args = parser.parse_args(argv)
+    try:
+        return _poc(args)
+    except OciError as exc:
+        print(f"oci-poc: error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _poc(args: argparse.Namespace) -> int:
     state = Path(tempfile.mkdtemp(prefix="oci-poc-"))
     env = {**os.environ, "OCI_STATE_DIR": str(state), "PATH": f"{REPO / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("OCI_CONFIG", None)
     port = free_port()
     total = time.monotonic()
     started = step(f"starting oci-api on 127.0.0.1:{port}, state in {state}")
-    server = subprocess.Popen([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env)
+    server = spawn([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env)
     try:
         wait_until_up(port, server)
         done(started)
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         done(started)
 
         started = step("the demo of the reference README, with ocicli")
-        subprocess.run(["/bin/sh", str(REPO / "share" / "poc" / "demo.sh")], env=env, check=True)
+        run(["/bin/sh", str(REPO / "share" / "poc" / "demo.sh")], env=env, timeout=600, capture=False)
         done(started)
     finally:
         server.terminate()
