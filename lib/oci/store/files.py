@@ -117,11 +117,13 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new content, never a mix.
 
     Temp file in the same folder, fsync, rename over the target, fsync of the folder: after a crash at any
-    point the file is either entirely old or entirely new. Plain ``os`` calls on the descriptor: this runs
+    point the file is either entirely old or entirely new. ``durable=False`` skips the folder's fsync: the
+    file is still never partial, but after a power loss it may be its previous version (used for
+    heartbeats, which the next report rewrites anyway). Plain ``os`` calls on the descriptor: this runs
     for every report, and Python file objects add several system calls per write.
     """
     folder = path.parent
@@ -148,7 +150,8 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(folder)
+    if durable:
+        fsync_dir(folder)
 
 
 def remove(path: Path) -> bool:
