@@ -60,8 +60,9 @@ def report_body(serial: str, index: int) -> dict[str, object]:
     }
 
 
-def build_state(root: Path, machines: int, enrolled_fraction: float = 0.5) -> Store:
-    """``machines`` discovered machines, the given fraction enrolled in one cluster with addresses."""
+def discovered_site(root: Path, serials: list[str]) -> Store:
+    """Cluster cl1 in location dc1 with a /16 management network and a public network, and ``serials``
+    discovered (one report each)."""
     store = Store(root)
     topology.region_create(store, "r1")
     topology.location_create(store, "dc1", "r1")
@@ -70,9 +71,15 @@ def build_state(root: Path, machines: int, enrolled_fraction: float = 0.5) -> St
     clusters.create(store, "cl1", "example.com")
     networks.add(store, "mgmt", "cl1", "all", "eth0")
     networks.add(store, "pub", "cl1", "all", "eth0")
-    serials = [f"BENCH{i:05d}" for i in range(machines)]
     for i, serial in enumerate(serials):
         reports.record(store, v1.parse(report_body(serial, i)), IPv4Address("192.168.100.1") + i % 250, NOW)
+    return store
+
+
+def build_state(root: Path, machines: int, enrolled_fraction: float = 0.5) -> Store:
+    """``machines`` discovered machines, the given fraction enrolled in one cluster with addresses."""
+    serials = [f"BENCH{i:05d}" for i in range(machines)]
+    store = discovered_site(root, serials)
     # Enrol in bulk (the benchmark measures listing, not machine-add): one transaction.
     enrolled = serials[: int(machines * enrolled_fraction)]
     with store.topology_lock(), store.machine_lock(enrolled):

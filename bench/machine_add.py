@@ -12,35 +12,16 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from ipaddress import IPv4Address
 from pathlib import Path
 
-from common import NOW, REPO, report_body
-
-sys.path.insert(0, str(REPO / "lib"))
-from oci.report import v1
-from oci.service import clusters, networks, reports, topology
-from oci.store import Store
-
-
-def prepare(root: Path, count: int) -> None:
-    store = Store(root)
-    topology.region_create(store, "r1")
-    topology.location_create(store, "dc1", "r1")
-    networks.create(store, "mgmt", "10.128.0.0", "16", "dc1", "no")
-    networks.create(store, "pub", "203.0.113.0", "28", "dc1", "yes")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "mgmt", "cl1", "all", "eth0")
-    networks.add(store, "pub", "cl1", "all", "eth0")
-    for i in range(count):
-        reports.record(store, v1.parse(report_body(f"ADD{i:05d}", i)), IPv4Address("192.168.100.1"), NOW)
+from common import REPO, discovered_site
 
 
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
         state = Path(tmp) / "state"
-        prepare(state, 2 * count)
+        discovered_site(state, [f"ADD{i:05d}" for i in range(2 * count)])
         env = {**os.environ, "OCI_STATE_DIR": str(state)}
         env.pop("OCI_CONFIG", None)
         ocicli = str(REPO / "bin" / "ocicli")
