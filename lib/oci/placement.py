@@ -40,9 +40,6 @@ class ClusterView:
     def has_role(self, role: str) -> bool:
         return any(m.role == role for m in self.members)
 
-    def network(self, name: str) -> Network | None:
-        return next((n for n in self.networks if n.name == name), None)
-
 
 def network_roles_for(role: str, has_network_nodes: bool) -> set[str]:
     """The network roles a machine of ``role`` is on."""
