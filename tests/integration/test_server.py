@@ -84,3 +84,26 @@ def test_bad_listen_address_is_one_line(tmp_path):
                           env={**os.environ, "OCI_STATE_DIR": str(tmp_path)})  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("oci-api: error: invalid listen address 'nowhere'")
+
+
+def test_listen_address_from_the_configuration_file(tmp_path):
+    port = free_port()
+    conf = tmp_path / "oci.conf"
+    conf.write_text(f"[state]\ndir = {tmp_path / 'state'}\n[api]\nlisten = 127.0.0.1:{port}\nthreads = 2\n")
+    env = {**os.environ, "OCI_CONFIG": str(conf)}
+    env.pop("OCI_STATE_DIR", None)
+    proc = subprocess.Popen([str(REPO / "bin" / "oci-api")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, _ = post(port, "/api/v1/report", json.dumps(report_body("C1")).encode())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "oci-api did not listen where configured"
+                time.sleep(0.05)
+        assert status == 200
+        assert (tmp_path / "state" / "machines" / "C1.yaml").exists()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
