@@ -20,7 +20,7 @@ import bottle
 
 from oci.errors import InvalidInput, OciError, PayloadTooLarge
 from oci.report import oci42, v1
-from oci.service import reports
+from oci.service import reports, status
 from oci.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -94,6 +94,15 @@ def read_json() -> Any:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
 
 
+def parse_ipv4(value: object, what: str) -> ipaddress.IPv4Address:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return ipaddress.IPv4Address(value)
+    except ValueError:
+        raise InvalidInput(f"{what}: {str(value)[:40]!r} is not an IPv4 address") from None
+
+
 def client_address() -> ipaddress.IPv4Address | None:
     """The peer's address (REMOTE_ADDR, never X-Forwarded-For, which any client can write)."""
     try:
@@ -118,6 +127,29 @@ def make_app(store: Store, now: Callable[[], datetime] = utcnow) -> bottle.Bottl
     def report_oci42() -> Any:
         parsed = v1.parse(oci42.to_v1(read_json()))
         return success(reports.record(store, parsed, client_address(), now()))
+
+    @app.post("/api/v1/status")
+    def status_v1() -> Any:
+        body = read_json()
+        if not isinstance(body, dict):
+            raise InvalidInput("status: expected a JSON object")
+        if body.get("version", 1) != 1:
+            raise InvalidInput(f"status: unsupported schema version {body.get('version')!r}")
+        unknown = set(body) - {"version", "serial", "status", "address"}
+        if unknown:
+            raise InvalidInput(f"status: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        if "serial" not in body or "status" not in body:
+            raise InvalidInput("status: 'serial' and 'status' are required")
+        reported = parse_ipv4(body["address"], "address") if body.get("address") is not None else None
+        result = status.record(store, body["serial"], body["status"], reported or client_address(), now())
+        return success(result)
+
+    @app.get("/oci/install-status.php")
+    def status_oci42() -> Any:
+        query = bottle.request.query
+        serial = query.get("chassis-serial") or status.serial_of_address(store, client_address())
+        reported = parse_ipv4(query.get("ipaddr"), "ipaddr") if query.get("ipaddr") else None
+        return success(status.record(store, serial, query.get("status", ""), reported or client_address(), now()))
 
     @app.get("/api/v1/health")
     def health() -> Any:

@@ -53,10 +53,13 @@ def test_whitebox_board_names_the_maker():
     assert "O.E.M" not in json.dumps(facts)
 
 
-def test_no_smbios_is_reported_as_an_agent_error():
-    body = from_capture_folder(HW / "firecracker-vm", serial="CC")
-    assert body["errors"] == ["dmidecode: no SMBIOS table"]
+def test_without_dmi_tables_the_identity_falls_back_to_the_lowest_mac():
+    body = from_capture_folder(HW / "firecracker-vm")
+    assert (body["serial"], body["serial_source"]) == ("mac-02fc00000001", "mac")
+    assert "dmidecode: no SMBIOS table" in body["errors"]
+    assert body["memory"] == {"total_mb": 24576}  # from lsmem, since there is no DIMM table
     assert [d["name"] for d in body["disks"]] == ["zram0", "vda"]  # the server skips the empty zram
+    assert from_capture_folder(HW / "firecracker-vm", serial="CC")["serial_source"] == "assigned"
 
 
 SAMPLE = """\

@@ -13,10 +13,10 @@ from oci.service import machines
 from oci.store import Store
 
 C = Column
-DEFAULT_COLUMNS = [C("serial", "serial"), C("ip", "ipaddr"), C("memory_mb", "memory"), C("status", "status"), C("last_seen", "lastseen"),
-                   C("cluster", "cluster"), C("hostname", "hostname")]  # fmt: skip
+DEFAULT_COLUMNS = [C("serial", "serial"), C("ip", "ipaddr"), C("memory_mb", "memory"), C("status", "status"), C("puppet_status", "puppet"),
+                   C("last_seen", "lastseen"), C("cluster", "cluster"), C("hostname", "hostname")]  # fmt: skip
 GROUPS: dict[str, tuple[str, list[Column]]] = {
-    "s": ("puppet status and role", [C("role", "role"), C("puppet_status", "puppet")]),
+    "s": ("role", [C("role", "role")]),
     "z": ("location (zone)", [C("location", "location")]),
     "h": (
         "hardware",
@@ -33,7 +33,8 @@ GROUPS: dict[str, tuple[str, list[Column]]] = {
     "n": ("addresses", [C("live_ip", "live_ip"), C("management_ip", "mgmt_ip"), C("addresses", "addresses")]),
     "r": ("notes", [C("notes", "notes")]),
 }
-SHOW_ORDER = ("serial", "status", "enrolment", "live_ip", "addresses", "last_seen", "reports", "first_seen", "puppet_status")
+SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "enrolment", "live_ip", "addresses", "last_seen", "reports",
+              "first_seen")  # fmt: skip
 
 
 def _list(args: argparse.Namespace, store: Store) -> Table:

@@ -61,6 +61,14 @@ def render_table(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "(current)"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
 def render_record(record: Record) -> str:
     keys = [k for k in record.order if k in record.data] + sorted(k for k in record.data if k not in record.order)
     lines = []
@@ -71,6 +79,9 @@ def render_record(record: Record) -> str:
             lines.append(f"{key}:")
             inner = max(len(str(k)) for k in value)
             lines += [f"  {str(k).ljust(inner)}  {cell(v)}" for k, v in value.items()]
+        elif key == "history" and value:
+            lines.append(f"{key}:")
+            lines += [f"  {h['since']}  {h['status']:<15} {_duration(h['seconds'])}" for h in value]
         elif isinstance(value, list) and value and isinstance(value[0], dict) and set(value[0]) != {"network", "address"}:
             lines.append(f"{key}:")
             lines += [f"  - {cell(v)}" for v in value]

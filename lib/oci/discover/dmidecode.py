@@ -76,13 +76,15 @@ def facts(text: str) -> dict[str, Any]:
     manufacturer = clean(system.get("Manufacturer")) or clean(board.get("Manufacturer"))
     vendor = (manufacturer or "").lower()
     if vendor.startswith("lenovo"):
-        serial = _serial(chassis.get("Serial Number"))
+        serial, source = _serial(chassis.get("Serial Number")), "chassis"
     elif vendor.startswith("supermicro"):
-        serial = _serial(board.get("Serial Number"))
+        serial, source = _serial(board.get("Serial Number")), "baseboard"
     elif vendor.startswith(_SYSTEM_SERIAL_VENDORS):
-        serial = _serial(system.get("Serial Number"))
+        serial, source = _serial(system.get("Serial Number")), "system"
     else:
-        serial = _serial(board.get("Serial Number")) or _serial(system.get("Serial Number"))
+        serial, source = _serial(board.get("Serial Number")), "baseboard"
+        if serial is None:
+            serial, source = _serial(system.get("Serial Number")), "system"
 
     sockets = [r.values for r in records if r.type == 4 and "Populated" in r.values.get("Status", "Populated")]
     first_cpu = sockets[0] if sockets else {}
@@ -95,6 +97,7 @@ def facts(text: str) -> dict[str, Any]:
     first_dimm = dimms[0] if dimms else {}
     return {
         "serial": serial,
+        "serial_source": source if serial else None,
         "system": {
             "manufacturer": manufacturer,
             "product_name": clean((system.get("Product Name") or "").replace(",", "")) or clean(board.get("Product Name")),

@@ -1,7 +1,7 @@
 """Typed, frozen models of everything OCI stores."""
 
 from oci.model.hardware import Bmc, Cpu, Disk, Hardware, Memory, Nic, RaidDrive, StorageController
-from oci.model.machine import Enrolment, Heartbeat, Machine, MachineStatus, PuppetStatus
+from oci.model.machine import Enrolment, Heartbeat, Machine, MachineStatus, Phase, PhaseChange, PuppetStatus
 from oci.model.topology import (
     BUILTIN_ROLES,
     SPECIAL_ROLES,
@@ -34,6 +34,8 @@ __all__ = [
     "Network",
     "NetworkRole",
     "Nic",
+    "Phase",
+    "PhaseChange",
     "PuppetStatus",
     "RaidDrive",
     "Role",

@@ -27,6 +27,30 @@ class PuppetStatus(StrEnum):
     FAILURE = "failure"
 
 
+class Phase(StrEnum):
+    """What a node says of itself (``oci-report-status``)."""
+
+    LIVE = "live"
+    INSTALLING = "installing"
+    FIRSTBOOT = "firstboot"
+    INSTALLED = "installed"
+    PUPPET_RUNNING = "puppet-running"
+    PUPPET_SUCCESS = "puppet-success"
+    PUPPET_FAILURE = "puppet-failure"
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseChange:
+    """One line of a machine's history: a status it reached, when, and the address it reported from."""
+
+    status: str  # a MachineStatus or Phase value (bootinglive comes from OCI itself)
+    at: datetime
+    address: IPv4Address | None = None
+
+
+HISTORY_LENGTH = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Enrolment:
     """Where an operator put the machine (``machine-add``)."""
@@ -61,13 +85,21 @@ class Machine:
     first_seen: datetime
     hardware: Hardware = field(default_factory=Hardware)
     report_notes: tuple[str, ...] = ()  # entries of the latest report that were skipped, and why
+    serial_source: str | None = None  # system, chassis, baseboard (DMI), mac (fallback), assigned (PoC)
     puppet_status: PuppetStatus = PuppetStatus.NOTRUN
     enrolment: Enrolment | None = None
     settings: dict[str, Value] = field(default_factory=dict)
+    history: tuple[PhaseChange, ...] = ()  # oldest first, the last HISTORY_LENGTH changes
 
     def __post_init__(self) -> None:
         names.serial(self.serial)
         check_values(MACHINE_SETTINGS, self.settings)
+
+    def reached(self, status: str, at: datetime, address: IPv4Address | None = None) -> tuple[PhaseChange, ...]:
+        """The history with ``status`` appended, unless it is already the latest (a repeated report)."""
+        if self.history and self.history[-1].status == status:
+            return self.history
+        return (*self.history, PhaseChange(status, at, address))[-HISTORY_LENGTH:]
 
     # Fields the operator owns; the journal replays only these onto the current file (store/journal.py).
     OPERATOR_FIELDS = ("enrolment", "settings")

@@ -52,11 +52,15 @@ _SLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
 T = TypeVar("T")
 
 
+SERIAL_SOURCES = ("system", "chassis", "baseboard", "mac", "assigned")
+
+
 @dataclass(frozen=True)
 class ParsedReport:
     serial: str
     hardware: Hardware
     notes: tuple[str, ...]  # what was skipped or could not be understood, for the operator
+    serial_source: str | None = None  # where the serial came from; "mac" is the fallback without DMI tables
 
 
 class _Skip(Exception):
@@ -250,9 +254,14 @@ def parse(body: Any) -> ParsedReport:
         raise InvalidInput("report: 'serial' is missing")
     names.serial(serial)
     notes: list[str] = []
+    source = body.get("serial_source")
+    if source is not None and source not in SERIAL_SOURCES:
+        notes.append(f"serial_source {text(source)!r} ignored: not one of {', '.join(SERIAL_SOURCES)}")
+        source = None
     known = {
         "version",
         "serial",
+        "serial_source",
         "agent",
         "system",
         "cpu",
@@ -313,4 +322,4 @@ def parse(body: Any) -> ParsedReport:
     )
     if memory and not total_mb:
         notes.append(f"memory.total_mb ignored: {memory.get('total_mb')!r} is not a positive integer")
-    return ParsedReport(serial=serial, hardware=hardware, notes=tuple(notes))
+    return ParsedReport(serial=serial, hardware=hardware, notes=tuple(notes), serial_source=source)

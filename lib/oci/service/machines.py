@@ -109,7 +109,23 @@ def show(store: Store, ident: str) -> dict[str, Any]:
     data["last_seen"] = _iso(beat.last_seen) if beat else None
     data["reports"] = beat.reports if beat else 0
     data["live_ip"] = str(beat.address) if beat and beat.address else None
+    data["history"] = phase_durations(machine)
     return data
+
+
+def phase_durations(machine: Machine) -> list[dict[str, Any]]:
+    """The history with how long each phase lasted (``seconds`` is null for the phase it is still in)."""
+    out = []
+    for change, following in zip(machine.history, (*machine.history[1:], None), strict=True):
+        out.append(
+            {
+                "status": change.status,
+                "since": _iso(change.at),
+                "address": str(change.address) if change.address else None,
+                "seconds": int((following.at - change.at).total_seconds()) if following else None,
+            }
+        )
+    return out
 
 
 def add(store: Store, serial: str, cluster_name: str, role: str, location: str, fixed_ip: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from ipaddress import IPv4Address
 from typing import Any
 
-from oci.model import Heartbeat, Machine, MachineStatus
+from oci.model import Heartbeat, Machine, MachineStatus, PhaseChange
 from oci.model.codec import encode
 from oci.report.v1 import ParsedReport
 from oci.store import Store, hardware_digest
@@ -21,7 +21,7 @@ def record(store: Store, report: ParsedReport, address: IPv4Address | None, now:
     heartbeat, whose digest says what the machine file holds: after a crash between the two writes, the
     next report sees a stale digest and takes the full path again.
     """
-    digest = hardware_digest([encode(report.hardware), list(report.notes)])
+    digest = hardware_digest([encode(report.hardware), list(report.notes), report.serial_source])
     serial = report.serial
     with store.machine_lock([serial]):
         beat = store.heartbeat(serial)
@@ -32,13 +32,28 @@ def record(store: Store, report: ParsedReport, address: IPv4Address | None, now:
         machine = store.find(Machine, serial)
         if machine is None:
             result = "created"
-            machine = Machine(serial=serial, status=MachineStatus.LIVE, first_seen=now, hardware=report.hardware, report_notes=report.notes)
+            machine = Machine(
+                serial=serial,
+                status=MachineStatus.LIVE,
+                first_seen=now,
+                hardware=report.hardware,
+                report_notes=report.notes,
+                serial_source=report.serial_source,
+                history=(PhaseChange(MachineStatus.LIVE.value, now, address),),
+            )
         else:
             result = "updated"
             # A machine OCI sent to the live image has arrived; other statuses are left alone, since the
             # agent keeps reporting while the node installs itself from the live image.
             status = MachineStatus.LIVE if machine.status is MachineStatus.BOOTINGLIVE else machine.status
-            machine = replace(machine, hardware=report.hardware, report_notes=report.notes, status=status)
+            machine = replace(
+                machine,
+                hardware=report.hardware,
+                report_notes=report.notes,
+                serial_source=report.serial_source,
+                status=status,
+                history=machine.reached(status.value, now, address),
+            )
         store.write_machine(machine)
         store.write_heartbeat(serial, Heartbeat(now, reports, digest, address))
     return {"serial": serial, "result": result, "notes": list(report.notes)}

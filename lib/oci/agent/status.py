@@ -1,0 +1,77 @@
+"""``oci-report-status``: a node tells the master where it stands (live, installing, ... puppet-success).
+
+The serial is the one the discovery agent uses (``--serial``, else /etc/oci/system-serial, else computed
+from dmidecode and the network ports the same way, then kept in that file for the next calls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from oci.agent.collect import Runner, system_runner
+from oci.agent.daemon import SERVER_FILE, AgentError, Poster, http_post, server_url
+from oci.discover.report import Captures, build
+from oci.model import Phase
+from oci.run import CommandError
+
+SERIAL_FILE = Path("/etc/oci/system-serial")
+
+
+def machine_serial(runner: Runner = system_runner, cache: Path = SERIAL_FILE) -> str:
+    try:
+        cached = cache.read_text().strip()
+    except OSError:
+        cached = ""
+    if cached:
+        return cached
+    captures = Captures()
+    for attribute, argv in (("dmidecode", ["dmidecode"]), ("ip_link_json", ["ip", "-j", "link", "show"])):
+        with contextlib.suppress(CommandError):  # the report builder falls back as far as it can
+            setattr(captures, attribute, runner(argv))
+    serial = build(captures).get("serial")
+    if not serial:
+        raise AgentError("cannot tell this machine's serial: no DMI serial and no Ethernet port (give --serial)")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(serial + "\n")
+    except OSError:
+        pass  # a read-only root still gets its answer, computed again next time
+    return str(serial)
+
+
+def main(argv: list[str] | None = None, post: Poster = http_post, runner: Runner = system_runner) -> int:
+    parser = argparse.ArgumentParser(
+        prog="oci-report-status",
+        description="Tell the OCI master where this machine stands.",
+        epilog="Exit codes: 0 recorded, 1 error (master unreachable, machine or status refused), 2 usage.",
+    )
+    parser.add_argument("status", choices=[p.value for p in Phase])
+    parser.add_argument("--address", metavar="IP", help="the machine's management address (with installed)")
+    parser.add_argument("--server", metavar="URL", help=f"master URL or HOST[:PORT] (default: read from {SERVER_FILE})")
+    parser.add_argument("--serial", help=f"this machine's serial (default: {SERIAL_FILE}, or found as the agent does)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        url = server_url(args.server).removesuffix("/api/v1/report") + "/api/v1/status"
+        body = {"version": 1, "serial": args.serial or machine_serial(runner), "status": args.status}
+        if args.address:
+            body["address"] = args.address
+        try:
+            code, text = post(url, json.dumps(body).encode())
+        except OSError as exc:
+            raise AgentError(f"master not reachable at {url}: {exc}") from None
+        if code != 200:
+            try:
+                message = json.loads(text)["message"]
+            except (ValueError, KeyError, TypeError):
+                message = text[:200]
+            raise AgentError(f"status refused (HTTP {code}): {message}")
+    except AgentError as exc:
+        print(f"oci-report-status: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
