@@ -88,12 +88,13 @@ def test_every_listing_command_takes_json():
 def test_machine_list_table(demo, capsys):
     code, out, _ = run(demo, capsys, "machine-list")
     lines = out.splitlines()
-    assert lines[0].split() == ["serial", "ipaddr", "memory", "status", "lastseen", "cluster", "hostname"]
+    assert lines[0].split() == ["serial", "ipaddr", "memory", "status", "puppet", "lastseen", "cluster", "hostname"]
     assert lines[1].split() == [
         "C1",
         "192.168.100.20",
         "8192",
         "live",
+        "notrun",
         "2026-11-25T12:00:00Z",
         "swift01",
         "swift01-controller-1.example.com",
