@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import os
+import socket
+import subprocess
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
@@ -16,6 +21,19 @@ from oci.store import Store
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def post(port: int, path: str, body: bytes, source: str = "127.0.0.1", headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    conn.request("POST", path, body=body, headers=headers or {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, response.read()
 
 
 @pytest.fixture
@@ -48,3 +66,30 @@ def discover(store: Store) -> Callable[..., dict[str, Any]]:
         return reports.record(store, parsed, IPv4Address(address), when)
 
     return run
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """oci-api on a free loopback port with a fresh state directory: (port, environment, state dir)."""
+    port = free_port()
+    env = {**os.environ, "OCI_STATE_DIR": str(tmp_path / "state")}
+    env.pop("OCI_CONFIG", None)
+    proc = subprocess.Popen([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"oci-api did not start: {proc.communicate()[1]}")
+            time.sleep(0.05)
+    yield port, env, tmp_path / "state"
+    proc.terminate()
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err

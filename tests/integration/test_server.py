@@ -10,48 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
-from conftest import REPO, report_body
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "OCI_STATE_DIR": str(tmp_path / "state")}
-    env.pop("OCI_CONFIG", None)
-    proc = subprocess.Popen([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail(f"oci-api did not start: {proc.communicate()[1]}")
-            time.sleep(0.05)
-    yield port, env, tmp_path / "state"
-    proc.terminate()
-    _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
-
-
-def post(port: int, path: str, body: bytes, source: str = "127.0.0.1", headers: dict | None = None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
-    conn.request("POST", path, body=body, headers=headers or {"Content-Type": "application/json"})
-    response = conn.getresponse()
-    return response.status, response.read()
+from conftest import REPO, free_port, post, report_body
 
 
 def test_reports_over_http_then_ocicli(server):
