@@ -12,7 +12,7 @@ import os
 import pytest
 
 from conftest import REPO
-from oci.discover import blockdevices, dmidecode, nics
+from oci.discover import blockdevices, dmidecode, nics, tools
 from oci.discover.report import from_capture_folder
 from oci.report import v1
 
@@ -127,3 +127,54 @@ def test_ip_link_skips_virtual_interfaces():
     text += "3: eno1.101@eno1: <UP> mtu 1500\n    link/ether 24:6e:96:00:00:01 brd ff:ff:ff:ff:ff:ff\n"
     text += "4: bond0: <UP> mtu 1500\n    link/ether 24:6e:96:00:00:01 brd ff:ff:ff:ff:ff:ff\n"
     assert nics.from_text(text) == [{"name": "eno1", "mac": "24:6e:96:00:00:01"}]
+
+
+# ----------------------------------------------------------------------------- the agent's smaller tools
+def test_ethtool_on_real_servers():
+    assert tools.ethtool_driver((HW / "supermicro-as-1124us-tnrp" / "ethtool-i-ens7f0np0.txt").read_text()) == {
+        "driver": "bnxt_en", "firmware": "227.0.134.0/pkg 227.1.111.0"}  # fmt: skip
+    assert tools.ethtool_driver((HW / "firecracker-vm" / "ethtool-i-eth0.txt").read_text()) == {"driver": "virtio_net", "firmware": None}
+    assert tools.ethtool_speed((HW / "quanta-quantamicro-x10e-9n" / "ethtool-eth4.txt").read_text()) == 10000
+    assert tools.ethtool_speed((HW / "firecracker-vm" / "ethtool-eth0.txt").read_text()) is None  # "Speed: Unknown!"
+    speeds = [tools.ethtool_speed(p.read_text()) for p in sorted(HW.glob("*/ethtool-[!i]*.txt"))]
+    assert all(s is None or s >= 10 for s in speeds) and 1000 in speeds
+
+
+def test_lldp_shapes():
+    listed = tools.lldp_neighbours((HW / "dell-poweredge-r640" / "lldpctl.json").read_text())  # interface: [{eno1: ...}, ...]
+    assert listed["eno1"] == {"switch_name": "router", "switch_port": "ge-1/0/1"}
+    single = tools.lldp_neighbours((HW / "asrockrack-romed8-2t" / "lldpctl.json").read_text())  # interface: {name: ...}
+    assert len(single) == 1 and all(v["switch_port"] for v in single.values())
+    assert tools.lldp_neighbours((HW / "hpe-proliant-dl360-gen10" / "lldpctl-no-neighbors.json").read_text()) == {}
+
+
+def test_lscpu_flat_and_nested():
+    flat = tools.lscpu((HW / "firecracker-vm" / "lscpu.json").read_text())
+    assert (flat["vendor"], flat["sockets"], flat["threads"]) == ("GenuineIntel", 1, 2)
+    nested = tools.lscpu((HW / "inspur-nf5280m6" / "lscpu.json").read_text())
+    assert (nested["sockets"], nested["cores_per_socket"], nested["threads"]) == (2, 32, 64)  # hyper-threading off
+    assert nested["model"].startswith("Intel(R) Xeon(R) Gold 6430")
+
+
+def test_ipmitool_on_real_bmcs():
+    assert tools.ipmitool_firmware((HW / "dell-poweredge-r640" / "ipmitool-mc-info.txt").read_text()) == "1.54"
+    assert tools.ipmitool_lan((HW / "lenovo-thinksystem-sr650" / "ipmitool-lan-print.txt").read_text()) == {
+        "address": "192.168.111.202", "mac": "08:94:ef:01:ed:c4"}  # fmt: skip
+    assert tools.ipmitool_lan((HW / "hpe-proliant-dl360-gen10" / "ipmitool-lan-print.txt").read_text())["address"] is None  # 0.0.0.0
+    failed = (HW / "firecracker-vm" / "ipmitool-mc-info.txt").read_text()  # no BMC: the tool's error text
+    assert tools.ipmitool_firmware(failed) is None and tools.ipmitool_lan(failed) == {"address": None, "mac": None}
+
+
+def test_secure_boot_and_memory():
+    assert tools.secure_boot((HW / "qemu-standard-pc" / "mokutil-sb-state.txt").read_text()) is True
+    assert tools.secure_boot((HW / "dell-poweredge-r640" / "mokutil-sb-state.txt").read_text()) is False
+    assert tools.secure_boot((HW / "firecracker-vm" / "mokutil-sb-state.txt").read_text()) is None  # no EFI
+    assert tools.lsmem_total_mb((HW / "firecracker-vm" / "lsmem.json").read_text()) == 24576
+    assert 23000 < tools.meminfo_total_mb((HW / "firecracker-vm" / "meminfo.txt").read_text()) < 24576
+
+
+def test_qemu_guest_report():
+    body = from_capture_folder(HW / "qemu-standard-pc")
+    assert body["system"]["manufacturer"] == "QEMU"
+    assert [n["name"] for n in body["nics"]] == ["ens3"]  # from ip -j addr
+    assert body["disks"][0]["size_bytes"] > 10**9  # human sizes of lsblk --json without -b

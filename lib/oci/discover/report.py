@@ -139,7 +139,8 @@ def build(captures: Captures, serial: str | None = None) -> dict[str, Any]:
     elif facts is not None and facts["serial"]:
         body["serial"], body["serial_source"] = facts["serial"], facts["serial_source"]
     else:
-        body["serial"], body["serial_source"] = mac_serial(found or []), "mac"
+        body["serial"] = mac_serial(found or [])
+        body["serial_source"] = "mac" if body["serial"] else None
     if errors:
         body["errors"] = errors
     return body
@@ -147,7 +148,7 @@ def build(captures: Captures, serial: str | None = None) -> dict[str, Any]:
 
 def from_capture_folder(folder: Path, serial: str | None = None) -> dict[str, Any]:
     """A report from captured files (tests/data/hw/<machine>/: dmidecode.txt, lsblk.json or .txt,
-    ip-link.json or .txt or ip-addr.txt, ethtool-i-<nic>.txt, ethtool-<nic>.txt, lldpctl.json, lscpu.json,
+    ip-link.json or .txt, ip-addr.json or .txt, ethtool-i-<nic>.txt, ethtool-<nic>.txt, lldpctl.json, lscpu.json,
     lsmem.json, meminfo.txt, ipmitool-mc-info.txt, ipmitool-lan-print.txt, mokutil-sb-state.txt, efi.txt)."""
 
     def read(name: str) -> str | None:
@@ -162,7 +163,7 @@ def from_capture_folder(folder: Path, serial: str | None = None) -> dict[str, An
         dmidecode=read("dmidecode.txt"),
         lsblk_json=read("lsblk.json"),
         lsblk_text=read("lsblk.txt"),
-        ip_link_json=read("ip-link.json"),
+        ip_link_json=read("ip-link.json") or read("ip-addr.json"),
         ip_link_text=read("ip-link.txt") or read("ip-addr.txt"),
         ethtool_driver=per_nic("ethtool-i-"),
         ethtool={k: v for k, v in per_nic("ethtool-").items() if not k.startswith("i-")},
