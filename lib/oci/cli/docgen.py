@@ -23,8 +23,9 @@ JSON_KEYS = {
         "product_name, memory_mb, cpu_model, cpu_threads, uefi, disks, nics, notes"
     ),
     "machine-show": (
-        "serial, status, first_seen, puppet_status, hardware (every reported fact), report_notes, enrolment {cluster, role, "
-        "location, hostname} (null when not enrolled), settings (effective values), addresses, last_seen, reports, live_ip"
+        "serial, serial_source, status, first_seen, puppet_status, history [{status, since, address, seconds}] (seconds: how "
+        "long the phase lasted, null for the current one), hardware (every reported fact), report_notes, enrolment {cluster, "
+        "role, location, hostname} (null when not enrolled), settings (effective values), addresses, last_seen, reports, live_ip"
     ),
     "cluster-show": (
         "name, domain, api_hostname, first_master, vips {api|sql|messaging: {network, address}}, sql_vip_address, "
