@@ -12,18 +12,22 @@ import ipaddress
 import json
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import bottle
 
-from oci.errors import InvalidInput, OciError, PayloadTooLarge
+from oci import operations
+from oci.errors import Forbidden, InvalidInput, OciError, PayloadTooLarge
+from oci.model import AllocationKind, Network
+from oci.operations import OPERATIONS, Operation
 from oci.report import oci42, v1
-from oci.service import reports, status
+from oci.service import reports, status, tokens
 from oci.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
+API = "/api/v1"
 LOG = logging.getLogger("oci.api")
 
 
@@ -64,8 +68,8 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def read_json() -> Any:
-    """The request body as JSON, at most MAX_BODY_BYTES."""
+def read_json(allow_empty: bool = False) -> Any:
+    """The request body as JSON, at most MAX_BODY_BYTES (an empty body is ``{}`` when allowed)."""
     environ = bottle.request.environ
     length_text = environ.get("CONTENT_LENGTH") or ""
     try:
@@ -79,6 +83,8 @@ def read_json() -> Any:
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
     if not raw:
+        if allow_empty:
+            return {}
         raise InvalidInput("empty request body: a JSON document was expected")
 
     def no_constants(name: str) -> Any:
@@ -114,19 +120,40 @@ def client_address() -> ipaddress.IPv4Address | None:
     return address
 
 
-def make_app(store: Store, now: Callable[[], datetime] = utcnow) -> bottle.Bottle:
+DEFAULT_TRUSTED = (ipaddress.IPv4Network("127.0.0.0/8"),)
+
+
+def make_app(
+    store: Store,
+    now: Callable[[], datetime] = utcnow,
+    trusted: Sequence[ipaddress.IPv4Network] = DEFAULT_TRUSTED,
+) -> bottle.Bottle:
+    """The application. ``trusted``: networks whose nodes may use the node endpoints (reports, statuses),
+    besides the networks OCI manages."""
     app = bottle.Bottle(catchall=False)
     app.install(_guarded)
+
+    def node_source(serial: object) -> ipaddress.IPv4Address | None:
+        """The requesting node's address, if it may speak for ``serial``; Forbidden otherwise."""
+        address = client_address()
+        networks = store.all(Network)
+        if address is None or not any(address in n for n in (*trusted, *(net.subnet for net in networks))):
+            raise Forbidden(f"{bottle.request.environ.get('REMOTE_ADDR')} is not in a trusted network", hint="see [api] trusted_networks")
+        for network in networks:  # an address OCI gave to a machine speaks only for that machine
+            for allocation in network.allocations:
+                if allocation.address == address and allocation.kind is not AllocationKind.VIP and allocation.owner != serial:
+                    raise Forbidden(f"{address} belongs to machine {allocation.owner}, which cannot report for {serial}")
+        return address
 
     @app.post("/api/v1/report")
     def report_v1() -> Any:
         parsed = v1.parse(read_json())
-        return success(reports.record(store, parsed, client_address(), now()))
+        return success(reports.record(store, parsed, node_source(parsed.serial), now()))
 
     @app.post("/oci/report.php")
     def report_oci42() -> Any:
         parsed = v1.parse(oci42.to_v1(read_json()))
-        return success(reports.record(store, parsed, client_address(), now()))
+        return success(reports.record(store, parsed, node_source(parsed.serial), now()))
 
     @app.post("/api/v1/status")
     def status_v1() -> Any:
@@ -141,23 +168,47 @@ def make_app(store: Store, now: Callable[[], datetime] = utcnow) -> bottle.Bottl
         if "serial" not in body or "status" not in body:
             raise InvalidInput("status: 'serial' and 'status' are required")
         reported = parse_ipv4(body["address"], "address") if body.get("address") is not None else None
-        result = status.record(store, body["serial"], body["status"], reported or client_address(), now())
-        return success(result)
+        source = node_source(body["serial"])
+        return success(status.record(store, body["serial"], body["status"], reported or source, now()))
 
     @app.get("/oci/install-status.php")
     def status_oci42() -> Any:
         query = bottle.request.query
         serial = query.get("chassis-serial") or status.serial_of_address(store, client_address())
+        source = node_source(serial)
         reported = parse_ipv4(query.get("ipaddr"), "ipaddr") if query.get("ipaddr") else None
-        return success(status.record(store, serial, query.get("status", ""), reported or client_address(), now()))
+        return success(status.record(store, serial, query.get("status", ""), reported or source, now()))
 
     @app.get("/api/v1/health")
     def health() -> Any:
         return success({"state_dir": "ok" if store.root.is_dir() else "missing"})
 
+    for operation in OPERATIONS.values():
+        app.route(f"{API}{operation.path}", method=operation.method, callback=_admin_route(store, operation))
+
     for code, message in ((404, "no such endpoint"), (405, "method not allowed on this endpoint")):
         app.error(code)(_error_page(code, message))
     return app
+
+
+def _admin_route(store: Store, operation: Operation) -> Callable[..., Any]:
+    """An operator operation over HTTP: a bearer token, then the same ``execute`` as ocicli's local mode."""
+
+    def handler(**path_params: str) -> Any:
+        actor = tokens.authenticate(store, bottle.request.get_header("Authorization"))
+        if operation.method == "GET":
+            params: dict[str, Any] = {k: bottle.request.query.getunicode(k) for k in bottle.request.query}
+        else:
+            params = read_json(allow_empty=True)
+            if not isinstance(params, dict):
+                raise InvalidInput(f"{operation.name}: the body must be a JSON object")
+        clash = sorted(set(params) & set(path_params))
+        if clash:
+            raise InvalidInput(f"{operation.name}: {', '.join(clash)} given both in the path and the body")
+        params.update(path_params)
+        return success(operations.execute(store, operation.name, params, actor=f"token:{actor}"))
+
+    return handler
 
 
 def _error_page(code: int, message: str) -> Callable[[bottle.HTTPError], str]:

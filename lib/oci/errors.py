@@ -54,5 +54,17 @@ class ConfigError(OciError):
     """The configuration file is unreadable or holds a bad value."""
 
 
+class Unauthorized(OciError):
+    """No token, or a token that is not (or no longer) valid."""
+
+    status_code = 401
+
+
+class Forbidden(OciError):
+    """The caller is known but may not do this (a node outside the trusted networks, another machine's record)."""
+
+    status_code = 403
+
+
 class LockTimeout(OciError):
     status_code = 503

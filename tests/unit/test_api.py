@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,12 @@ from oci.model import Machine, MachineStatus
 from oci.store import Store
 
 
+TRUSTED = (IPv4Network("127.0.0.0/8"), IPv4Network("192.168.100.0/24"))  # loopback and a provisioning network
+
+
 class Client:
     def __init__(self, store: Store) -> None:
-        self.app = make_app(store, now=lambda: NOW)
+        self.app = make_app(store, now=lambda: NOW, trusted=TRUSTED)
 
     def request(self, method: str, path: str, body: bytes | None = None, remote: str = "192.168.100.20", length: str | None = None):
         raw = body or b""
@@ -181,9 +185,13 @@ def test_unknown_endpoint_and_method(client):
     assert status == 405 and headers["Content-Type"].startswith("application/json")
 
 
-def test_ipv6_peer_is_recorded_as_unknown_address(client, store):
-    client.post_json("/api/v1/report", report_body("C1"), remote="::1")
-    assert store.heartbeat("C1").address is None
+def test_nodes_outside_the_trusted_networks_are_refused(client, store):
+    for remote in ("10.9.9.9", "::1", "2001:db8::1"):
+        status, reply = client.post_json("/api/v1/report", report_body("C1"), remote=remote)
+        assert status == 403 and "not in a trusted network" in reply["message"]
+    assert not (store.root / "machines").exists()
+    status, _ = client.post_json("/api/v1/report", report_body("C1"), remote="::ffff:127.0.0.1")  # IPv4 in IPv6 clothes
+    assert status == 200
 
 
 json_values = st.recursive(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_api import Client
+from test_api import TRUSTED, Client
 
 from conftest import NOW, report_body
 from oci.api import make_app
@@ -16,7 +16,7 @@ from oci.service import machines
 class ClockedClient(Client):
     def __init__(self, store):
         self.when = NOW
-        self.app = make_app(store, now=lambda: self.when)
+        self.app = make_app(store, now=lambda: self.when, trusted=TRUSTED)
 
 
 @pytest.fixture
@@ -85,11 +85,13 @@ def test_oci42_install_status_form(client, store):
     code, reply = get(client, "/oci/install-status.php?status=installing", remote="192.168.100.20")
     assert code == 200, reply
     assert store.get(Machine, "C1").status is MachineStatus.INSTALLING
-    code, reply = get(client, "/oci/install-status.php?status=installed&chassis-serial=C1&ipaddr=192.168.101.2", remote="10.9.9.9")
+    code, reply = get(client, "/oci/install-status.php?status=installed&chassis-serial=C1&ipaddr=192.168.101.2", remote="192.168.100.77")
     assert code == 200, reply
     assert str(store.get(Machine, "C1").history[-1].address) == "192.168.101.2"
-    code, reply = get(client, "/oci/install-status.php?status=live", remote="10.9.9.9")
-    assert code == 404 and "no machine reported from 10.9.9.9" in reply["message"]
+    code, reply = get(client, "/oci/install-status.php?status=live", remote="192.168.100.99")
+    assert code == 404 and "no machine reported from 192.168.100.99" in reply["message"]
+    code, reply = get(client, "/oci/install-status.php?status=live&chassis-serial=C1", remote="10.9.9.9")
+    assert code == 403 and "not in a trusted network" in reply["message"]
 
 
 def get(client, path_and_query, remote):

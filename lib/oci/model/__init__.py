@@ -13,6 +13,7 @@ from oci.model.topology import (
     NetworkRole,
     Role,
     SwiftRegion,
+    Token,
 )
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "Role",
     "StorageController",
     "SwiftRegion",
+    "Token",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 
@@ -181,3 +182,15 @@ class Network:
     @property
     def cidr(self) -> str:
         return f"{self.address}/{self.prefix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """``tokens/<name>.yaml`` (mode 0600): an API token, kept only as its SHA-256 digest."""
+
+    name: str
+    digest: str
+    created: datetime
+
+    def __post_init__(self) -> None:
+        names.object_name(self.name, "token name")

@@ -84,7 +84,7 @@ def set_(store: Store, name: str, values: dict[str, Any], unset: list[str], firs
     return show(store, name)
 
 
-def delete(store: Store, name: str) -> None:
+def delete(store: Store, name: str) -> dict[str, Any]:
     names.cluster(name)
     with store.topology_lock():
         store.get(Cluster, name)
@@ -99,6 +99,7 @@ def delete(store: Store, name: str) -> None:
         tx = store.transaction()
         tx.delete(Cluster, name)
         tx.commit()
+    return {"name": name}
 
 
 def show_machines(store: Store, name: str) -> list[dict[str, Any]]:

@@ -215,7 +215,7 @@ def remove(store: Store, ident: str) -> dict[str, Any]:
     return {"serial": serial, "hostname": machine.enrolment.hostname}
 
 
-def destroy(store: Store, ident: str) -> None:
+def destroy(store: Store, ident: str) -> dict[str, Any]:
     """Forget a machine entirely (it comes back as new if it reports again)."""
     with store.topology_lock():
         serial = resolve(store, ident)
@@ -233,6 +233,7 @@ def destroy(store: Store, ident: str) -> None:
                     tx.put(released)
             tx.delete(Machine, serial)
             tx.commit()
+    return {"serial": serial}
 
 
 def set_(store: Store, ident: str, values: dict[str, Value], unset: list[str], hostname: str | None = None) -> dict[str, Any]:
@@ -292,7 +293,7 @@ def ip_add(store: Store, ident: str, network_name: str, address: str) -> dict[st
     return {"serial": serial, "network": network_name, "address": str(wanted)}
 
 
-def ip_remove(store: Store, ident: str, address: str) -> None:
+def ip_remove(store: Store, ident: str, address: str) -> dict[str, Any]:
     wanted = parse_address(address)
     with store.topology_lock():
         serial = resolve(store, ident)
@@ -304,5 +305,5 @@ def ip_remove(store: Store, ident: str, address: str) -> None:
                     tx = store.transaction()
                     tx.put(replace(network, allocations=tuple(x for x in network.allocations if x.address != wanted)))
                     tx.commit()
-                    return
+                    return {"serial": serial, "address": str(wanted)}
         raise NotFound(f"machine {serial} has no address {wanted}")

@@ -103,7 +103,7 @@ def _machine_owners(network: Network) -> list[str]:
     return sorted({a.owner for a in network.allocations if a.kind is not AllocationKind.VIP})
 
 
-def delete(store: Store, name: str) -> None:
+def delete(store: Store, name: str) -> dict[str, Any]:
     names.network(name)
     with store.topology_lock():
         network = store.get(Network, name)
@@ -112,6 +112,7 @@ def delete(store: Store, name: str) -> None:
         tx = store.transaction()
         tx.delete(Network, name)
         tx.commit()
+    return {"name": name}
 
 
 def _iface(value: str | None) -> str | None:
@@ -155,7 +156,7 @@ def add(store: Store, name: str, cluster_name: str, role: str, iface1: str, ifac
         return show(store, name)
 
 
-def remove(store: Store, name: str) -> None:
+def remove(store: Store, name: str) -> dict[str, Any]:
     """Detach a network from its cluster. Refused while machines have addresses on it; VIPs are released."""
     names.network(name)
     with store.topology_lock():
@@ -172,6 +173,7 @@ def remove(store: Store, name: str) -> None:
         tx = store.transaction()
         tx.put(replace(network, cluster=None, role=None, iface1=None, iface2=None, allocations=()))
         tx.commit()
+    return {"name": name}
 
 
 SETTABLE = ("role", "iface1", "iface2", "ip", "cidr", "public", "mtu", "vlan", "location", "bridge_name", "first_ip", "last_ip")

@@ -33,7 +33,7 @@ def region_list(store: Store) -> list[dict[str, Any]]:
     return [{"name": r.name} for r in store.all(SwiftRegion)]
 
 
-def region_delete(store: Store, name: str) -> None:
+def region_delete(store: Store, name: str) -> dict[str, Any]:
     names.swift_region(name)
     with store.topology_lock():
         store.get(SwiftRegion, name)
@@ -43,6 +43,7 @@ def region_delete(store: Store, name: str) -> None:
         tx = store.transaction()
         tx.delete(SwiftRegion, name)
         tx.commit()
+    return {"name": name}
 
 
 # ------------------------------------------------------------------------------------------ locations
@@ -63,7 +64,7 @@ def location_list(store: Store) -> list[dict[str, Any]]:
     return [{"name": loc.name, "swift_region": loc.swift_region} for loc in store.all(Location)]
 
 
-def location_delete(store: Store, name: str) -> None:
+def location_delete(store: Store, name: str) -> dict[str, Any]:
     names.location(name)
     with store.topology_lock():
         store.get(Location, name)
@@ -76,6 +77,7 @@ def location_delete(store: Store, name: str) -> None:
         tx = store.transaction()
         tx.delete(Location, name)
         tx.commit()
+    return {"name": name}
 
 
 # ------------------------------------------------------------------------------------------ roles
@@ -101,7 +103,7 @@ def role_list(store: Store) -> list[dict[str, Any]]:
     return sorted([{"name": r, "builtin": True} for r in BUILTIN_ROLES] + custom, key=lambda r: str(r["name"]))
 
 
-def role_delete(store: Store, name: str) -> None:
+def role_delete(store: Store, name: str) -> dict[str, Any]:
     names.role(name)
     if name in BUILTIN_ROLES:
         raise Conflict(f"role '{name}' is built in and cannot be deleted")
@@ -117,3 +119,4 @@ def role_delete(store: Store, name: str) -> None:
         tx = store.transaction()
         tx.delete(Role, name)
         tx.commit()
+    return {"name": name}

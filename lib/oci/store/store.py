@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from oci import names
 from oci.errors import InvalidState, NotFound, OciError
-from oci.model import Cluster, Heartbeat, Location, Machine, Network, Role, SwiftRegion
+from oci.model import Cluster, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
 from oci.model.codec import decode, encode
 from oci.store import files
 from oci.store.locks import file_lock
@@ -51,6 +51,7 @@ class Kind:
     model: type
     validate: Callable[[object], str]
     label: str
+    mode: int = 0o644
 
     def key(self, obj: Any) -> str:
         return str(obj.serial if self.model is Machine else obj.name)
@@ -63,6 +64,7 @@ KINDS: dict[type, Kind] = {
     Location: Kind("locations", Location, names.location, "location"),
     SwiftRegion: Kind("swift-regions", SwiftRegion, names.swift_region, "swift region"),
     Role: Kind("roles", Role, names.role, "role"),
+    Token: Kind("tokens", Token, lambda n: names.object_name(n, "token name"), "token", mode=0o600),
 }
 _BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
 
@@ -72,6 +74,9 @@ class Store:
         self.root = root
         self.lock_timeout = lock_timeout
         self._held = threading.local()
+        # Decoded objects by path, with the (inode, mtime, size) of the file they came from: a long-lived
+        # process (oci-api) decodes a file again only when it was replaced.
+        self._decoded: dict[Path, tuple[tuple[int, int, int], Any]] = {}
 
     # ----------------------------------------------------------------------------------------- paths
     def _path(self, kind: Kind, name: object) -> Path:
@@ -95,8 +100,24 @@ class Store:
     def find(self, model: type[T], name: object) -> T | None:
         kind = KINDS[model]
         path = self._path(kind, name)
-        raw = files.read_bytes(path)
-        return None if raw is None else self._decode(kind, path, raw)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            st = os.fstat(fd)  # the stamp of the very file read below, even if it is replaced meanwhile
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            cached = self._decoded.get(path)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]  # type: ignore[no-any-return]
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        obj = self._decode(kind, path, b"".join(chunks))
+        self._decoded[path] = (stamp, obj)
+        return obj  # type: ignore[no-any-return]
 
     def get(self, model: type[T], name: object) -> T:
         obj = self.find(model, name)
@@ -255,7 +276,7 @@ class Store:
     # ----------------------------------------------------------------------------------------- writes
     def _write(self, obj: Any) -> None:
         kind = KINDS[type(obj)]
-        files.atomic_write(self._path(kind, kind.key(obj)), files.dump_yaml(encode(obj)).encode())
+        files.atomic_write(self._path(kind, kind.key(obj)), files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
 
     def write_machine(self, machine: Machine) -> None:
         """Write one machine file (node-side updates: reports, status)."""
@@ -267,6 +288,17 @@ class Store:
         data = json.dumps(encode(heartbeat), sort_keys=True).encode() + b"\n"
         # Not durable: losing the last heartbeat to a power cut only makes "last seen" older by one report.
         files.atomic_write(self._seen_path(serial), data, durable=False)
+
+    def append_audit(self, line: str) -> None:
+        """One line at the end of ``audit.log`` (mode 0600): a single ``write`` with O_APPEND, so lines of
+        concurrent processes never mix, and fsync, so an acknowledged change is never missing from it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / "audit.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, line.replace("\n", " ").encode() + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def transaction(self) -> Transaction:
         self._require("topology")

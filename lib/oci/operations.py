@@ -1,0 +1,252 @@
+"""Every operator operation, once: its name, its HTTP route, its parameters and the service call.
+
+``ocicli`` runs them locally (on the state directory) or through the HTTP API; the API's admin routes are
+generated from this table. So an operation exists in both modes or in neither, with the same parameters and
+the same result, and the route list the authentication tests walk through is this table.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from oci.errors import InvalidInput, OciError
+from oci.service import clusters, machines, networks, topology
+from oci.store import Store
+
+_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
+_SECRET_WORDS = ("pass", "secret", "token", "key")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # str, dict, list, int
+    required: bool
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    path: str  # bottle syntax, relative to /api/v1: /machines/<machine>
+    call: Callable[..., Any]
+    params: tuple[Param, ...]
+
+    @property
+    def mutating(self) -> bool:
+        return self.method != "GET"
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(part[1:-1] for part in self.path.split("/") if part.startswith("<"))
+
+    def check(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters, checked for names and JSON types (values are checked by the service)."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise InvalidInput(f"{self.name}: unknown parameter(s) {', '.join(map(str, unknown))}")
+        out = {}
+        for param in self.params:
+            value = given.get(param.name)
+            if value is None:
+                if param.required:
+                    raise InvalidInput(f"{self.name}: parameter '{param.name}' is required")
+                continue
+            if type(value) is not _TYPES[param.type]:
+                raise InvalidInput(f"{self.name}: parameter '{param.name}' must be a {param.type}")
+            out[param.name] = value
+        return out
+
+
+def _params(spec: str) -> tuple[Param, ...]:
+    """``"serial cluster fixed_ip?  settings:dict?"`` -> Params (type str unless given; ``?``: optional)."""
+    out = []
+    for word in spec.split():
+        optional = word.endswith("?")
+        name, _, kind = word.rstrip("?").partition(":")
+        out.append(Param(name, kind or "str", not optional))
+    return tuple(out)
+
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        # machines
+        Operation("machine_list", "GET", "/machines", lambda s: machines.list_(s), _params("")),
+        Operation("machine_show", "GET", "/machines/<machine>", lambda s, machine: machines.show(s, machine), _params("machine")),
+        Operation(
+            "machine_add",
+            "POST",
+            "/machines/<serial>/enrolment",
+            lambda s, serial, cluster, role, location, fixed_ip=None: machines.add(s, serial, cluster, role, location, fixed_ip=fixed_ip),
+            _params("serial cluster role location fixed_ip?"),
+        ),
+        Operation(
+            "machine_remove", "DELETE", "/machines/<machine>/enrolment", lambda s, machine: machines.remove(s, machine), _params("machine")
+        ),
+        Operation(
+            "machine_destroy",
+            "DELETE",
+            "/machines/<machine>",
+            lambda s, machine: machines.destroy(s, machine),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_set",
+            "PATCH",
+            "/machines/<machine>",
+            lambda s, machine, settings=None, unset=None, hostname=None: machines.set_(s, machine, settings or {}, unset or [], hostname),
+            _params("machine settings:dict? unset:list? hostname?"),
+        ),
+        Operation(
+            "machine_ip_list", "GET", "/machines/<machine>/addresses", lambda s, machine: machines.ip_list(s, machine), _params("machine")
+        ),
+        Operation(
+            "machine_ip_add",
+            "POST",
+            "/machines/<machine>/addresses",
+            lambda s, machine, network, address: machines.ip_add(s, machine, network, address),
+            _params("machine network address"),
+        ),
+        Operation(
+            "machine_ip_remove",
+            "DELETE",
+            "/machines/<machine>/addresses/<address>",
+            lambda s, machine, address: machines.ip_remove(s, machine, address),
+            _params("machine address"),
+        ),
+        # clusters
+        Operation("cluster_list", "GET", "/clusters", lambda s: clusters.list_(s), _params("")),
+        Operation("cluster_create", "POST", "/clusters", lambda s, name, domain: clusters.create(s, name, domain), _params("name domain")),
+        Operation("cluster_show", "GET", "/clusters/<name>", lambda s, name: clusters.show(s, name), _params("name")),
+        Operation("cluster_check", "GET", "/clusters/<name>/problems", lambda s, name: clusters.check(s, name), _params("name")),
+        Operation(
+            "cluster_set",
+            "PATCH",
+            "/clusters/<name>",
+            lambda s, name, settings=None, unset=None, first_master=None: clusters.set_(s, name, settings or {}, unset or [], first_master),
+            _params("name settings:dict? unset:list? first_master?"),
+        ),
+        Operation("cluster_delete", "DELETE", "/clusters/<name>", lambda s, name: clusters.delete(s, name), _params("name")),
+        Operation(
+            "cluster_show_machines", "GET", "/clusters/<name>/machines", lambda s, name: clusters.show_machines(s, name), _params("name")
+        ),
+        Operation(
+            "cluster_show_networks", "GET", "/clusters/<name>/networks", lambda s, name: clusters.show_networks(s, name), _params("name")
+        ),
+        Operation("cluster_show_ips", "GET", "/clusters/<name>/addresses", lambda s, name: clusters.show_ips(s, name), _params("name")),
+        # networks
+        Operation("network_list", "GET", "/networks", lambda s: networks.list_(s), _params("")),
+        Operation(
+            "network_create",
+            "POST",
+            "/networks",
+            lambda s, name, ip, cidr, location, public: networks.create(s, name, ip, cidr, location, public),
+            _params("name ip cidr location public"),
+        ),
+        Operation("network_show", "GET", "/networks/<name>", lambda s, name: networks.show(s, name), _params("name")),
+        Operation(
+            "network_set",
+            "PATCH",
+            "/networks/<name>",
+            lambda s, name, changes: networks.set_(s, name, changes),
+            _params("name changes:dict"),
+        ),
+        Operation("network_delete", "DELETE", "/networks/<name>", lambda s, name: networks.delete(s, name), _params("name")),
+        Operation(
+            "network_add",
+            "POST",
+            "/networks/<name>/attachment",
+            lambda s, name, cluster, role, iface1, iface2=None: networks.add(s, name, cluster, role, iface1, iface2),
+            _params("name cluster role iface1 iface2?"),
+        ),
+        Operation(
+            "network_remove",
+            "DELETE",
+            "/networks/<name>/attachment",
+            lambda s, name: networks.remove(s, name),
+            _params("name"),
+        ),
+        # locations, swift regions, roles
+        Operation("location_list", "GET", "/locations", lambda s: topology.location_list(s), _params("")),
+        Operation(
+            "location_create",
+            "POST",
+            "/locations",
+            lambda s, name, swift_region: topology.location_create(s, name, swift_region),
+            _params("name swift_region"),
+        ),
+        Operation(
+            "location_delete",
+            "DELETE",
+            "/locations/<name>",
+            lambda s, name: topology.location_delete(s, name),
+            _params("name"),
+        ),
+        Operation("swift_region_list", "GET", "/swift-regions", lambda s: topology.region_list(s), _params("")),
+        Operation("swift_region_create", "POST", "/swift-regions", lambda s, name: topology.region_create(s, name), _params("name")),
+        Operation(
+            "swift_region_delete",
+            "DELETE",
+            "/swift-regions/<name>",
+            lambda s, name: topology.region_delete(s, name),
+            _params("name"),
+        ),
+        Operation("role_list", "GET", "/roles", lambda s: topology.role_list(s), _params("")),
+        Operation("role_create", "POST", "/roles", lambda s, name: topology.role_create(s, name), _params("name")),
+        Operation("role_delete", "DELETE", "/roles/<name>", lambda s, name: topology.role_delete(s, name), _params("name")),
+    )
+}
+
+
+def masked(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters fit for a log: anything that looks like a secret is replaced by ``***``."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if any(word in key.lower() for word in _SECRET_WORDS):
+            out[key] = "***"
+        elif isinstance(value, dict):
+            out[key] = masked(value)
+        else:
+            out[key] = value
+    return out
+
+
+def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | None = None) -> Any:
+    """Run an operation and return its result as JSON data (the same in both modes).
+
+    Every attempted change is appended to the audit log (``<state>/audit.log``): when, who (``token:<name>``
+    through the API, ``local:<user>`` for ocicli on the master), what, and how it ended. Parameters that
+    look like secrets are masked.
+    """
+    operation = OPERATIONS[name]
+    outcome = "ok"
+    try:
+        result = operation.call(store, **operation.check(params))
+    except OciError as exc:
+        outcome = f"refused: {exc.message}"
+        raise
+    finally:
+        if operation.mutating:
+            entry = {
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "actor": actor or f"local:{_user()}",
+                "operation": name,
+                "params": masked(params),
+                "outcome": outcome,
+            }
+            store.append_audit(json.dumps(entry, sort_keys=True, default=str))
+    return json.loads(json.dumps(result))
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
