@@ -12,6 +12,7 @@ import configparser
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from pathlib import Path
 
 from oci.errors import ConfigError
@@ -25,6 +26,15 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"invalid listen address {text!r}", hint="use ADDRESS:PORT, e.g. 127.0.0.1:8080")
     return host.strip("[]"), int(port)
+
+
+def parse_networks(text: str) -> tuple[IPv4Network, ...]:
+    try:
+        return tuple(IPv4Network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(
+            f"invalid network list {text!r}: {exc}", hint="comma-separated CIDRs, e.g. 127.0.0.0/8,192.168.100.0/24"
+        ) from None
 
 
 def _positive_float(text: str) -> float:
@@ -55,6 +65,13 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("state", "lock_timeout", "60", _positive_float, "seconds a command waits for a lock before giving up"),
     ConfigKey("api", "listen", "127.0.0.1:8080", parse_listen, "address and port oci-api listens on"),
     ConfigKey("api", "threads", "8", _positive_int, "worker threads of oci-api"),
+    ConfigKey(
+        "api",
+        "trusted_networks",
+        "127.0.0.0/8",
+        parse_networks,
+        "networks whose nodes may post reports and statuses, besides the networks OCI manages",
+    ),
 )
 
 
@@ -64,6 +81,7 @@ class Config:
     lock_timeout: float = 60.0
     listen: tuple[str, int] = ("127.0.0.1", 8080)
     threads: int = 8
+    trusted_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
     source: Path | None = None  # the file read, if any
 
 
@@ -104,5 +122,6 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         lock_timeout=values[("state", "lock_timeout")],  # type: ignore[arg-type]
         listen=values[("api", "listen")],  # type: ignore[arg-type]
         threads=values[("api", "threads")],  # type: ignore[arg-type]
+        trusted_networks=values[("api", "trusted_networks")],  # type: ignore[arg-type]
         source=source,
     )

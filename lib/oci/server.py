@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         threads = args.threads or cfg.threads
         store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
-        app = make_app(store)
+        app = make_app(store, trusted=cfg.trusted_networks)
 
         def stop(signum: int, frame: FrameType | None) -> None:
             raise SystemExit(0)

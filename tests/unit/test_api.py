@@ -16,7 +16,6 @@ from oci.api import MAX_BODY_BYTES, make_app
 from oci.model import Machine, MachineStatus
 from oci.store import Store
 
-
 TRUSTED = (IPv4Network("127.0.0.0/8"), IPv4Network("192.168.100.0/24"))  # loopback and a provisioning network
 
 

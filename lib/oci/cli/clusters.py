@@ -5,59 +5,59 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from oci.cli.backend import Backend
 from oci.cli.common import add_setting_options, command, setting_values
 from oci.cli.networks import NETWORK_COLUMNS
 from oci.cli.output import Column, Message, Record, Table
 from oci.model.settings import CLUSTER_SETTINGS
-from oci.service import clusters
 
 SHOW_ORDER = ("name", "domain", "api_hostname", "first_master", "vips", "sql_vip_address", "machines_per_role", "networks", "problems")
 
 
-def _create(args: argparse.Namespace, store: Any) -> Message:
-    result = clusters.create(store, args.name, args.domain)
+def _create(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("cluster_create", name=args.name, domain=args.domain)
     return Message(f"cluster {args.name} created", data=result)
 
 
-def _list(args: argparse.Namespace, store: Any) -> Table:
-    return Table(clusters.list_(store), [Column("name", "name"), Column("domain", "domain")])
+def _list(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(backend.call("cluster_list"), [Column("name", "name"), Column("domain", "domain")])
 
 
-def _show(args: argparse.Namespace, store: Any) -> Record:
-    return Record(clusters.show(store, args.name), order=SHOW_ORDER)
+def _show(args: argparse.Namespace, backend: Backend) -> Record:
+    return Record(backend.call("cluster_show", name=args.name), order=SHOW_ORDER)
 
 
-def _check(args: argparse.Namespace, store: Any) -> Message:
-    problems = clusters.check(store, args.name)
+def _check(args: argparse.Namespace, backend: Backend) -> Message:
+    problems = backend.call("cluster_check", name=args.name)
     if not problems:
         return Message(f"cluster {args.name}: no problem found", data={"problems": []})
     text = f"cluster {args.name} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
     return Message(text, data={"problems": problems}, exit_code=3)
 
 
-def _set(args: argparse.Namespace, store: Any) -> Record:
+def _set(args: argparse.Namespace, backend: Backend) -> Record:
     values, unset = setting_values(args, CLUSTER_SETTINGS)
-    return Record(clusters.set_(store, args.name, values, unset, first_master=args.first_master), order=SHOW_ORDER)
+    result = backend.call("cluster_set", name=args.name, settings=values, unset=unset, first_master=args.first_master)
+    return Record(result, order=SHOW_ORDER)
 
 
-def _delete(args: argparse.Namespace, store: Any) -> Message:
-    clusters.delete(store, args.name)
-    return Message(f"cluster {args.name} deleted", data={"name": args.name})
+def _delete(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"cluster {args.name} deleted", data=backend.call("cluster_delete", name=args.name))
 
 
-def _machines(args: argparse.Namespace, store: Any) -> Table:
+def _machines(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [Column(k, h) for k, h in (("serial", "serial"), ("hostname", "hostname"), ("role", "role"), ("location", "location"),
                                          ("status", "status"), ("memory_mb", "memory"), ("last_seen", "lastseen"))]  # fmt: skip
-    return Table(clusters.show_machines(store, args.name), columns)
+    return Table(backend.call("cluster_show_machines", name=args.name), columns)
 
 
-def _networks(args: argparse.Namespace, store: Any) -> Table:
-    return Table(clusters.show_networks(store, args.name), NETWORK_COLUMNS)
+def _networks(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(backend.call("cluster_show_networks", name=args.name), NETWORK_COLUMNS)
 
 
-def _ips(args: argparse.Namespace, store: Any) -> Table:
+def _ips(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [Column("hostname", "hostname"), Column("owner", "owner"), Column("network", "network"), Column("address", "ip")]
-    return Table(clusters.show_ips(store, args.name), columns)
+    return Table(backend.call("cluster_show_ips", name=args.name), columns)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from oci.cli.backend import Backend
 from oci.cli.common import add_setting_options, command, setting_values
 from oci.cli.output import Column, Message, Record, Table
 from oci.model.settings import MACHINE_SETTINGS
 from oci.naming import natural_key
-from oci.service import machines
-from oci.store import Store
 
 C = Column
 DEFAULT_COLUMNS = [C("serial", "serial"), C("ip", "ipaddr"), C("memory_mb", "memory"), C("status", "status"), C("puppet_status", "puppet"),
@@ -37,8 +36,8 @@ SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "
               "first_seen")  # fmt: skip
 
 
-def _list(args: argparse.Namespace, store: Store) -> Table:
-    rows = machines.list_(store)
+def _list(args: argparse.Namespace, backend: Backend) -> Table:
+    rows = backend.call("machine_list")
     if args.order == "hostname":
         rows.sort(key=lambda r: (r["hostname"] is None, natural_key(r["hostname"] or r["serial"])))
     else:
@@ -50,43 +49,48 @@ def _list(args: argparse.Namespace, store: Store) -> Table:
     return Table(rows, columns)
 
 
-def _show(args: argparse.Namespace, store: Store) -> Record:
-    return Record(machines.show(store, args.machine), order=SHOW_ORDER)
+def _show(args: argparse.Namespace, backend: Backend) -> Record:
+    return Record(backend.call("machine_show", machine=args.machine), order=SHOW_ORDER)
 
 
-def _add(args: argparse.Namespace, store: Store) -> Message:
-    result = machines.add(store, args.serial, args.cluster, args.role, args.location, fixed_ip=args.fixed_ip)
+def _add(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call(
+        "machine_add", serial=args.serial, cluster=args.cluster, role=args.role, location=args.location, fixed_ip=args.fixed_ip
+    )
     where = ", ".join(f"{a['address']} on {a['network']}" for a in result["addresses"]) or "no address"
     return Message(f"{args.serial} enrolled as {result['hostname']} ({where})", data=result)
 
 
-def _remove(args: argparse.Namespace, store: Store) -> Message:
-    result = machines.remove(store, args.machine)
+def _remove(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_remove", machine=args.machine)
     return Message(f"{result['serial']} ({result['hostname']}) removed from its cluster", data=result)
 
 
-def _destroy(args: argparse.Namespace, store: Store) -> Message:
-    machines.destroy(store, args.machine)
-    return Message(f"machine {args.machine} destroyed", data={"serial": args.machine})
+def _destroy(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_destroy", machine=args.machine)
+    return Message(f"machine {result['serial']} destroyed", data=result)
 
 
-def _set(args: argparse.Namespace, store: Store) -> Record:
+def _set(args: argparse.Namespace, backend: Backend) -> Record:
     values, unset = setting_values(args, MACHINE_SETTINGS)
-    return Record(machines.set_(store, args.machine, values, unset, hostname=args.hostname), order=SHOW_ORDER)
+    result = backend.call("machine_set", machine=args.machine, settings=values, unset=unset, hostname=args.hostname)
+    return Record(result, order=SHOW_ORDER)
 
 
-def _ip_list(args: argparse.Namespace, store: Store) -> Table:
-    return Table(machines.ip_list(store, args.machine), [C("network", "network"), C("address", "ipaddr"), C("kind", "usefor")])
+def _ip_list(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(
+        backend.call("machine_ip_list", machine=args.machine), [C("network", "network"), C("address", "ipaddr"), C("kind", "usefor")]
+    )
 
 
-def _ip_add(args: argparse.Namespace, store: Store) -> Message:
-    result = machines.ip_add(store, args.machine, args.network, args.address)
+def _ip_add(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_ip_add", machine=args.machine, network=args.network, address=args.address)
     return Message(f"{result['address']} added to {result['serial']} on {result['network']}", data=result)
 
 
-def _ip_remove(args: argparse.Namespace, store: Store) -> Message:
-    machines.ip_remove(store, args.machine, args.address)
-    return Message(f"{args.address} removed", data={"serial": args.machine, "address": args.address})
+def _ip_remove(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_ip_remove", machine=args.machine, address=args.address)
+    return Message(f"{result['address']} removed", data=result)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

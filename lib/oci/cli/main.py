@@ -1,4 +1,4 @@
-"""``ocicli``: the operator's command line (local mode: it works on the state directory directly).
+"""``ocicli``: the operator's command line, on the state directory (local mode) or through the HTTP API.
 
 Command names and positional arguments are the reference's, so existing scripts and the talk's demo run
 as typed. Every command takes ``--json``; errors are one line with a hint, tracebacks only with ``--debug``.
@@ -7,14 +7,17 @@ as typed. Every command takes ``--json``; errors are one line with a hint, trace
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from oci import __version__
 from oci import config as config_mod
 from oci.cli import clusters, machines, networks, topology
+from oci.cli.backend import Backend, HttpBackend, LocalBackend
 from oci.cli.output import emit
 from oci.errors import OciError
 from oci.store import Store
@@ -29,7 +32,10 @@ exit codes:
   3  cluster-check found problems in the cluster
 
 environment:
-  OCI_STATE_DIR  state directory (default /var/lib/oci, or [state] dir of the configuration)
+  OCI_API_URL    use the HTTP API at this URL instead of the local state directory (like --api-url)
+  OCI_API_TOKEN  bearer token for the API (or --token-file)
+  OCI_CA_FILE    CA certificate to verify an https API (like --ca-file)
+  OCI_STATE_DIR  state directory in local mode (default /var/lib/oci, or [state] dir of the configuration)
   OCI_CONFIG     configuration file (default /etc/openstack-cluster-installer/openstack-cluster-installer.conf)
 """
 
@@ -47,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON (stable keys) instead of a table")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+    common.add_argument(
+        "--api-url", default=argparse.SUPPRESS, metavar="URL", help="use the HTTP API at URL (default: $OCI_API_URL; unset: local mode)"
+    )
+    common.add_argument(
+        "--token-file", type=Path, default=argparse.SUPPRESS, metavar="FILE", help="file holding the API token (default: $OCI_API_TOKEN)"
+    )
+    common.add_argument(
+        "--ca-file", type=Path, default=argparse.SUPPRESS, metavar="FILE", help="CA certificate of an https API (default: $OCI_CA_FILE)"
+    )
     parser = Parser(
         prog="ocicli",
         description="Manage OpenStack clusters, networks and machines of openstack-cluster-installer.",
@@ -62,17 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend:
+    """The HTTP API when a URL is given (option or environment), else the local state directory."""
+    url = getattr(args, "api_url", None) or environ.get("OCI_API_URL")
+    if not url:
+        cfg = config_mod.load(environ)
+        return LocalBackend(Store(cfg.state_dir, lock_timeout=cfg.lock_timeout))
+    token_file = getattr(args, "token_file", None)
+    if token_file is not None:
+        try:
+            token: str | None = token_file.read_text().strip()
+        except OSError as exc:
+            raise OciError(f"cannot read the token file {token_file}: {exc.strerror}") from None
+    else:
+        token = environ.get("OCI_API_TOKEN")
+    ca_file = getattr(args, "ca_file", None) or (Path(environ["OCI_CA_FILE"]) if environ.get("OCI_CA_FILE") else None)
+    return HttpBackend(url, token, ca_file)
+
+
 def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
     try:
-        if store_factory is None:
-            cfg = config_mod.load()
-            store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
-        else:
-            store = store_factory()
-        result = args.handler(args, store)
+        backend = LocalBackend(store_factory()) if store_factory is not None else backend_for(args, os.environ)
+        result = args.handler(args, backend)
         emit(result, getattr(args, "json", False))
         return int(getattr(result, "exit_code", EXIT_OK) or EXIT_OK)
     except OciError as exc:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from oci.cli.backend import Backend
 from oci.cli.common import command
 from oci.cli.output import Column, Message, Record, Table
-from oci.service import networks
 
 NETWORK_COLUMNS = [
     Column(k, h)
@@ -45,39 +45,37 @@ SET_OPTIONS = (
 )
 
 
-def _create(args: argparse.Namespace, store: Any) -> Message:
-    result = networks.create(store, args.name, args.ip, args.cidr, args.location, args.public)
+def _create(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("network_create", name=args.name, ip=args.ip, cidr=args.cidr, location=args.location, public=args.public)
     return Message(f"network {args.name} created ({result['cidr']}, addresses {result['first_ip']}-{result['last_ip']})", data=result)
 
 
-def _list(args: argparse.Namespace, store: Any) -> Table:
-    return Table(networks.list_(store), NETWORK_COLUMNS)
+def _list(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(backend.call("network_list"), NETWORK_COLUMNS)
 
 
-def _show(args: argparse.Namespace, store: Any) -> Record:
-    return Record(networks.show(store, args.name), order=("name", "cidr", "first_ip", "last_ip", "gateway", "cluster", "role"))
+def _show(args: argparse.Namespace, backend: Backend) -> Record:
+    return Record(backend.call("network_show", name=args.name), order=("name", "cidr", "first_ip", "last_ip", "gateway", "cluster", "role"))
 
 
-def _add(args: argparse.Namespace, store: Any) -> Message:
-    result = networks.add(store, args.network, args.cluster, args.role, args.iface1, args.iface2)
+def _add(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("network_add", name=args.network, cluster=args.cluster, role=args.role, iface1=args.iface1, iface2=args.iface2)
     return Message(
         f"network {args.network} attached to {args.cluster} for {args.role} ({result['addresses_used']} address(es) allocated)", data=result
     )
 
 
-def _remove(args: argparse.Namespace, store: Any) -> Message:
-    networks.remove(store, args.network)
-    return Message(f"network {args.network} detached", data={"name": args.network})
+def _remove(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"network {args.network} detached", data=backend.call("network_remove", name=args.network))
 
 
-def _delete(args: argparse.Namespace, store: Any) -> Message:
-    networks.delete(store, args.name)
-    return Message(f"network {args.name} deleted", data={"name": args.name})
+def _delete(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"network {args.name} deleted", data=backend.call("network_delete", name=args.name))
 
 
-def _set(args: argparse.Namespace, store: Any) -> Record:
+def _set(args: argparse.Namespace, backend: Backend) -> Record:
     changes = {dest: getattr(args, dest) for _, dest, _, _ in SET_OPTIONS if getattr(args, dest) is not None}
-    return Record(networks.set_(store, args.network, changes))
+    return Record(backend.call("network_set", name=args.network, changes=changes))
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -5,48 +5,45 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from oci.cli.backend import Backend
 from oci.cli.common import command
 from oci.cli.output import Column, Message, Table
-from oci.service import topology
 
 
-def _location_create(args: argparse.Namespace, store: Any) -> Message:
-    return Message(f"location {args.name} created", data=topology.location_create(store, args.name, args.swift_region))
+def _location_create(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"location {args.name} created", data=backend.call("location_create", name=args.name, swift_region=args.swift_region))
 
 
-def _location_list(args: argparse.Namespace, store: Any) -> Table:
-    return Table(topology.location_list(store), [Column("name", "name"), Column("swift_region", "swiftregion")])
+def _location_list(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(backend.call("location_list"), [Column("name", "name"), Column("swift_region", "swiftregion")])
 
 
-def _location_delete(args: argparse.Namespace, store: Any) -> Message:
-    topology.location_delete(store, args.name)
-    return Message(f"location {args.name} deleted", data={"name": args.name})
+def _location_delete(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"location {args.name} deleted", data=backend.call("location_delete", name=args.name))
 
 
-def _region_create(args: argparse.Namespace, store: Any) -> Message:
-    return Message(f"swift region {args.name} created", data=topology.region_create(store, args.name))
+def _region_create(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"swift region {args.name} created", data=backend.call("swift_region_create", name=args.name))
 
 
-def _region_list(args: argparse.Namespace, store: Any) -> Table:
-    return Table(topology.region_list(store), [Column("name", "name")])
+def _region_list(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(backend.call("swift_region_list"), [Column("name", "name")])
 
 
-def _region_delete(args: argparse.Namespace, store: Any) -> Message:
-    topology.region_delete(store, args.name)
-    return Message(f"swift region {args.name} deleted", data={"name": args.name})
+def _region_delete(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"swift region {args.name} deleted", data=backend.call("swift_region_delete", name=args.name))
 
 
-def _role_create(args: argparse.Namespace, store: Any) -> Message:
-    return Message(f"role {args.name} created", data=topology.role_create(store, args.name))
+def _role_create(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"role {args.name} created", data=backend.call("role_create", name=args.name))
 
 
-def _role_list(args: argparse.Namespace, store: Any) -> Table:
-    return Table(topology.role_list(store), [Column("name", "name"), Column("builtin", "builtin")])
+def _role_list(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(backend.call("role_list"), [Column("name", "name"), Column("builtin", "builtin")])
 
 
-def _role_delete(args: argparse.Namespace, store: Any) -> Message:
-    topology.role_delete(store, args.name)
-    return Message(f"role {args.name} deleted", data={"name": args.name})
+def _role_delete(args: argparse.Namespace, backend: Backend) -> Message:
+    return Message(f"role {args.name} deleted", data=backend.call("role_delete", name=args.name))
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

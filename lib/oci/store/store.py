@@ -52,6 +52,11 @@ class Kind:
     validate: Callable[[object], str]
     label: str
     mode: int = 0o644
+    listing: str = ""  # the command that lists them, for hints
+
+    @property
+    def list_command(self) -> str:
+        return self.listing or f"ocicli {self.directory.rstrip('s')}-list"
 
     def key(self, obj: Any) -> str:
         return str(obj.serial if self.model is Machine else obj.name)
@@ -64,7 +69,7 @@ KINDS: dict[type, Kind] = {
     Location: Kind("locations", Location, names.location, "location"),
     SwiftRegion: Kind("swift-regions", SwiftRegion, names.swift_region, "swift region"),
     Role: Kind("roles", Role, names.role, "role"),
-    Token: Kind("tokens", Token, lambda n: names.object_name(n, "token name"), "token", mode=0o600),
+    Token: Kind("tokens", Token, lambda n: names.object_name(n, "token name"), "token", mode=0o600, listing="oci-token list"),
 }
 _BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
 
@@ -123,7 +128,7 @@ class Store:
         obj = self.find(model, name)
         if obj is None:
             kind = KINDS[model]
-            raise NotFound(f"no {kind.label} named '{name}'", hint=f"see {kind.directory.rstrip('s')}-list")
+            raise NotFound(f"no {kind.label} named '{name}'", hint=f"see {kind.list_command}")
         return obj
 
     def names(self, model: type) -> list[str]:
