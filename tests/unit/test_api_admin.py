@@ -1,0 +1,172 @@
+"""The admin API: every operator route needs a valid token, input errors are 4xx, refusals change nothing."""
+
+from __future__ import annotations
+
+import json
+from ipaddress import IPv4Network
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import NOW
+from oci.api import make_app
+from oci.operations import OPERATIONS
+from oci.service import clusters, machines, networks, tokens, topology
+from test_api import Client
+
+NODE_ROUTES = {("POST", "/api/v1/report"), ("POST", "/oci/report.php"), ("POST", "/api/v1/status"),
+               ("GET", "/oci/install-status.php"), ("GET", "/api/v1/health")}  # fmt: skip
+
+
+class AdminClient(Client):
+    def __init__(self, store, token=None):
+        self.app = make_app(store, now=lambda: NOW, trusted=(IPv4Network("127.0.0.0/8"), IPv4Network("192.168.100.0/24")))
+        self.token = token
+
+    def call(self, method, path, body=None, token="default", remote="10.20.30.40"):
+        import io
+
+        token = self.token if token == "default" else token
+        raw = b"" if body is None else json.dumps(body).encode()
+        path, _, query = path.partition("?")
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "t", "SERVER_PORT": "80",
+                   "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw), "wsgi.errors": io.StringIO(), "REMOTE_ADDR": remote,
+                   "CONTENT_LENGTH": str(len(raw))}  # fmt: skip
+        if token:
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        captured = {}
+        payload = b"".join(self.app(environ, lambda s, h, e=None: captured.update(status=int(s.split()[0]))))
+        return captured["status"], json.loads(payload)
+
+
+@pytest.fixture
+def site(store, discover):
+    topology.region_create(store, "r1")
+    topology.location_create(store, "loc1", "r1")
+    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
+    clusters.create(store, "cl1", "example.com")
+    networks.add(store, "net1", "cl1", "all", "eth0")
+    discover("C1")
+    discover("C2", address="192.168.100.21")
+    machines.add(store, "C1", "cl1", "controller", "loc1")
+    return store
+
+
+def snapshot(store):
+    return {p.relative_to(store.root): p.read_bytes() for p in sorted(store.root.rglob("*")) if p.is_file() and p.parts[-2] not in ("locks", "cache")
+            and p.name != "audit.log"}  # fmt: skip
+
+
+def concrete(path):
+    return path.replace("<machine>", "C1").replace("<serial>", "C2").replace("<name>", "cl1").replace("<address>", "192.168.101.2")
+
+
+def admin_routes(app):
+    out = []
+    for route in app.routes:
+        if (route.method, route.rule) not in NODE_ROUTES:
+            out.append((route.method, route.rule.replace("<", "<").replace(">", ">")))
+    return out
+
+
+def test_every_admin_route_is_an_operation():
+    app = make_app(None)  # type: ignore[arg-type]  (routes only)
+    assert sorted(admin_routes(app)) == sorted((op.method, f"/api/v1{op.path}") for op in OPERATIONS.values())
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted((op.method, f"/api/v1{op.path}") for op in OPERATIONS.values()))
+def test_every_admin_route_refuses_missing_wrong_and_revoked_tokens(site, method, rule):
+    good = tokens.create(site, "ops", NOW)
+    old = tokens.create(site, "old", NOW)
+    tokens.revoke(site, "old")
+    client = AdminClient(site)
+    before = snapshot(site)
+    for token, message in ((None, "authentication required"), ("oci-wrong", "invalid or revoked token"), (old, "invalid or revoked token"),
+                           ("Basic abc", "invalid or revoked token")):  # fmt: skip
+        status, reply = client.call(method, concrete(rule), body={}, token=token)
+        assert status == 401, (rule, token, reply)
+        assert message in reply["message"]
+        assert good not in json.dumps(reply)
+    assert snapshot(site) == before
+
+
+def test_loopback_is_not_trusted_for_admin_routes(site):
+    status, _ = AdminClient(site).call("GET", "/api/v1/clusters", token=None, remote="127.0.0.1")
+    assert status == 401
+
+
+def test_admin_operations_with_a_token(site):
+    client = AdminClient(site, token=tokens.create(site, "ops", NOW))
+    status, reply = client.call("GET", "/api/v1/clusters")
+    assert (status, reply["data"]) == (200, [{"domain": "example.com", "name": "cl1"}])
+    status, reply = client.call("POST", "/api/v1/machines/C2/enrolment", {"cluster": "cl1", "role": "compute", "location": "loc1"})
+    assert (status, reply["data"]["hostname"]) == (200, "cl1-compute-1.example.com")
+    status, reply = client.call("POST", "/api/v1/machines/C2/enrolment", {"cluster": "cl1", "role": "compute", "location": "loc1"})
+    assert status == 409 and "already enrolled" in reply["message"]
+    status, reply = client.call("GET", "/api/v1/machines/NOPE")
+    assert status == 404
+    status, reply = client.call("POST", "/api/v1/clusters", {"name": "../x", "domain": "example.com"})
+    assert status == 400 and "invalid cluster name" in reply["message"]
+    status, reply = client.call("POST", "/api/v1/clusters", {"name": "cl2"})
+    assert status == 400 and "parameter 'domain' is required" in reply["message"]
+    status, reply = client.call("POST", "/api/v1/clusters", {"name": "cl2", "domain": "example.com", "colour": "blue"})
+    assert status == 400 and "unknown parameter(s) colour" in reply["message"]
+    status, reply = client.call("PATCH", "/api/v1/clusters/cl1", {"settings": {"swift_part_power": "high"}})
+    assert status == 400
+    status, reply = client.call("DELETE", "/api/v1/networks/net1")
+    assert status == 409 and "attached to cluster cl1" in reply["message"]
+
+
+def test_changes_are_audited_without_secrets(site):
+    token = tokens.create(site, "ops", NOW)
+    client = AdminClient(site, token=token)
+    client.call("POST", "/api/v1/roles", {"name": "custom1"})
+    client.call("POST", "/api/v1/roles", {"name": "vm-net"})  # refused, audited too
+    client.call("GET", "/api/v1/roles")  # reads are not changes
+    lines = [json.loads(line) for line in (site.root / "audit.log").read_text().splitlines()]
+    mine = [entry for entry in lines if entry["actor"] == "token:ops"]
+    assert [(e["operation"], e["params"], e["outcome"][:7]) for e in mine] == [
+        ("role_create", {"name": "custom1"}, "ok"), ("role_create", {"name": "vm-net"}, "refused")]  # fmt: skip
+    assert token not in (site.root / "audit.log").read_text()
+    assert oct((site.root / "audit.log").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_machine_may_only_change_its_own_record(site):
+    client = AdminClient(site)
+    # 192.168.101.2 is C1's management address: it may report for C1, not for C2
+    status, reply = client.post_json("/api/v1/status", {"serial": "C2", "status": "installed"}, remote="192.168.101.2")
+    assert status == 403 and "belongs to machine C1" in reply["message"]
+    status, _ = client.post_json("/api/v1/status", {"serial": "C1", "status": "installed"}, remote="192.168.101.2")
+    assert status == 200  # and the networks OCI manages are trusted
+
+
+@pytest.fixture
+def fuzz_token(site):
+    return tokens.create(site, "fuzz", NOW)
+
+
+operation_names = st.sampled_from(sorted(OPERATIONS))
+json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(["C1", "cl1", "net1", "loc1", "../x", ""])
+json_values = st.recursive(
+    json_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3), max_leaves=10
+)
+path_values = st.sampled_from(["C1", "C2", "cl1", "net1", "nope", "..", "%2e%2e", "a b", "x" * 300, "192.168.101.2"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=operation_names, body=st.dictionaries(st.sampled_from(["name", "domain", "cluster", "role", "location", "settings", "unset",
+       "changes", "network", "address", "ip", "cidr", "public", "hostname", "fixed_ip", "iface1", "swift_region", "junk"]), json_values,
+       max_size=5) | json_values, segment=path_values)  # fmt: skip
+def test_fuzzed_requests_never_5xx_and_refusals_change_nothing(site, fuzz_token, name, body, segment):
+    client = AdminClient(site, token=fuzz_token)
+    operation = OPERATIONS[name]
+    path = f"/api/v1{operation.path}"
+    for param in operation.path_params:
+        path = path.replace(f"<{param}>", segment)
+    before = snapshot(site)
+    status, reply = client.call(operation.method, path, body=body)
+    assert status < 500, reply
+    assert reply["status"] in ("success", "error")
+    if status != 200:
+        assert snapshot(site) == before
