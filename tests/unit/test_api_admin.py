@@ -8,12 +8,12 @@ from ipaddress import IPv4Network
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_api import Client
 
 from conftest import NOW
 from oci.api import make_app
 from oci.operations import OPERATIONS
 from oci.service import clusters, machines, networks, tokens, topology
-from test_api import Client
 
 NODE_ROUTES = {("POST", "/api/v1/report"), ("POST", "/oci/report.php"), ("POST", "/api/v1/status"),
                ("GET", "/oci/install-status.php"), ("GET", "/api/v1/health")}  # fmt: skip
@@ -54,8 +54,9 @@ def site(store, discover):
 
 
 def snapshot(store):
-    return {p.relative_to(store.root): p.read_bytes() for p in sorted(store.root.rglob("*")) if p.is_file() and p.parts[-2] not in ("locks", "cache")
-            and p.name != "audit.log"}  # fmt: skip
+    """Every state file's content, except what reads and refusals may write (locks, caches, the audit log)."""
+    kept = (p for p in sorted(store.root.rglob("*")) if p.is_file() and p.parts[-2] not in ("locks", "cache") and p.name != "audit.log")
+    return {p.relative_to(store.root): p.read_bytes() for p in kept}
 
 
 def concrete(path):
