@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from oci import names
 from oci.errors import InvalidInput, OciError
 from oci.service import clusters, machines, networks, topology
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
 _SECRET_WORDS = ("pass", "secret", "token", "key")
+_PATH_SAFE = re.compile(r"[A-Za-z0-9._:@-]+")
+_NAME_CHECKS: dict[str, Callable[[object], str]] = {
+    "cluster": names.cluster,
+    "network": names.network,
+    "location": names.location,
+    "swift": names.swift_region,
+    "role": names.role,
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,18 @@ class Operation:
     @property
     def path_params(self) -> tuple[str, ...]:
         return tuple(part[1:-1] for part in self.path.split("/") if part.startswith("<"))
+
+    def check_path_value(self, param: str, value: str) -> None:
+        """Raise the error the service would raise for a path value that cannot travel in a URL path
+        (a ``/``, ``..``): HTTP servers decode such paths before routing, so it would never reach it."""
+        if _PATH_SAFE.fullmatch(value) and value not in (".", ".."):
+            return
+        if param in ("machine", "serial"):
+            names.serial(value)
+        elif param == "address":
+            networks.parse_address(value)
+        else:
+            _NAME_CHECKS[self.name.split("_")[0]](value)
 
     def check(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters, checked for names and JSON types (values are checked by the service)."""
@@ -242,7 +264,7 @@ def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | Non
                 "outcome": outcome,
             }
             store.append_audit(json.dumps(entry, sort_keys=True, default=str))
-    return json.loads(json.dumps(result))
+    return json.loads(json.dumps(result, sort_keys=True))  # exactly what the API sends
 
 
 def _user() -> str:

@@ -69,7 +69,9 @@ class HttpBackend:
         for key in operation.path_params:
             if key not in params:
                 raise InvalidInput(f"{name}: parameter '{key}' is required")
-            path = path.replace(f"<{key}>", urllib.parse.quote(str(params.pop(key)), safe=""))
+            value = str(params.pop(key))
+            operation.check_path_value(key, value)
+            path = path.replace(f"<{key}>", urllib.parse.quote(value, safe=""))
         target = f"{self._base}/api/v1{path}"
         body = None
         headers = {"Accept": "application/json"}
