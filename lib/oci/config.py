@@ -65,6 +65,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("state", "lock_timeout", "60", _positive_float, "seconds a command waits for a lock before giving up"),
     ConfigKey("api", "listen", "127.0.0.1:8080", parse_listen, "address and port oci-api listens on"),
     ConfigKey("api", "threads", "8", _positive_int, "worker threads of oci-api"),
+    ConfigKey("api", "tls_certificate", "", lambda t: Path(t) if t else None, "certificate (PEM) to serve HTTPS with; empty: HTTP"),
+    ConfigKey("api", "tls_key", "", lambda t: Path(t) if t else None, "private key (PEM) of tls_certificate"),
     ConfigKey(
         "api",
         "trusted_networks",
@@ -82,6 +84,8 @@ class Config:
     listen: tuple[str, int] = ("127.0.0.1", 8080)
     threads: int = 8
     trusted_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
     source: Path | None = None  # the file read, if any
 
 
@@ -123,5 +127,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         listen=values[("api", "listen")],  # type: ignore[arg-type]
         threads=values[("api", "threads")],  # type: ignore[arg-type]
         trusted_networks=values[("api", "trusted_networks")],  # type: ignore[arg-type]
+        tls_certificate=values[("api", "tls_certificate")],  # type: ignore[arg-type]
+        tls_key=values[("api", "tls_key")],  # type: ignore[arg-type]
         source=source,
     )

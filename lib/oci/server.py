@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import ssl
 import sys
+from pathlib import Path
 from types import FrameType
 
 import waitress
 
 from oci import config as config_mod
+from oci import tlsserver
 from oci.api import MAX_BODY_BYTES, make_app
-from oci.errors import OciError
+from oci.errors import ConfigError, OciError
 from oci.store import Store
 
 
@@ -28,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--listen", metavar="ADDR:PORT", help="address to listen on (default: [api] listen, 127.0.0.1:8080)")
     parser.add_argument("--threads", type=int, metavar="N", help="worker threads (default: [api] threads, 8)")
+    parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve HTTPS with this certificate (default: [api] tls_certificate)")
+    parser.add_argument("--tls-key", type=Path, metavar="FILE", help="private key of --tls-cert (default: [api] tls_key)")
     parser.add_argument("--debug", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -46,6 +51,17 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(0)
 
         signal.signal(signal.SIGTERM, stop)
+        certificate = args.tls_cert or cfg.tls_certificate
+        key = args.tls_key or cfg.tls_key
+        if (certificate is None) != (key is None):
+            raise ConfigError("a TLS certificate and its key go together", hint="give both --tls-cert and --tls-key")
+        if certificate is not None and key is not None:
+            logging.getLogger("oci.api").info("serving state %s on https://%s:%d", cfg.state_dir, host, port)
+            try:
+                tlsserver.serve(app, host, port, certificate, key)
+            except ssl.SSLError as exc:
+                raise ConfigError(f"cannot use {certificate} and {key}: {exc.reason or exc}") from None
+            return 0
         logging.getLogger("oci.api").info("serving state %s on %s:%d with %d threads", cfg.state_dir, host, port, threads)
         waitress.serve(
             app,
