@@ -15,7 +15,7 @@ from pathlib import Path
 from common import REPO, build_state, start_api, summary, timed_runs
 
 sys.path.insert(0, str(REPO / "lib"))
-from oci.service import tokens  # noqa: E402
+from oci.service import tokens
 
 
 def reads_per_second(port: int, token: str, clients: int, per_client: int) -> tuple[float, int]:
