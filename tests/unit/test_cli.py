@@ -175,3 +175,21 @@ def test_unwritable_state_is_a_clear_error(tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("ocicli: error: ") and done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr
+
+
+def test_oci_token_command(tmp_path):
+    env = {**os.environ, "OCI_STATE_DIR": str(tmp_path / "state")}
+    env.pop("OCI_CONFIG", None)
+    token = REPO / "bin" / "oci-token"
+    created = subprocess.run([str(token), "create", "ops"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert created.startswith("oci-") and len(created) > 40
+    listed = subprocess.run([str(token), "--json", "list"], env=env, capture_output=True, text=True, check=True).stdout
+    assert json.loads(listed)[0]["name"] == "ops"
+    assert created not in listed
+    stored = tmp_path / "state" / "tokens" / "ops.yaml"
+    assert created not in stored.read_text() and oct(stored.stat().st_mode & 0o777) == "0o600"
+    again = subprocess.run([str(token), "create", "ops"], env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True).returncode == 0
+    gone = subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True)
+    assert gone.returncode == 1 and gone.stderr == "oci-token: error: no token named 'ops' (see oci-token list)\n"
