@@ -11,6 +11,7 @@ from oci.model import AllocationKind, Cluster, Network
 from oci.model.settings import CLUSTER_SETTINGS, effective
 from oci.naming import natural_key
 from oci.placement import ClusterView
+from oci.service import certificates
 from oci.service.networks import describe
 from oci.service.views import machine_views, members
 from oci.store import Store
@@ -24,6 +25,7 @@ def create(store: Store, name: str, domain: str) -> dict[str, Any]:
         tx = store.transaction()
         tx.put(cluster)
         tx.commit()
+    certificates.for_api(store, cluster.api_hostname)
     return {"name": name, "domain": domain}
 
 
@@ -81,6 +83,8 @@ def set_(store: Store, name: str, values: dict[str, Any], unset: list[str], firs
         tx = store.transaction()
         tx.put(updated)
         tx.commit()
+    if updated.api_hostname != cluster.api_hostname:
+        certificates.for_api(store, updated.api_hostname)
     return show(store, name)
 
 

@@ -15,6 +15,7 @@ from oci.model.codec import encode
 from oci.model.settings import MACHINE_SETTINGS, Value, effective
 from oci.naming import natural_key, next_hostname
 from oci.placement import ClusterView, Member
+from oci.service import certificates
 from oci.service.networks import parse_address
 from oci.service.plan import plan_addresses
 from oci.service.topology import role_exists
@@ -164,6 +165,7 @@ def add(store: Store, serial: str, cluster_name: str, role: str, location: str, 
                 tx.put(network)
             tx.put(replace(machine, enrolment=Enrolment(cluster_name, role, location, hostname)))
             tx.commit()
+    certificates.for_machine(store, serial, hostname)
     addresses = [
         {"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)
     ]
@@ -261,6 +263,9 @@ def set_(store: Store, ident: str, values: dict[str, Value], unset: list[str], h
             tx = store.transaction()
             tx.put(updated)
             tx.commit()
+    if hostname is not None and machine.enrolment is not None and hostname != machine.enrolment.hostname:
+        certificates.for_machine(store, serial, hostname)
+        certificates.retire(store, machine.enrolment.hostname)
     return show(store, serial)
 
 

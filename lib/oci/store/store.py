@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from oci import names
-from oci.errors import InvalidState, NotFound, OciError
+from oci.errors import InvalidName, InvalidState, NotFound, OciError
 from oci.model import Cluster, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
 from oci.model.codec import decode, encode
 from oci.store import files
@@ -231,6 +231,32 @@ class Store:
             with contextlib.suppress(OSError):  # a reader without write access simply gets no cache
                 files.atomic_write(cache_path, json.dumps({"version": version, "entries": fresh}).encode())
         return {serial: item[3] for serial, item in sorted(fresh.items())}
+
+    # ----------------------------------------------------------------------------------------- other files
+    def blob_path(self, *parts: str) -> Path:
+        """A path under the state directory for files that are not YAML objects (keys, certificates).
+        Each part is a single, already validated name; anything else is refused, so no write escapes."""
+        for part in parts:
+            if not isinstance(part, str) or not part or part in (".", "..") or "/" in part or "\0" in part or part.startswith("."):
+                raise InvalidName(f"invalid path component {part!r}")
+        return self.root.joinpath(*parts)
+
+    def read_blob(self, *parts: str) -> bytes | None:
+        return files.read_bytes(self.blob_path(*parts))
+
+    def write_blob(self, *parts: str, data: bytes, mode: int = 0o644) -> Path:
+        path = self.blob_path(*parts)
+        files.atomic_write(path, data, mode=mode)
+        return path
+
+    def remove_blob(self, *parts: str) -> bool:
+        return files.remove(self.blob_path(*parts))
+
+    def list_blobs(self, *parts: str) -> list[str]:
+        try:
+            return sorted(e for e in os.listdir(self.blob_path(*parts)) if not e.startswith("."))
+        except FileNotFoundError:
+            return []
 
     # ----------------------------------------------------------------------------------------- locks
     def _held_set(self) -> set[str]:

@@ -1,0 +1,82 @@
+"""``oci-pki``: OCI's certificate authority, on the master (it works on the state directory)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from oci import config as config_mod
+from oci.cli.output import Column, Message, Record, Table, emit
+from oci.errors import OciError
+from oci.pki.authority import Authority, Settings
+from oci.pki.x509 import KEY_TYPES
+from oci.store import Store
+
+LIST_COLUMNS = [Column("name", "name"), Column("serial", "serial"), Column("not_after", "expires"), Column("days_left", "days left"),
+                Column("revoked", "revoked"), Column("external", "external")]  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="oci-pki",
+        description="OCI's certificate authority: a root CA, the intermediate 'OCI CA', node and API certificates.",
+        epilog="Exit codes: 0 success, 1 error, 2 usage. Files: <state>/pki (private keys mode 0600).",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    init = sub.add_parser("init", help="create the root and intermediate CAs (nothing happens if they exist)")
+    init.add_argument("--ca-key-type", choices=KEY_TYPES, default=Settings.ca_key_type)
+    issue = sub.add_parser("issue", help="issue a key and certificate for a host name (server and client use)")
+    issue.add_argument("fqdn")
+    issue.add_argument("--ip", action="append", default=[], help="an IP address to include (repeat for several)")
+    issue.add_argument("--client", action="store_true", help="a client-only certificate")
+    issue.add_argument("--key-type", choices=KEY_TYPES, default=None)
+    sub.add_parser("list", help="every certificate: serial, expiry, days left, revoked")
+    for name, text in (("show", "one certificate in detail"), ("renew", "a new key and certificate with the same names"),
+                       ("revoke", "revoke a certificate and publish the CRL")):  # fmt: skip
+        sub.add_parser(name, help=text).add_argument("fqdn")
+    install = sub.add_parser("install", help="use a certificate from another CA for a name (e.g. the public API name)")
+    install.add_argument("fqdn")
+    install.add_argument("--cert", type=Path, required=True)
+    install.add_argument("--key", type=Path, required=True)
+    install.add_argument("--chain", type=Path, help="intermediate certificates of that CA")
+    args = parser.parse_args(argv)
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        cfg = config_mod.load()
+        settings = Settings(ca_key_type=getattr(args, "ca_key_type", Settings.ca_key_type))
+        pki = Authority(Store(cfg.state_dir, lock_timeout=cfg.lock_timeout), settings)
+        result: Message | Table | Record
+        if args.command == "init":
+            done = pki.init(now)
+            text = f"created: {', '.join(done['created'])}" if done["created"] else "the CA already exists: nothing to do"
+            result = Message(f"{text}\nchain: {done['chain']}", data=done)
+        elif args.command == "issue":
+            paths = pki.issue(args.fqdn, args.ip, now, client_only=args.client, key_type=args.key_type)
+            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+        elif args.command == "list":
+            result = Table(pki.list_(now), LIST_COLUMNS)
+        elif args.command == "show":
+            result = Record(pki.describe(args.fqdn, now), order=("name", "subject", "issuer", "serial", "dns_names", "ips", "not_after"))
+        elif args.command == "renew":
+            paths = pki.renew(args.fqdn, now)
+            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+        elif args.command == "revoke":
+            done = pki.revoke(args.fqdn, now)
+            result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
+        else:
+            try:
+                cert, key = args.cert.read_bytes(), args.key.read_bytes()
+                chain = args.chain.read_bytes() if args.chain else b""
+            except OSError as exc:
+                raise OciError(f"cannot read {exc.filename}: {exc.strerror}") from None
+            paths = pki.install(args.fqdn, cert, key, chain)
+            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+        emit(result, args.json)
+    except OciError as exc:
+        print(f"oci-pki: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
+        return 1
+    return 0
