@@ -11,7 +11,7 @@ VPY := $(VENV)/bin/python
 # Debian packages the code runs against (the versions Debian 12 ships), and what the tests need.
 RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 python3-cryptography \
 	python3-requests python3-debian python3-pyghmi
-TOOL_DEBS := python3-venv python3-pip man-db groff-base
+TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server
 # What the discovery agent runs (the live image has them); the end-to-end test runs the real agent here.
 AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2
 PYTEST_ARGS ?=

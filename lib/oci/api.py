@@ -23,7 +23,7 @@ from oci.errors import Forbidden, InvalidInput, OciError, PayloadTooLarge
 from oci.model import AllocationKind, Network
 from oci.operations import OPERATIONS, Operation
 from oci.report import oci42, v1
-from oci.service import reports, status, tokens
+from oci.service import reports, sshkeys, status, tokens
 from oci.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -178,6 +178,16 @@ def make_app(
         source = node_source(serial)
         reported = parse_ipv4(query.get("ipaddr"), "ipaddr") if query.get("ipaddr") else None
         return success(status.record(store, serial, query.get("status", ""), reported or source, now()))
+
+    @app.post("/api/v1/ssh/host-key")
+    def ssh_host_key() -> Any:
+        body = read_json()
+        if not isinstance(body, dict) or set(body) - {"serial", "public_key"} or not isinstance(body.get("public_key"), str):
+            raise InvalidInput('host key: expected {"serial": ..., "public_key": "ssh-ed25519 ..."}')
+        serial = body.get("serial")
+        if not isinstance(serial, str):
+            raise InvalidInput("host key: 'serial' is required")
+        return success(sshkeys.sign_host_key(store, serial, body["public_key"], node_source(serial)))
 
     @app.get("/api/v1/health")
     def health() -> Any:

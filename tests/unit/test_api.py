@@ -2,53 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
-from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOW, REPO, report_body
-from oci.api import MAX_BODY_BYTES, make_app
+from conftest import REPO, report_body
+from oci.api import MAX_BODY_BYTES
 from oci.model import Machine, MachineStatus
 from oci.store import Store
-
-TRUSTED = (IPv4Network("127.0.0.0/8"), IPv4Network("192.168.100.0/24"))  # loopback and a provisioning network
-
-
-class Client:
-    def __init__(self, store: Store) -> None:
-        self.app = make_app(store, now=lambda: NOW, trusted=TRUSTED)
-
-    def request(self, method: str, path: str, body: bytes | None = None, remote: str = "192.168.100.20", length: str | None = None):
-        raw = body or b""
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "SERVER_NAME": "test",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(raw),
-            "wsgi.errors": io.StringIO(),
-            "REMOTE_ADDR": remote,
-            "CONTENT_LENGTH": str(len(raw)) if length is None else length,
-        }
-        captured = {}
-
-        def start_response(status, headers, exc_info=None):
-            captured["status"] = int(status.split()[0])
-            captured["headers"] = dict(headers)
-
-        payload = b"".join(self.app(environ, start_response))
-        return captured["status"], captured["headers"], payload
-
-    def post_json(self, path: str, body, **kw):
-        status, headers, payload = self.request("POST", path, json.dumps(body).encode(), **kw)
-        return status, json.loads(payload)
+from wsgi_client import Client
 
 
 @pytest.fixture

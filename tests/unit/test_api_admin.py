@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 import json
-from ipaddress import IPv4Network
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api import Client
 
 from conftest import NOW
 from oci.api import make_app
 from oci.operations import OPERATIONS
 from oci.service import clusters, machines, networks, tokens, topology
+from wsgi_client import Client
 
-NODE_ROUTES = {("POST", "/api/v1/report"), ("POST", "/oci/report.php"), ("POST", "/api/v1/status"),
+NODE_ROUTES = {("POST", "/api/v1/report"), ("POST", "/oci/report.php"), ("POST", "/api/v1/status"), ("POST", "/api/v1/ssh/host-key"),
                ("GET", "/oci/install-status.php"), ("GET", "/api/v1/health")}  # fmt: skip
-
-
-class AdminClient(Client):
-    def __init__(self, store, token=None):
-        self.app = make_app(store, now=lambda: NOW, trusted=(IPv4Network("127.0.0.0/8"), IPv4Network("192.168.100.0/24")))
-        self.token = token
-
-    def call(self, method, path, body=None, token="default", remote="10.20.30.40"):
-        import io
-
-        token = self.token if token == "default" else token
-        raw = b"" if body is None else json.dumps(body).encode()
-        path, _, query = path.partition("?")
-        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "t", "SERVER_PORT": "80",
-                   "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw), "wsgi.errors": io.StringIO(), "REMOTE_ADDR": remote,
-                   "CONTENT_LENGTH": str(len(raw))}  # fmt: skip
-        if token:
-            environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        captured = {}
-        payload = b"".join(self.app(environ, lambda s, h, e=None: captured.update(status=int(s.split()[0]))))
-        return captured["status"], json.loads(payload)
 
 
 @pytest.fixture
@@ -81,7 +59,7 @@ def test_every_admin_route_refuses_missing_wrong_and_revoked_tokens(site, method
     good = tokens.create(site, "ops", NOW)
     old = tokens.create(site, "old", NOW)
     tokens.revoke(site, "old")
-    client = AdminClient(site)
+    client = Client(site)
     before = snapshot(site)
     for token, message in ((None, "authentication required"), ("oci-wrong", "invalid or revoked token"), (old, "invalid or revoked token"),
                            ("Basic abc", "invalid or revoked token")):  # fmt: skip
@@ -93,12 +71,12 @@ def test_every_admin_route_refuses_missing_wrong_and_revoked_tokens(site, method
 
 
 def test_loopback_is_not_trusted_for_admin_routes(site):
-    status, _ = AdminClient(site).call("GET", "/api/v1/clusters", token=None, remote="127.0.0.1")
+    status, _ = Client(site).call("GET", "/api/v1/clusters", token=None, remote="127.0.0.1")
     assert status == 401
 
 
 def test_admin_operations_with_a_token(site):
-    client = AdminClient(site, token=tokens.create(site, "ops", NOW))
+    client = Client(site, token=tokens.create(site, "ops", NOW))
     status, reply = client.call("GET", "/api/v1/clusters")
     assert (status, reply["data"]) == (200, [{"domain": "example.com", "name": "cl1"}])
     status, reply = client.call("POST", "/api/v1/machines/C2/enrolment", {"cluster": "cl1", "role": "compute", "location": "loc1"})
@@ -121,7 +99,7 @@ def test_admin_operations_with_a_token(site):
 
 def test_changes_are_audited_without_secrets(site):
     token = tokens.create(site, "ops", NOW)
-    client = AdminClient(site, token=token)
+    client = Client(site, token=token)
     client.call("POST", "/api/v1/roles", {"name": "custom1"})
     client.call("POST", "/api/v1/roles", {"name": "vm-net"})  # refused, audited too
     client.call("GET", "/api/v1/roles")  # reads are not changes
@@ -134,7 +112,7 @@ def test_changes_are_audited_without_secrets(site):
 
 
 def test_a_machine_may_only_change_its_own_record(site):
-    client = AdminClient(site)
+    client = Client(site)
     # 192.168.101.2 is C1's management address: it may report for C1, not for C2
     status, reply = client.post_json("/api/v1/status", {"serial": "C2", "status": "installed"}, remote="192.168.101.2")
     assert status == 403 and "belongs to machine C1" in reply["message"]
@@ -160,7 +138,7 @@ path_values = st.sampled_from(["C1", "C2", "cl1", "net1", "nope", "..", "%2e%2e"
        "changes", "network", "address", "ip", "cidr", "public", "hostname", "fixed_ip", "iface1", "swift_region", "junk"]), json_values,
        max_size=5) | json_values, segment=path_values)  # fmt: skip
 def test_fuzzed_requests_never_5xx_and_refusals_change_nothing(site, fuzz_token, name, body, segment):
-    client = AdminClient(site, token=fuzz_token)
+    client = Client(site, token=fuzz_token)
     operation = OPERATIONS[name]
     path = f"/api/v1{operation.path}"
     for param in operation.path_params:

@@ -5,23 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_api import TRUSTED, Client
 
 from conftest import NOW, report_body
-from oci.api import make_app
 from oci.model import Machine, MachineStatus, PuppetStatus
 from oci.service import machines
-
-
-class ClockedClient(Client):
-    def __init__(self, store):
-        self.when = NOW
-        self.app = make_app(store, now=lambda: self.when, trusted=TRUSTED)
+from wsgi_client import Client
 
 
 @pytest.fixture
 def client(store):
-    c = ClockedClient(store)
+    c = Client(store)
     status, _ = c.post_json("/api/v1/report", report_body("C1"))
     assert status == 200
     return c
@@ -95,15 +88,7 @@ def test_oci42_install_status_form(client, store):
 
 
 def get(client, path_and_query, remote):
-    import io
-    import json
-
-    path, _, query = path_and_query.partition("?")
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "t", "SERVER_PORT": "80",
-               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(), "REMOTE_ADDR": remote}  # fmt: skip
-    captured = {}
-    payload = b"".join(client.app(environ, lambda s, h, e=None: captured.update(status=int(s.split()[0]))))
-    return captured["status"], json.loads(payload)
+    return client.get_json(path_and_query, remote=remote)
 
 
 def test_machine_show_renders_durations(client, store, capsys):

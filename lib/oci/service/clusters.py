@@ -10,6 +10,7 @@ from oci.errors import Conflict, InvalidInput
 from oci.model import AllocationKind, Cluster, Network
 from oci.model.settings import CLUSTER_SETTINGS, effective
 from oci.naming import natural_key
+from oci.pki import ssh
 from oci.placement import ClusterView
 from oci.service import certificates
 from oci.service.networks import describe
@@ -26,6 +27,7 @@ def create(store: Store, name: str, domain: str) -> dict[str, Any]:
         tx.put(cluster)
         tx.commit()
     certificates.for_api(store, cluster.api_hostname)
+    ssh.ensure_cas(store, name)
     return {"name": name, "domain": domain}
 
 
