@@ -113,3 +113,20 @@ def test_ssh_to_a_local_sshd_with_host_and_user_certificates(cluster, tmp_path):
     finally:
         sshd.terminate()
         sshd.communicate(timeout=10)
+
+
+def test_oci_pki_ssh_commands(cluster, tmp_path):
+    from conftest import REPO
+
+    env = {**os.environ, "OCI_STATE_DIR": str(cluster.root)}
+    env.pop("OCI_CONFIG", None)
+    pki = [str(REPO / "bin" / "oci-pki")]
+    line = subprocess.run([*pki, "ssh-known-hosts", "cl1"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert line == ssh.known_hosts_line(cluster, "cl1", "example.com")
+    keygen(tmp_path / "me")
+    signed = subprocess.run([*pki, "ssh-sign-user", "cl1", str(tmp_path / "me.pub"), "--identity", "alice"], env=env,
+                            capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    seen = ssh.describe(signed)
+    assert (seen["type"], seen["principals"]) == ("user", ["root"])
+    missing = subprocess.run([*pki, "ssh-known-hosts", "nope"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 1 and "no cluster named 'nope'" in missing.stderr

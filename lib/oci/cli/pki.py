@@ -11,6 +11,8 @@ from pathlib import Path
 from oci import config as config_mod
 from oci.cli.output import Column, Message, Record, Table, emit
 from oci.errors import OciError
+from oci.model import Cluster
+from oci.pki import ssh
 from oci.pki.authority import Authority, Settings
 from oci.pki.x509 import KEY_TYPES
 from oci.store import Store
@@ -43,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     install.add_argument("--cert", type=Path, required=True)
     install.add_argument("--key", type=Path, required=True)
     install.add_argument("--chain", type=Path, help="intermediate certificates of that CA")
+    known = sub.add_parser("ssh-known-hosts", help="the known_hosts line that trusts every host of a cluster")
+    known.add_argument("cluster")
+    sign_user = sub.add_parser("ssh-sign-user", help="sign an operator's SSH public key with a cluster's user CA (valid 1 day)")
+    sign_user.add_argument("cluster")
+    sign_user.add_argument("public_key", type=Path, metavar="PUBLIC_KEY_FILE")
+    sign_user.add_argument("--principal", action="append", default=[], help="login allowed (default: root)")
+    sign_user.add_argument("--identity", default="operator", help="name recorded in the certificate and in sshd's log")
     args = parser.parse_args(argv)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
@@ -67,6 +76,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "revoke":
             done = pki.revoke(args.fqdn, now)
             result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
+        elif args.command == "ssh-known-hosts":
+            store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
+            cluster = store.get(Cluster, args.cluster)
+            line = ssh.known_hosts_line(store, cluster.name, cluster.domain)
+            result = Message(line, data={"cluster": cluster.name, "known_hosts": line})
+        elif args.command == "ssh-sign-user":
+            store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
+            cluster = store.get(Cluster, args.cluster)
+            try:
+                public = args.public_key.read_text()
+            except OSError as exc:
+                raise OciError(f"cannot read {args.public_key}: {exc.strerror}") from None
+            certificate = ssh.sign(store, cluster.name, public, args.identity, args.principal or ["root"], host=False)
+            result = Message(certificate, data={"certificate": certificate})
         else:
             try:
                 cert, key = args.cert.read_bytes(), args.key.read_bytes()
