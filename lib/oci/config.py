@@ -44,6 +44,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _key_type(text: str) -> str:
+    from oci.pki.x509 import KEY_TYPES  # (cryptography is imported only when the PKI is configured)
+
+    if text not in KEY_TYPES:
+        raise ValueError(f"not one of {', '.join(KEY_TYPES)}")
+    return text
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -67,6 +75,11 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("api", "threads", "8", _positive_int, "worker threads of oci-api"),
     ConfigKey("api", "tls_certificate", "", lambda t: Path(t) if t else None, "certificate (PEM) to serve HTTPS with; empty: HTTP"),
     ConfigKey("api", "tls_key", "", lambda t: Path(t) if t else None, "private key (PEM) of tls_certificate"),
+    ConfigKey("pki", "ca_key_type", "ec-p384", _key_type, "key type of the root and intermediate CAs"),
+    ConfigKey("pki", "key_type", "ec-p256", _key_type, "key type of node and API certificates"),
+    ConfigKey("pki", "root_days", "7300", _positive_int, "validity of the root CA, in days"),
+    ConfigKey("pki", "ca_days", "3650", _positive_int, "validity of the intermediate CA, in days"),
+    ConfigKey("pki", "leaf_days", "825", _positive_int, "validity of node and API certificates, in days"),
     ConfigKey(
         "api",
         "trusted_networks",
@@ -86,6 +99,11 @@ class Config:
     trusted_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
     tls_certificate: Path | None = None
     tls_key: Path | None = None
+    pki_ca_key_type: str = "ec-p384"
+    pki_key_type: str = "ec-p256"
+    pki_root_days: int = 7300
+    pki_ca_days: int = 3650
+    pki_leaf_days: int = 825
     source: Path | None = None  # the file read, if any
 
 
@@ -129,5 +147,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         trusted_networks=values[("api", "trusted_networks")],  # type: ignore[arg-type]
         tls_certificate=values[("api", "tls_certificate")],  # type: ignore[arg-type]
         tls_key=values[("api", "tls_key")],  # type: ignore[arg-type]
+        pki_ca_key_type=values[("pki", "ca_key_type")],  # type: ignore[arg-type]
+        pki_key_type=values[("pki", "key_type")],  # type: ignore[arg-type]
+        pki_root_days=values[("pki", "root_days")],  # type: ignore[arg-type]
+        pki_ca_days=values[("pki", "ca_days")],  # type: ignore[arg-type]
+        pki_leaf_days=values[("pki", "leaf_days")],  # type: ignore[arg-type]
         source=source,
     )

@@ -166,3 +166,12 @@ def test_oci_pki_command(tmp_path):
     assert "PRIVATE KEY" not in json.dumps(listed)
     bad = subprocess.run([*pki, "issue", "../etc"], env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("oci-pki: error: invalid certificate name")
+
+
+def test_settings_of_init_are_kept_for_every_later_issue(store):
+    Authority(store, Settings(key_type="rsa-2048", leaf_days=90)).init(NOW)
+    Authority(store).issue("n1.example.com", [], NOW)  # as machine-add does, without settings
+    shown = Authority(store).describe("n1.example.com", NOW)
+    assert shown["days_left"] in (89, 90)
+    text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in", shown["cert"]], capture_output=True, text=True, check=True).stdout
+    assert "Public-Key: (2048 bit)" in text

@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     init = sub.add_parser("init", help="create the root and intermediate CAs (nothing happens if they exist)")
-    init.add_argument("--ca-key-type", choices=KEY_TYPES, default=Settings.ca_key_type)
+    init.add_argument("--ca-key-type", choices=KEY_TYPES, default=None, help="default: [pki] ca_key_type, ec-p384")
     issue = sub.add_parser("issue", help="issue a key and certificate for a host name (server and client use)")
     issue.add_argument("fqdn")
     issue.add_argument("--ip", action="append", default=[], help="an IP address to include (repeat for several)")
@@ -56,7 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     try:
         cfg = config_mod.load()
-        settings = Settings(ca_key_type=getattr(args, "ca_key_type", Settings.ca_key_type))
+        settings = Settings(
+            ca_key_type=getattr(args, "ca_key_type", None) or cfg.pki_ca_key_type,
+            key_type=cfg.pki_key_type,
+            root_days=cfg.pki_root_days,
+            ca_days=cfg.pki_ca_days,
+            leaf_days=cfg.pki_leaf_days,
+        )
         pki = Authority(Store(cfg.state_dir, lock_timeout=cfg.lock_timeout), settings)
         result: Message | Table | Record
         if args.command == "init":

@@ -18,7 +18,8 @@ from typing import Any
 from cryptography import x509
 
 from oci import names
-from oci.errors import Conflict, InvalidInput, NotFound
+from oci.errors import Conflict, InvalidInput, InvalidState, NotFound
+from oci.model.codec import decode, encode
 from oci.pki import x509 as build
 from oci.store import Store
 from oci.store.files import dump_yaml, load_yaml
@@ -41,8 +42,14 @@ def _iso(when: datetime) -> str:
 
 
 class Authority:
+    """``settings``: given to ``init`` (from ``[pki]`` of the configuration), recorded in pki/settings.yaml,
+    and read back from there by every later use, whichever process it is (machine-add, oci-pki, oci-api)."""
+
     def __init__(self, store: Store, settings: Settings | None = None) -> None:
         self.store = store
+        recorded = store.read_blob("pki", "settings.yaml")
+        if settings is None and recorded is not None:
+            settings = decode(Settings, load_yaml(recorded), "pki/settings.yaml", error=InvalidState)
         self.settings = settings or Settings()
 
     # ------------------------------------------------------------------------------------------ the CA
@@ -67,6 +74,8 @@ class Authority:
                 created.append("root")
             else:
                 root, root_key = build.load_cert(root_pem), build.load_key(root_key_pem)
+            if self.store.read_blob("pki", "settings.yaml") is None or created:
+                self.store.write_blob("pki", "settings.yaml", data=dump_yaml(encode(s)).encode())
             if self.store.read_blob("pki", "oci-ca.pem") is None:
                 ca_key = build.new_key(s.ca_key_type)
                 ca = build.ca_certificate(ca_key, "OCI CA", s.organisation, now, s.ca_days, issuer=(root, root_key), path_length=0)
