@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from oci import names
+from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.service import clusters, machines, networks, topology
 from oci.store import Store
@@ -60,7 +61,9 @@ class Operation:
         (a ``/``, ``..``): HTTP servers decode such paths before routing, so it would never reach it."""
         if _PATH_SAFE.fullmatch(value) and value not in (".", ".."):
             return
-        if param in ("machine", "serial"):
+        if param == "host":
+            names.fqdn(value, "host name")
+        elif param in ("machine", "serial"):
             names.serial(value)
         elif param == "address":
             networks.parse_address(value)
@@ -195,6 +198,8 @@ OPERATIONS: dict[str, Operation] = {
             lambda s, name: networks.remove(s, name),
             _params("name"),
         ),
+        # classification
+        Operation("enc_show", "GET", "/enc/<host>", lambda s, host: enc_refresh.show(s, host), _params("host")),
         # locations, swift regions, roles
         Operation("location_list", "GET", "/locations", lambda s: topology.location_list(s), _params("")),
         Operation(

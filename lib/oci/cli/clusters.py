@@ -10,6 +10,7 @@ from oci.cli.common import add_setting_options, command, setting_values
 from oci.cli.networks import NETWORK_COLUMNS
 from oci.cli.output import Column, Message, Record, Table
 from oci.model.settings import CLUSTER_SETTINGS
+from oci.store.files import dump_yaml
 
 SHOW_ORDER = ("name", "domain", "api_hostname", "first_master", "vips", "sql_vip_address", "machines_per_role", "networks", "problems")
 
@@ -60,7 +61,14 @@ def _ips(args: argparse.Namespace, backend: Backend) -> Table:
     return Table(backend.call("cluster_show_ips", name=args.name), columns)
 
 
+def _enc_show(args: argparse.Namespace, backend: Backend) -> Message:
+    document = backend.call("enc_show", host=args.host)
+    return Message(dump_yaml(document).rstrip(), data=document)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = command(sub, common, "enc-show", _enc_show, "print a host's Puppet classification (what oci-enc answers)")
+    p.add_argument("host", help="the host's FQDN (Puppet certname)")
     p = command(sub, common, "cluster-create", _create, "create a cluster")
     p.add_argument("name")
     p.add_argument("domain")

@@ -194,3 +194,14 @@ class Token:
 
     def __post_init__(self) -> None:
         names.object_name(self.name, "token name")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSecrets:
+    """``secrets/<cluster>.yaml`` (mode 0600): the cluster's passwords and keys (oci.enc.secrets)."""
+
+    cluster: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names.cluster(self.cluster)

@@ -6,8 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from oci import checks, names, vips
+from oci.enc import refresh as enc_refresh
+from oci.enc import secrets as cluster_secrets
 from oci.errors import Conflict, InvalidInput
-from oci.model import AllocationKind, Cluster, Network
+from oci.model import AllocationKind, Cluster, ClusterSecrets, Network
 from oci.model.settings import CLUSTER_SETTINGS, effective
 from oci.naming import natural_key
 from oci.pki import ssh
@@ -25,6 +27,7 @@ def create(store: Store, name: str, domain: str) -> dict[str, Any]:
             raise Conflict(f"cluster '{name}' already exists")
         tx = store.transaction()
         tx.put(cluster)
+        tx.put(ClusterSecrets(name, cluster_secrets.generate()))
         tx.commit()
     certificates.for_api(store, cluster.api_hostname)
     ssh.ensure_cas(store, name)
@@ -85,6 +88,7 @@ def set_(store: Store, name: str, values: dict[str, Any], unset: list[str], firs
         tx = store.transaction()
         tx.put(updated)
         tx.commit()
+        enc_refresh.refresh(store, name)
     if updated.api_hostname != cluster.api_hostname:
         certificates.for_api(store, updated.api_hostname)
     return show(store, name)
@@ -104,7 +108,9 @@ def delete(store: Store, name: str) -> dict[str, Any]:
             raise Conflict(f"cluster '{name}' still has network(s) {', '.join(networks)}", hint="network-remove them first")
         tx = store.transaction()
         tx.delete(Cluster, name)
+        tx.delete(ClusterSecrets, name)
         tx.commit()
+    enc_refresh.forget(store, name)
     return {"name": name}
 
 

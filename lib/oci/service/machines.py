@@ -9,6 +9,7 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from oci import ipam, names, placement
+from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
 from oci.model import AllocationKind, Cluster, Enrolment, Location, Machine, MachineStatus, Network
 from oci.model.codec import encode
@@ -165,6 +166,7 @@ def add(store: Store, serial: str, cluster_name: str, role: str, location: str, 
                 tx.put(network)
             tx.put(replace(machine, enrolment=Enrolment(cluster_name, role, location, hostname)))
             tx.commit()
+        enc.refresh(store, cluster_name)
     certificates.for_machine(store, serial, hostname)
     addresses = [
         {"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)
@@ -214,6 +216,7 @@ def remove(store: Store, ident: str) -> dict[str, Any]:
                 tx.put(replace(cluster, first_master=remaining[0].serial if remaining else None))
             tx.put(replace(machine, enrolment=None))
             tx.commit()
+        enc.refresh(store, cluster.name)
     return {"serial": serial, "hostname": machine.enrolment.hostname}
 
 
@@ -263,6 +266,8 @@ def set_(store: Store, ident: str, values: dict[str, Value], unset: list[str], h
             tx = store.transaction()
             tx.put(updated)
             tx.commit()
+        if updated.enrolment is not None:
+            enc.refresh(store, updated.enrolment.cluster)
     if hostname is not None and machine.enrolment is not None and hostname != machine.enrolment.hostname:
         certificates.for_machine(store, serial, hostname)
         certificates.retire(store, machine.enrolment.hostname)
@@ -295,6 +300,7 @@ def ip_add(store: Store, ident: str, network_name: str, address: str) -> dict[st
         tx = store.transaction()
         tx.put(updated)
         tx.commit()
+        enc.refresh(store, machine.enrolment.cluster)
     return {"serial": serial, "network": network_name, "address": str(wanted)}
 
 
@@ -310,5 +316,7 @@ def ip_remove(store: Store, ident: str, address: str) -> dict[str, Any]:
                     tx = store.transaction()
                     tx.put(replace(network, allocations=tuple(x for x in network.allocations if x.address != wanted)))
                     tx.commit()
+                    if network.cluster is not None:
+                        enc.refresh(store, network.cluster)
                     return {"serial": serial, "address": str(wanted)}
         raise NotFound(f"machine {serial} has no address {wanted}")

@@ -7,6 +7,7 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from oci import ipam, names
+from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
 from oci.model import SPECIAL_ROLES, AllocationKind, Cluster, Location, Network, NetworkRole
 from oci.placement import ClusterView
@@ -132,6 +133,7 @@ def _plan_and_commit(store: Store, cluster: Cluster, networks: list[Network], ex
     for network in changed.values():
         tx.put(network)
     tx.commit()
+    enc.refresh(store, cluster.name)
 
 
 def add(store: Store, name: str, cluster_name: str, role: str, iface1: str, iface2: str | None = None) -> dict[str, Any]:
@@ -173,6 +175,7 @@ def remove(store: Store, name: str) -> dict[str, Any]:
         tx = store.transaction()
         tx.put(replace(network, cluster=None, role=None, iface1=None, iface2=None, allocations=()))
         tx.commit()
+        enc.refresh(store, network.cluster)
     return {"name": name}
 
 

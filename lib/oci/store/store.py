@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from oci import names
 from oci.errors import InvalidName, InvalidState, NotFound, OciError
-from oci.model import Cluster, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
+from oci.model import Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
 from oci.model.codec import decode, encode
 from oci.store import files
 from oci.store.locks import file_lock
@@ -59,7 +59,9 @@ class Kind:
         return self.listing or f"ocicli {self.directory.rstrip('s')}-list"
 
     def key(self, obj: Any) -> str:
-        return str(obj.serial if self.model is Machine else obj.name)
+        if self.model is Machine:
+            return str(obj.serial)
+        return str(obj.cluster if self.model is ClusterSecrets else obj.name)
 
 
 KINDS: dict[type, Kind] = {
@@ -69,6 +71,7 @@ KINDS: dict[type, Kind] = {
     Location: Kind("locations", Location, names.location, "location"),
     SwiftRegion: Kind("swift-regions", SwiftRegion, names.swift_region, "swift region"),
     Role: Kind("roles", Role, names.role, "role"),
+    ClusterSecrets: Kind("secrets", ClusterSecrets, names.cluster, "secrets of cluster", mode=0o600, listing="ocicli cluster-list"),
     Token: Kind("tokens", Token, lambda n: names.object_name(n, "token name"), "token", mode=0o600, listing="oci-token list"),
 }
 _BY_DIRECTORY = {k.directory: k for k in KINDS.values()}

@@ -1,0 +1,101 @@
+"""Keep ``enc/<cluster>/<fqdn>.yaml`` in line with the state: render every host of a cluster, write only the
+files whose content changed, remove those of hosts that left. Called after every change that can affect a
+classification (machines, networks, cluster settings); ``oci-enc`` only reads these files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oci import ipam, names, placement, vips
+from oci.enc import secrets as secret_table
+from oci.enc.classify import ClusterFacts, Host, classify, context
+from oci.errors import NotFound
+from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
+from oci.placement import ClusterView
+from oci.service.views import machine_views, members
+from oci.store import Store
+from oci.store.files import dump_yaml, load_yaml
+
+FOLDER = "enc"
+
+
+def folder(cluster: str) -> str:
+    return f"cluster-{cluster}"
+
+
+def facts(store: Store, cluster_name: str) -> ClusterFacts:
+    cluster = store.get(Cluster, cluster_name)
+    networks = store.all(Network)
+    view = ClusterView.build(cluster, networks, members(machine_views(store)))
+    stored = store.find(ClusterSecrets, cluster_name)
+    values = secret_table.complete(stored.values if stored else {})
+    hosts = []
+    for member in view.members:
+        machine = store.get(Machine, member.serial)
+        addresses = {n.name: str(a) for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, member.serial)}
+        mgmt = next((n for n in placement.management_networks(view, member.role, member.location) if n.name in addresses), None)
+        hosts.append(
+            Host(
+                serial=member.serial,
+                hostname=member.hostname,
+                role=member.role,
+                location=member.location,
+                status=machine.status.value,
+                addresses=addresses,
+                management_ip=addresses[mgmt.name] if mgmt else None,
+                management_network=mgmt,
+                settings=dict(machine.settings),
+            )
+        )
+    reserved = {usage.value: (network, str(address)) for usage, (network, address) in vips.current(view).items()}
+    return ClusterFacts(cluster=cluster, hosts=tuple(hosts), vips=reserved, secrets=values)
+
+
+def render(store: Store, cluster_name: str) -> dict[str, str]:
+    """fqdn -> ENC document (YAML) of every host of the cluster."""
+    f = facts(store, cluster_name)
+    shared = context(f)
+    return {host.hostname: "---\n" + dump_yaml(classify(f, host, shared)) for host in f.hosts}
+
+
+def refresh(store: Store, cluster_name: str) -> dict[str, Any]:
+    """Rewrite the cluster's ENC files that changed; remove those of hosts no longer in it."""
+    documents = render(store, cluster_name)
+    written, removed = [], []
+    where = folder(cluster_name)
+    for hostname, text in sorted(documents.items()):
+        data = text.encode()
+        if store.read_blob(FOLDER, where, f"{hostname}.yaml") != data:
+            store.write_blob(FOLDER, where, f"{hostname}.yaml", data=data, mode=0o600)  # it holds the host's secrets
+            written.append(hostname)
+    for name in store.list_blobs(FOLDER, where):
+        if name.endswith(".yaml") and name[:-5] not in documents:
+            store.remove_blob(FOLDER, where, name)
+            removed.append(name[:-5])
+    return {"cluster": cluster_name, "written": written, "removed": removed, "unchanged": len(documents) - len(written)}
+
+
+def forget(store: Store, cluster_name: str) -> None:
+    """Remove every ENC file of a deleted cluster."""
+    where = folder(cluster_name)
+    for name in store.list_blobs(FOLDER, where):
+        store.remove_blob(FOLDER, where, name)
+
+
+def lookup(store: Store, certname: str) -> bytes | None:
+    """A host's ENC document, whichever cluster it is in."""
+    for where in store.list_blobs(FOLDER):
+        data = store.read_blob(FOLDER, where, f"{certname}.yaml")
+        if data is not None:
+            return data
+    return None
+
+
+def show(store: Store, certname: str) -> dict[str, Any]:
+    """A host's classification, as Puppet receives it."""
+    names.fqdn(certname, "host name")
+    data = lookup(store, certname)
+    if data is None:
+        raise NotFound(f"no classification for {certname}", hint="only machines enrolled in a cluster have one; see machine-list")
+    document: dict[str, Any] = load_yaml(data)
+    return document

@@ -1,0 +1,169 @@
+"""The ENC: golden classifications for a few cluster shapes, the decisions case by case, Puppet's contract,
+and secrets scoping. Golden files: tests/data/golden/enc/<shape>/<host>.yaml, secrets masked; after a
+deliberate change run ``OCI_UPDATE_GOLDEN=1 make check`` and review the diff."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import REPO
+from oci.enc import refresh
+from oci.enc.secrets import NEEDED_BY
+from oci.model import ClusterSecrets
+from oci.service import clusters, machines, networks, topology
+
+GOLDEN = REPO / "tests" / "data" / "golden" / "enc"
+SHAPES = {
+    "minimal": ["controller"] * 3 + ["compute"] * 2,
+    "ceph": ["controller"] * 3 + ["compute"] * 2 + ["cephmon"] * 3 + ["cephosd"] * 3,
+    "swift": ["controller"] * 3 + ["swiftproxy"] * 2 + ["swiftstore"] * 3,
+    "dedicated": ["controller"] * 3 + ["network"] * 2 + ["sql"] * 3 + ["messaging"] * 3 + ["compute"] * 2 + ["volume"],
+}
+
+
+def build(store, discover, shape, cluster="cl1", base=101):
+    if not store.find(ClusterSecrets, cluster) and not list((store.root / "locations").glob("*")):
+        topology.region_create(store, "r1")
+        topology.location_create(store, "loc1", "r1")
+    networks.create(store, f"{cluster}-mgmt", f"192.168.{base}.0", "24", "loc1", "no")
+    networks.create(store, f"{cluster}-pub", f"203.0.{base}.0", "28", "loc1", "yes")
+    networks.create(store, f"{cluster}-vip", f"10.{base}.0.0", "24", "loc1", "no")
+    clusters.create(store, cluster, "example.com")
+    networks.add(store, f"{cluster}-mgmt", cluster, "all", "eth0")
+    networks.add(store, f"{cluster}-pub", cluster, "all", "eth0")
+    networks.add(store, f"{cluster}-vip", cluster, "vip", "eth0")
+    for i, role in enumerate(SHAPES[shape]):
+        serial = f"{cluster.upper()}S{i:02d}"
+        discover(serial, address=f"192.168.100.{i + 10}")
+        machines.add(store, serial, cluster, role, "loc1")
+    return store
+
+
+def masked(text):
+    return re.sub(r"^(\s+pass_\w+: ).*$", r"\1<secret>", text, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_golden_classifications(store, discover, shape):
+    build(store, discover, shape)
+    documents = refresh.render(store, "cl1")
+    folder = GOLDEN / shape
+    if os.environ.get("OCI_UPDATE_GOLDEN"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        for host, text in documents.items():
+            (folder / f"{host}.yaml").write_text(masked(text))
+    assert sorted(p.stem for p in folder.glob("*.yaml")) == sorted(documents)
+    for host, text in documents.items():
+        assert masked(text) == (folder / f"{host}.yaml").read_text(), host
+
+
+def role_class(store, host):
+    document = refresh.show(store, host)
+    return next(v for k, v in document["classes"].items() if k != "oci::generic")
+
+
+def test_decisions_minimal(store, discover):
+    build(store, discover, "minimal")
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert (ctl["has_subrole_db"], ctl["has_subrole_messaging"], ctl["has_subrole_network_node"]) == (True, True, True)
+    assert ctl["all_sql"] == ctl["all_masters"] == ctl["all_rabbits"]  # controllers host Galera and RabbitMQ
+    assert ctl["sql_vip_ip"] == ctl["vip_ipaddr"]  # without sql nodes, Galera sits behind the API VIP
+    assert (ctl["glance_backend"], ctl["cinder_backup_backend"], ctl["cluster_has_osds"]) == ("file", "none", False)
+    assert ctl["has_subrole_compute_services"] is True and ctl["has_subrole_cinder"] is False
+    compute = role_class(store, "cl1-compute-1.example.com")
+    assert compute["has_subrole_dhcp_agent"] is True  # no network nodes: computes run the DHCP agent
+    assert ctl["is_first_master"] is True and role_class(store, "cl1-controller-2.example.com")["is_first_master"] is False
+
+
+def test_decisions_ceph(store, discover):
+    build(store, discover, "ceph")
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert (ctl["cluster_has_osds"], ctl["cluster_has_mons"], ctl["glance_backend"], ctl["cinder_backup_backend"]) == (
+        True,
+        True,
+        "ceph",
+        "ceph",
+    )
+    assert ctl["ceph_mon_initial_members"] == ["cl1-cephmon-1", "cl1-cephmon-2", "cl1-cephmon-3"]
+    assert ctl["has_subrole_cinder"] is True
+
+
+def test_decisions_ceph_without_monitors_uses_controllers(store, discover):
+    build(store, discover, "minimal")
+    machines.set_(store, "CL1S03", {"compute_is_cephosd": True}, [])  # a hyper-converged compute
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert ctl["cluster_has_osds"] is True and ctl["cluster_has_mons"] is False
+    assert ctl["ceph_mon_initial_members"] == ["cl1-controller-1", "cl1-controller-2", "cl1-controller-3"]
+
+
+def test_decisions_swift(store, discover):
+    build(store, discover, "swift")
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert (ctl["has_subrole_swift"], ctl["glance_backend"], ctl["cinder_backup_backend"]) == (True, "swift", "swift")
+    store_class = role_class(store, "cl1-swiftstore-1.example.com")
+    assert store_class["zone"] == "loc1" and len(store_class["all_swiftstore"]) == 3
+
+
+def test_decisions_dedicated_nodes(store, discover):
+    build(store, discover, "dedicated")
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert (ctl["has_subrole_db"], ctl["has_subrole_messaging"], ctl["has_subrole_network_node"]) == (False, False, False)
+    assert ctl["all_sql"] == ["cl1-sql-1.example.com", "cl1-sql-2.example.com", "cl1-sql-3.example.com"]
+    assert ctl["sql_vip_ip"] != ctl["vip_ipaddr"] and ctl["messaging_vip_ipaddr"] is not None
+    assert role_class(store, "cl1-compute-1.example.com")["has_subrole_dhcp_agent"] is False
+    assert role_class(store, "cl1-sql-1.example.com")["is_first_sql"] is True
+    assert role_class(store, "cl1-sql-2.example.com")["is_first_sql"] is False
+
+
+def test_secrets_are_scoped_by_cluster_and_role(store, discover):
+    build(store, discover, "dedicated", "cla", 101)
+    build(store, discover, "swift", "clb", 102)
+    a = store.get(ClusterSecrets, "cla").values
+    b_files = "".join(p.read_text() for p in (store.root / "enc" / "cluster-clb").glob("*.yaml"))
+    assert not any(value in b_files for value in a.values())
+    for path in (store.root / "enc").rglob("*.yaml"):
+        document = yaml.safe_load(path.read_text())
+        role = document["parameters"]["oci_role"]
+        given = {k[5:] for cls in document["classes"].values() for k in cls if k.startswith("pass_")}
+        assert given <= set(NEEDED_BY.get(role, ())), (path.name, given - set(NEEDED_BY.get(role, ())))
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+    compute = role_class(store, "cla-compute-1.example.com")
+    assert "pass_mysql_root" not in compute and "pass_keystone_admin" not in compute
+    assert set(role_class(store, "clb-swiftstore-1.example.com")) & {f"pass_{n}" for n in NEEDED_BY["swiftstore"]} == {
+        "pass_swift_hash_path_prefix", "pass_swift_hash_path_suffix"}  # fmt: skip
+    assert oct((store.root / "secrets" / "cla.yaml").stat().st_mode & 0o777) == "0o600"
+
+
+def test_only_changed_files_are_rewritten_and_leavers_removed(store, discover):
+    build(store, discover, "minimal")
+    assert refresh.refresh(store, "cl1")["written"] == []
+    machines.remove(store, "CL1S04")
+    assert not (store.root / "enc" / "cluster-cl1" / "cl1-compute-2.example.com.yaml").exists()
+    clusters.set_(store, "cl1", {"region_name": "Paris"}, [])
+    assert role_class(store, "cl1-compute-1.example.com")["region_name"] == "Paris"
+
+
+def oci_enc(state, *args):
+    env = {**os.environ, "OCI_STATE_DIR": str(state)}
+    return subprocess.run([str(REPO / "bin" / "oci-enc"), *args], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_puppet_enc_contract(store, discover):
+    build(store, discover, "minimal")
+    done = oci_enc(store.root, "cl1-compute-1.example.com")
+    assert done.returncode == 0 and done.stderr == ""
+    document = yaml.safe_load(done.stdout)
+    assert set(document) == {"classes", "parameters", "environment"}
+    assert isinstance(document["classes"], dict) and "oci::compute" in document["classes"]
+    assert document["parameters"]["oci_role"] == "compute"
+    unknown = oci_enc(store.root, "nope.example.com")
+    assert unknown.returncode == 1 and unknown.stdout == "" and "unknown node nope.example.com" in unknown.stderr
+    assert oci_enc(store.root, "../etc/passwd").returncode == 1
+    assert oci_enc(store.root).returncode == 2
