@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
@@ -76,7 +77,16 @@ def discovered_site(root: Path, serials: list[str]) -> Store:
     return store
 
 
-def build_state(root: Path, machines: int, enrolled_fraction: float = 0.5) -> Store:
+def mixed_roles(i: int) -> str:
+    return ("compute", "cephosd", "controller")[i % 3]
+
+
+def realistic_roles(i: int) -> str:
+    """3 controllers, then one Ceph OSD node for nine computes."""
+    return "controller" if i < 3 else ("cephosd" if i % 10 == 0 else "compute")
+
+
+def build_state(root: Path, machines: int, enrolled_fraction: float = 0.5, roles: Callable[[int], str] = mixed_roles) -> Store:
     """``machines`` discovered machines, the given fraction enrolled in one cluster with addresses."""
     serials = [f"BENCH{i:05d}" for i in range(machines)]
     store = discovered_site(root, serials)
@@ -86,7 +96,7 @@ def build_state(root: Path, machines: int, enrolled_fraction: float = 0.5) -> St
         network = store.get(Network, "mgmt")
         tx = store.transaction()
         for i, serial in enumerate(enrolled):
-            role = ("compute", "cephosd", "controller")[i % 3]
+            role = roles(i)
             hostname = f"cl1-{role}-{i + 1}.example.com"
             tx.put(replace(store.get(Machine, serial), enrolment=Enrolment("cl1", role, "dc1", hostname)))
             network, _ = ipam.allocate(network, AllocationKind.MACHINE, serial, IPv4Address("10.128.0.2") + i)

@@ -64,6 +64,8 @@ def _scalar(value: Any) -> str:
     if type(value) is str:
         if _PLAIN.fullmatch(value) and value.lower() not in _NOT_PLAIN:
             return value
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value}"'  # what json.dumps would write, without its cost (addresses, host lists)
         if value.isprintable():
             return json.dumps(value, ensure_ascii=False)
         # Control or unassigned characters: PyYAML's own double-quoted escapes (rare, so its cost is fine).
