@@ -48,7 +48,8 @@ def main() -> int:
         [str(REPO / "bin" / "oci-enc"), "x.example.com"],
         capture_output=True,
         text=True,
-        env={**os.environ, "OCI_STATE_DIR": "/nonexistent"}, check=False,
+        env={**os.environ, "OCI_STATE_DIR": "/nonexistent"},
+        check=False,
     )
     assert done.returncode == 1
     return 0
