@@ -167,3 +167,17 @@ def test_puppet_enc_contract(store, discover):
     assert unknown.returncode == 1 and unknown.stdout == "" and "unknown node nope.example.com" in unknown.stderr
     assert oci_enc(store.root, "../etc/passwd").returncode == 1
     assert oci_enc(store.root).returncode == 2
+
+
+def test_a_secret_added_by_a_new_release_is_made_once_and_kept(store, discover):
+    build(store, discover, "minimal")
+    secrets = store.get(ClusterSecrets, "cl1")
+    store_values = dict(secrets.values)
+    del store_values["nova_db"]
+    with store.topology_lock():
+        tx = store.transaction()
+        tx.put(ClusterSecrets("cl1", store_values))
+        tx.commit()
+    first = refresh.render(store, "cl1")
+    assert refresh.render(store, "cl1") == first
+    assert store.get(ClusterSecrets, "cl1").values["nova_db"] != secrets.values["nova_db"]

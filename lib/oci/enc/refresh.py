@@ -29,6 +29,11 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
     view = ClusterView.build(cluster, networks, members(machine_views(store)))
     stored = store.find(ClusterSecrets, cluster_name)
     values = secret_table.complete(stored.values if stored else {})
+    if stored is None or values != stored.values:  # a release added secrets: keep them, or each render would differ
+        with store.topology_lock():
+            tx = store.transaction()
+            tx.put(ClusterSecrets(cluster_name, values))
+            tx.commit()
     hosts = []
     for member in view.members:
         machine = store.get(Machine, member.serial)
