@@ -18,7 +18,7 @@ from typing import Any
 from oci import names
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
-from oci.service import clusters, machines, networks, topology
+from oci.service import clusters, dryrun, machines, networks, topology
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
@@ -50,7 +50,7 @@ class Operation:
 
     @property
     def mutating(self) -> bool:
-        return self.method != "GET"
+        return self.method != "GET" and self.name != "dry_run"  # a dry run changes nothing
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -61,7 +61,10 @@ class Operation:
         (a ``/``, ``..``): HTTP servers decode such paths before routing, so it would never reach it."""
         if _PATH_SAFE.fullmatch(value) and value not in (".", ".."):
             return
-        if param == "host":
+        if param == "operation":
+            if value not in OPERATIONS:
+                raise InvalidInput(f"unknown operation {value!r}")
+        elif param == "host":
             names.fqdn(value, "host name")
         elif param in ("machine", "serial"):
             names.serial(value)
@@ -200,6 +203,13 @@ OPERATIONS: dict[str, Operation] = {
         ),
         # classification
         Operation("enc_show", "GET", "/enc/<host>", lambda s, host: enc_refresh.show(s, host), _params("host")),
+        Operation(
+            "dry_run",
+            "POST",
+            "/dry-run/<operation>",
+            lambda s, operation, params: dryrun.dry_run(s, operation, params),
+            _params("operation params:dict"),
+        ),
         # locations, swift regions, roles
         Operation("location_list", "GET", "/locations", lambda s: topology.location_list(s), _params("")),
         Operation(

@@ -181,3 +181,36 @@ def test_a_secret_added_by_a_new_release_is_made_once_and_kept(store, discover):
     first = refresh.render(store, "cl1")
     assert refresh.render(store, "cl1") == first
     assert store.get(ClusterSecrets, "cl1").values["nova_db"] != secrets.values["nova_db"]
+
+
+def state_files(store):
+    kept = (
+        p
+        for p in sorted(store.root.rglob("*"))
+        if p.is_file() and "locks" not in p.parts and "cache" not in p.parts and p.name != "audit.log"
+    )
+    return {p.relative_to(store.root): p.read_bytes() for p in kept}
+
+
+def test_dry_run_shows_the_changes_and_changes_nothing(store, discover):
+    from oci.service import dryrun
+
+    build(store, discover, "minimal")
+    discover("NEW1", address="192.168.100.99")
+    before = state_files(store)
+    found = dryrun.dry_run(store, "machine_add", {"serial": "NEW1", "cluster": "cl1", "role": "compute", "location": "loc1"})
+    assert state_files(store) == before
+    assert found["result"]["hostname"] == "cl1-compute-3.example.com"
+    assert "cl1-compute-3.example.com" in found["changes"] and "cl1-controller-1.example.com" in found["changes"]
+    assert "cl1-compute-1.example.com" not in found["changes"]  # another compute's classification does not move
+    every = "".join(found["changes"].values())
+    assert "<secret>" in every and not any(v in every for v in store.get(ClusterSecrets, "cl1").values.values())
+    assert not list(store.root.glob(".dry-run-*"))
+    with pytest.raises(Exception, match="no dry run for cluster_delete"):
+        dryrun.dry_run(store, "cluster_delete", {"name": "cl1"})
+
+
+def test_enc_show_masks_secrets(store, discover):
+    build(store, discover, "minimal")
+    shown = refresh.show(store, "cl1-controller-1.example.com")
+    assert shown["classes"]["oci::controller"]["pass_keystone_admin"] == "<secret>"

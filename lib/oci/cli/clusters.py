@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from oci.cli.backend import Backend
-from oci.cli.common import add_setting_options, command, setting_values
+from oci.cli.common import add_setting_options, command, dry_run, setting_values
 from oci.cli.networks import NETWORK_COLUMNS
 from oci.cli.output import Column, Message, Record, Table
 from oci.model.settings import CLUSTER_SETTINGS
@@ -36,10 +36,12 @@ def _check(args: argparse.Namespace, backend: Backend) -> Message:
     return Message(text, data={"problems": problems}, exit_code=3)
 
 
-def _set(args: argparse.Namespace, backend: Backend) -> Record:
+def _set(args: argparse.Namespace, backend: Backend) -> Record | Message:
     values, unset = setting_values(args, CLUSTER_SETTINGS)
-    result = backend.call("cluster_set", name=args.name, settings=values, unset=unset, first_master=args.first_master)
-    return Record(result, order=SHOW_ORDER)
+    params = {"name": args.name, "settings": values, "unset": unset, "first_master": args.first_master}
+    if args.dry_run:
+        return dry_run(backend, "cluster_set", params)  # type: ignore[no-any-return]
+    return Record(backend.call("cluster_set", **params), order=SHOW_ORDER)
 
 
 def _delete(args: argparse.Namespace, backend: Backend) -> Message:
@@ -86,4 +88,5 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "cluster-set", _set, "change cluster settings")
     p.add_argument("name")
     p.add_argument("--first-master", metavar="SERIAL", help="the controller that bootstraps the cluster")
+    p.add_argument("--dry-run", action="store_true", help="show how the hosts' classifications would change, and change nothing")
     add_setting_options(p, CLUSTER_SETTINGS)

@@ -42,3 +42,15 @@ def setting_values(args: argparse.Namespace, table: Mapping[str, Setting]) -> tu
             values[name] = setting.parse(text)
     unset = [u.replace("-", "_") for u in args.unset]
     return values, unset
+
+
+def dry_run(backend: Any, operation: str, params: dict[str, Any]) -> Any:
+    """Ask what ``operation`` would change in the hosts' classifications, and say it."""
+    from oci.cli.output import Message
+
+    found = backend.call("dry_run", operation=operation, params={k: v for k, v in params.items() if v is not None})
+    changes = found["changes"]
+    if not changes:
+        return Message("dry run: no host's classification would change (nothing was changed)", data=found)
+    text = "".join(changes.values()) + f"dry run: {len(changes)} host(s) would change (nothing was changed)"
+    return Message(text, data=found)

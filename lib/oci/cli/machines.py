@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from oci.cli.backend import Backend
-from oci.cli.common import add_setting_options, command, setting_values
+from oci.cli.common import add_setting_options, command, dry_run, setting_values
 from oci.cli.output import Column, Message, Record, Table
 from oci.model.settings import MACHINE_SETTINGS
 from oci.naming import natural_key
@@ -54,9 +54,10 @@ def _show(args: argparse.Namespace, backend: Backend) -> Record:
 
 
 def _add(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call(
-        "machine_add", serial=args.serial, cluster=args.cluster, role=args.role, location=args.location, fixed_ip=args.fixed_ip
-    )
+    params = {"serial": args.serial, "cluster": args.cluster, "role": args.role, "location": args.location, "fixed_ip": args.fixed_ip}
+    if args.dry_run:
+        return dry_run(backend, "machine_add", params)  # type: ignore[no-any-return]
+    result = backend.call("machine_add", **params)
     where = ", ".join(f"{a['address']} on {a['network']}" for a in result["addresses"]) or "no address"
     return Message(f"{args.serial} enrolled as {result['hostname']} ({where})", data=result)
 
@@ -106,6 +107,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = command(sub, common, "machine-add", _add, "enrol a live machine in a cluster with a role")
     p.add_argument("--fixed-ip", metavar="IP", help="address on the machine's management network instead of the lowest free one")
+    p.add_argument("--dry-run", action="store_true", help="show how the hosts' classifications would change, and change nothing")
     p.add_argument("serial")
     p.add_argument("cluster")
     p.add_argument("role")

@@ -103,4 +103,8 @@ def show(store: Store, certname: str) -> dict[str, Any]:
     if data is None:
         raise NotFound(f"no classification for {certname}", hint="only machines enrolled in a cluster have one; see machine-list")
     document: dict[str, Any] = load_yaml(data)
+    for parameters in document.get("classes", {}).values():  # listings never show secrets
+        for key in parameters:
+            if key.startswith("pass_"):
+                parameters[key] = "<secret>"
     return document

@@ -1,0 +1,70 @@
+"""Dry runs: what an operation would change in the hosts' classifications, without changing anything.
+
+The state directory is copied with hard links into a scratch folder beside it (every write of the store
+replaces a file by renaming a new one over it, so the copy never changes the original), the operation runs
+on the copy, and the two sets of ENC files are compared. Secrets are masked in the diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from oci.errors import InvalidInput
+from oci.store import Store
+
+# Operations worth a dry run: those that change classifications.
+ALLOWED = ("machine_add", "machine_remove", "machine_set", "cluster_set", "network_add", "network_remove", "network_set")
+_SECRET = re.compile(r"^(\s*pass_\w+: ).*$", re.MULTILINE)
+_NOT_COPIED = ("audit.log",)  # appended in place, so a hard link would let the dry run write to it
+
+
+def mask(text: str) -> str:
+    return _SECRET.sub(r"\1<secret>", text)
+
+
+def _snapshot(root: Path) -> Path:
+    scratch = Path(tempfile.mkdtemp(prefix=".dry-run-", dir=root))
+    for folder, dirs, filenames in os.walk(root):
+        here = Path(folder)
+        if here == scratch:
+            dirs[:] = []
+            continue
+        dirs[:] = [d for d in dirs if not d.startswith(".dry-run-") and d != "locks"]
+        target = scratch / here.relative_to(root)
+        target.mkdir(exist_ok=True)
+        for name in filenames:
+            if name not in _NOT_COPIED and not name.startswith("."):
+                os.link(here / name, target / name)
+    return scratch
+
+
+def _enc_files(root: Path) -> dict[str, str]:
+    return {p.stem: p.read_text() for p in (root / "enc").glob("cluster-*/*.yaml")}
+
+
+def dry_run(store: Store, operation: str, params: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
+    from oci import operations  # operations imports the service layer
+
+    if operation not in ALLOWED:
+        raise InvalidInput(f"no dry run for {operation}", hint="one of " + ", ".join(ALLOWED))
+    with store.topology_lock():  # the copy is taken while nobody changes the state
+        scratch = _snapshot(store.root)
+    try:
+        before = _enc_files(store.root)
+        result = operations.execute(Store(scratch, lock_timeout=store.lock_timeout), operation, params, actor=actor)
+        after = _enc_files(scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    changes = {}
+    for host in sorted(set(before) | set(after)):
+        old, new = mask(before.get(host, "")), mask(after.get(host, ""))
+        if old != new:
+            lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"{host} (now)", f"{host} (after)", n=1)
+            changes[host] = "".join(lines)
+    return {"operation": operation, "result": result, "changes": changes}
