@@ -12,6 +12,12 @@ VPY := $(VENV)/bin/python
 RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 python3-cryptography \
 	python3-requests python3-debian python3-pyghmi
 TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server
+# Puppet and the Debian-packaged puppet-openstack modules the oci module declares (catalogs compile in tests).
+PUPPET_DEBS := puppet puppet-module-keystone puppet-module-nova puppet-module-neutron puppet-module-glance \
+	puppet-module-cinder puppet-module-placement puppet-module-horizon puppet-module-heat puppet-module-swift \
+	puppet-module-openstacklib puppet-module-ceph puppet-module-puppetlabs-mysql puppet-module-puppetlabs-rabbitmq \
+	puppet-module-puppetlabs-haproxy puppet-module-puppetlabs-stdlib puppet-module-oslo puppet-module-vswitch \
+	puppet-module-puppetlabs-apache puppet-module-saz-memcached
 # What the discovery agent runs (the live image has them); the end-to-end test runs the real agent here.
 AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2
 PYTEST_ARGS ?=
@@ -21,7 +27,7 @@ PYTEST_ARGS ?=
 deps: $(VENV)/.installed
 
 $(VENV)/.installed: requirements-test.txt Makefile
-	@missing=$$(for p in $(RUNTIME_DEBS) $(TOOL_DEBS) $(AGENT_DEBS); do \
+	@missing=$$(for p in $(RUNTIME_DEBS) $(TOOL_DEBS) $(AGENT_DEBS) $(PUPPET_DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "== apt-get install $$missing"; \

@@ -1,0 +1,48 @@
+# oci::generic: parameters come from the OCI ENC (docs/enc.md).
+class oci::generic (
+  Optional[String]   $cluster_domain = undef,
+  Optional[String]   $cluster_name = undef,
+  Array              $etc_hosts = [],
+  Optional[String]   $machine_hostname = undef,
+  Optional[String]   $machine_ip = undef,
+  Optional[String]   $machine_role = undef,
+  Array              $nameservers = [],
+  Array              $ssh_listen_ips = [],
+  Optional[String]   $time_server_host = undef,
+) {
+  # /etc/hosts: localhost, then the cluster's VIP names, control plane and this host.
+  file { '/etc/oci':
+    ensure => directory,
+    mode   => '0755',
+  }
+  file { '/etc/hosts':
+    ensure  => file,
+    mode    => '0644',
+    content => join(concat([
+      '127.0.0.1 localhost',
+      '::1 localhost ip6-localhost ip6-loopback',
+      "# OCI: cluster ${cluster_name} (managed by Puppet)",
+    ], $etc_hosts, ['']), "\n"),
+  }
+
+  package { 'chrony': ensure => installed }
+  file { '/etc/chrony/sources.d/oci.sources':
+    ensure  => file,
+    content => "server ${time_server_host} iburst\n",
+    require => Package['chrony'],
+    notify  => Service['chrony'],
+  }
+  service { 'chrony':
+    ensure => running,
+    enable => true,
+  }
+
+  file { '/etc/oci/role':
+    ensure  => file,
+    content => "${machine_role}\n",
+  }
+  file { '/etc/oci/my-ip':
+    ensure  => file,
+    content => "${machine_ip}\n",
+  }
+}

@@ -1,0 +1,79 @@
+"""Puppet from Debian 12 with the Debian-packaged modules, offline: every manifest of puppet-modules/oci
+validates, and the catalog of every host of a cluster with every role compiles from its ENC (oci-enc as
+Puppet's exec node terminus), with no error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from ipaddress import IPv4Address
+
+import pytest
+
+from conftest import NOW, REPO, report_body
+from oci.report import v1
+from oci.service import clusters, machines, networks, reports, topology
+
+MODULES = REPO / "puppet-modules"
+DEBIAN_MODULES = "/usr/share/puppet/modules"
+EVERY_ROLE = (["controller"] * 3 + ["compute"] * 2 + ["network", "volume"] + ["cephmon"] * 3 + ["cephosd"] * 3 + ["swiftproxy"] * 2
+              + ["swiftstore"] * 3 + ["messaging"] * 3 + ["sql"] * 3)  # fmt: skip
+MINIMAL = ["controller"] * 3 + ["compute"] * 2
+
+
+def puppet():
+    path = shutil.which("puppet")
+    if path is None:
+        pytest.fail("puppet is not installed: run make deps")
+    return path
+
+
+def test_every_manifest_validates():
+    manifests = sorted(MODULES.rglob("*.pp"))
+    assert len(manifests) >= 14
+    done = subprocess.run([puppet(), "parser", "validate", *map(str, manifests)], capture_output=True, text=True, timeout=300)
+    errors = [line for line in done.stderr.splitlines() if "Error" in line and "Facter" not in line]
+    assert done.returncode == 0 and not errors, done.stderr
+
+
+def cluster_with(store, roles, name="cl1"):
+    topology.region_create(store, "r1")
+    topology.location_create(store, "loc1", "r1")
+    networks.create(store, "mgmt", "192.168.101.0", "24", "loc1", "no")
+    networks.create(store, "pub", "203.0.113.0", "28", "loc1", "yes")
+    networks.create(store, "vipnet", "10.101.0.0", "24", "loc1", "no")
+    networks.create(store, "tunnels", "10.102.0.0", "24", "loc1", "no")
+    clusters.create(store, name, "example.com")
+    for network, role in (("mgmt", "all"), ("pub", "all"), ("vipnet", "vip"), ("tunnels", "vm-net")):
+        networks.add(store, network, name, role, "eth0")
+    hostnames = []
+    for i, role in enumerate(roles):
+        serial = f"H{i:02d}"
+        reports.record(store, v1.parse(report_body(serial)), IPv4Address(f"192.168.100.{i + 10}"), NOW)
+        hostnames.append(machines.add(store, serial, name, role, "loc1")["hostname"])
+    return hostnames
+
+
+def compile_catalog(tmp_path, state, hostname):
+    enc = tmp_path / "enc.sh"
+    if not enc.exists():
+        enc.write_text(f"#!/bin/sh\nOCI_STATE_DIR={state} exec {REPO / 'bin' / 'oci-enc'} \"$1\"\n")
+        enc.chmod(0o755)
+    argv = [puppet(), "catalog", "find", hostname, "--terminus", "compiler", "--node_terminus", "exec", "--external_nodes", str(enc),
+            "--modulepath", f"{MODULES}:{DEBIAN_MODULES}", "--vardir", str(tmp_path / hostname / "var"),
+            "--confdir", str(tmp_path / "conf"), "--codedir", str(tmp_path / "code"), "--render-as", "json"]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, env={**os.environ, "LANG": "C.UTF-8"})
+    # The catalog goes to stdout; messages (with a harmless facter complaint about /proc/1/environ) to stderr.
+    errors = [line for line in done.stderr.splitlines() if "Error:" in line and "Facter" not in line]
+    return hostname, done.returncode, errors, '"name":' in done.stdout and "Compiled catalog for" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("shape", ["every-role", "minimal"])
+def test_every_host_compiles(store, tmp_path, shape):
+    hostnames = cluster_with(store, EVERY_ROLE if shape == "every-role" else MINIMAL)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda h: compile_catalog(tmp_path, store.root, h), hostnames))
+    failed = [(h, errors[:2]) for h, code, errors, compiled in results if code != 0 or errors or not compiled]
+    assert not failed, failed
