@@ -47,6 +47,7 @@ class Host:
     management_ip: str | None
     management_network: Network | None
     settings: Mapping[str, Value]  # as set on the machine (defaults come from the table)
+    tls: Mapping[str, str] | None = None  # PEM: ca_chain, certificate (with the chain), key
 
     @property
     def short(self) -> str:
@@ -252,6 +253,10 @@ def classify(f: ClusterFacts, host: Host, shared: Mapping[str, Any] | None = Non
         "nameservers": [str(v) for v in (f.setting("nameserver_v4_primary"), f.setting("nameserver_v4_secondary")) if v],
         "etc_hosts": etc_hosts(f, host),
         "ssh_listen_ips": ["127.0.0.1", *sorted(host.addresses.values())],
+        # The host's own certificate and key from OCI's PKI, and the chain to trust (its key goes to it alone).
+        "ssl_ca_chain": host.tls["ca_chain"] if host.tls else None,
+        "ssl_certificate": host.tls["certificate"] if host.tls else None,
+        "ssl_key": host.tls["key"] if host.tls else None,
     }
     classes: dict[str, Any] = {"oci::generic": generic}
     role_class = ROLE_CLASS.get(host.role)

@@ -50,10 +50,20 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
                 management_ip=addresses[mgmt.name] if mgmt else None,
                 management_network=mgmt,
                 settings=dict(machine.settings),
+                tls=_tls(store, member.hostname),
             )
         )
     reserved = {usage.value: (network, str(address)) for usage, (network, address) in vips.current(view).items()}
     return ClusterFacts(cluster=cluster, hosts=tuple(hosts), vips=reserved, secrets=values)
+
+
+def _tls(store: Store, hostname: str) -> dict[str, str] | None:
+    chain = store.read_blob("pki", "ca-chain.pem")
+    cert = store.read_blob("pki", "certs", hostname, "chain.pem")
+    key = store.read_blob("pki", "certs", hostname, "key.pem")
+    if chain is None or cert is None or key is None:
+        return None  # issued right after the enrolment: the next rendering carries it
+    return {"ca_chain": chain.decode(), "certificate": cert.decode(), "key": key.decode()}
 
 
 def render(store: Store, cluster_name: str) -> dict[str, str]:
@@ -107,4 +117,6 @@ def show(store: Store, certname: str) -> dict[str, Any]:
         for key in parameters:
             if key.startswith("pass_"):
                 parameters[key] = "<secret>"
+            elif key.startswith("ssl_") and parameters[key] is not None:
+                parameters[key] = "<pem>"  # the host's certificate, chain and key: see oci-pki show
     return document

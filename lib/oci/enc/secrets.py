@@ -58,6 +58,7 @@ def _generators() -> dict[str, Callable[[], str]]:
             "horizon_secret_key": password,
             "heat_encryption_key": lambda: secrets.token_hex(16),
             "neutron_vrrp": lambda: secrets.token_hex(4),
+            "keepalived_vrrp": lambda: secrets.token_hex(4),  # VRRP authentication is 8 characters at most
             "swift_hash_path_prefix": password,
             "swift_hash_path_suffix": password,
             "swift_authtoken": password,
@@ -95,7 +96,7 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
         *(f"{s}_{k}" for s in _API_SERVICES for k in ("db", "authtoken", "messaging")),
         "keystone_admin", "keystone_fernet_0", "keystone_fernet_1", "keystone_credential_0", "keystone_credential_1",
         "mysql_root", "mysql_backup", "rabbitmq_cookie", "haproxy_stats", "metadata_proxy_shared_secret", "horizon_secret_key",
-        "heat_encryption_key", "neutron_vrrp", "swift_authtoken", *_CEPH_CLUSTER, "ceph_libvirt_uuid",
+        "heat_encryption_key", "neutron_vrrp", "keepalived_vrrp", "swift_authtoken", *_CEPH_CLUSTER, "ceph_libvirt_uuid",
     ),
     "sql": (*(f"{s}_db" for s in _API_SERVICES), "mysql_root", "mysql_backup", "haproxy_stats"),
     "messaging": (*(f"{s}_messaging" for s in _API_SERVICES), "rabbitmq_cookie", "haproxy_stats"),

@@ -166,8 +166,9 @@ def add(store: Store, serial: str, cluster_name: str, role: str, location: str, 
                 tx.put(network)
             tx.put(replace(machine, enrolment=Enrolment(cluster_name, role, location, hostname)))
             tx.commit()
-        enc.refresh(store, cluster_name)
     certificates.for_machine(store, serial, hostname)
+    with store.topology_lock():
+        enc.refresh(store, cluster_name)  # after the certificate, which the host's classification carries
     addresses = [
         {"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)
     ]
@@ -266,11 +267,12 @@ def set_(store: Store, ident: str, values: dict[str, Value], unset: list[str], h
             tx = store.transaction()
             tx.put(updated)
             tx.commit()
-        if updated.enrolment is not None:
-            enc.refresh(store, updated.enrolment.cluster)
     if hostname is not None and machine.enrolment is not None and hostname != machine.enrolment.hostname:
         certificates.for_machine(store, serial, hostname)
         certificates.retire(store, machine.enrolment.hostname)
+    if updated.enrolment is not None:
+        with store.topology_lock():
+            enc.refresh(store, updated.enrolment.cluster)
     return show(store, serial)
 
 

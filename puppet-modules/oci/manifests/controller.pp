@@ -69,6 +69,7 @@ class oci::controller (
   Optional[String]   $pass_heat_encryption_key = undef,
   Optional[String]   $pass_heat_messaging = undef,
   Optional[String]   $pass_horizon_secret_key = undef,
+  Optional[String]   $pass_keepalived_vrrp = undef,
   Optional[String]   $pass_keystone_admin = undef,
   Optional[String]   $pass_keystone_authtoken = undef,
   Optional[String]   $pass_keystone_credential_0 = undef,
@@ -311,6 +312,34 @@ class oci::controller (
     keystone_url     => "${keystone_url}/v3",
     cache_server_ip  => $all_masters_ip,
     servername       => $machine_hostname,
+  }
+
+  # The API VIP moves between controllers with VRRP (keepalived); the first master starts as its owner.
+  package { 'keepalived': ensure => installed }
+  file { '/etc/keepalived/keepalived.conf':
+    ensure    => file,
+    mode      => '0600',
+    show_diff => false,
+    content   => join([
+      'vrrp_instance oci_api {',
+      "  state ${if $is_first_master { 'MASTER' } else { 'BACKUP' }}",
+      "  interface ${if $bgp_to_the_host { 'lo' } else { 'eth0' }}",
+      '  virtual_router_id 51',
+      "  priority ${if $is_first_master { 150 } else { 100 }}",
+      '  authentication {',
+      '    auth_type PASS',
+      "    auth_pass ${pass_keepalived_vrrp}",
+      '  }',
+      "  virtual_ipaddress { ${vip_ipaddr} }",
+      '}',
+      '',
+    ], "\n"),
+    require   => Package['keepalived'],
+    notify    => Service['keepalived'],
+  }
+  service { 'keepalived':
+    ensure => running,
+    enable => true,
   }
 
   # HAProxy in front of the APIs, on the VIP

@@ -9,6 +9,9 @@ class oci::generic (
   Array              $nameservers = [],
   Array              $ssh_listen_ips = [],
   Optional[String]   $time_server_host = undef,
+  Optional[String]   $ssl_ca_chain = undef,
+  Optional[String]   $ssl_certificate = undef,
+  Optional[String]   $ssl_key = undef,
 ) {
   # /etc/hosts: localhost, then the cluster's VIP names, control plane and this host.
   file { '/etc/oci':
@@ -44,5 +47,29 @@ class oci::generic (
   file { '/etc/oci/my-ip':
     ensure  => file,
     content => "${machine_ip}\n",
+  }
+
+  # The host's certificate and key from OCI's PKI, and the chain every service trusts.
+  if $ssl_certificate and $ssl_key and $ssl_ca_chain {
+    file { '/etc/ssl/oci':
+      ensure => directory,
+      mode   => '0755',
+    }
+    file { '/etc/ssl/oci/ca-chain.pem':
+      ensure  => file,
+      mode    => '0644',
+      content => $ssl_ca_chain,
+    }
+    file { '/etc/ssl/oci/host.pem':
+      ensure  => file,
+      mode    => '0644',
+      content => $ssl_certificate,
+    }
+    file { '/etc/ssl/oci/host.key':
+      ensure    => file,
+      mode      => '0600',
+      content   => $ssl_key,
+      show_diff => false,
+    }
   }
 }
