@@ -63,7 +63,7 @@ class ClusterFacts:
     hosts: tuple[Host, ...]  # hostname order, numbers in natural order
     vips: Mapping[str, tuple[Network, str]]  # VipUsage value -> (network, address)
     secrets: Mapping[str, str]
-    openstack_release: str = "bookworm"
+    ssh_user_ca: str | None = None  # the cluster's SSH user CA (public): root logs in with a signed key
 
     def with_role(self, *roles: str) -> list[Host]:
         return [h for h in self.hosts if h.role in roles]
@@ -140,7 +140,7 @@ def context(f: ClusterFacts) -> dict[str, Any]:
 
     return {
         "region_name": f.setting("region_name"),
-        "openstack_release": f.openstack_release,
+        "openstack_release": f.setting("debian_release"),
         "cluster_name": f.cluster.name,
         "cluster_domain": f.cluster.domain,
         "vip_hostname": f.cluster.api_hostname,
@@ -257,6 +257,9 @@ def classify(f: ClusterFacts, host: Host, shared: Mapping[str, Any] | None = Non
         "ssl_ca_chain": host.tls["ca_chain"] if host.tls else None,
         "ssl_certificate": host.tls["certificate"] if host.tls else None,
         "ssl_key": host.tls["key"] if host.tls else None,
+        "ssh_user_ca": f.ssh_user_ca,
+        "debian_mirror": f.setting("debian_mirror"),
+        "debian_release": f.setting("debian_release"),
     }
     classes: dict[str, Any] = {"oci::generic": generic}
     role_class = ROLE_CLASS.get(host.role)

@@ -11,6 +11,7 @@ from oci.enc import secrets as secret_table
 from oci.enc.classify import ClusterFacts, Host, classify, context
 from oci.errors import NotFound
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
+from oci.pki import ssh
 from oci.placement import ClusterView
 from oci.service.views import machine_views, members
 from oci.store import Store
@@ -54,7 +55,9 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
             )
         )
     reserved = {usage.value: (network, str(address)) for usage, (network, address) in vips.current(view).items()}
-    return ClusterFacts(cluster=cluster, hosts=tuple(hosts), vips=reserved, secrets=values)
+    user_ca = store.read_blob("ssh", ssh.ca_folder(cluster_name), "user_ca.pub")
+    return ClusterFacts(cluster=cluster, hosts=tuple(hosts), vips=reserved, secrets=values,
+                        ssh_user_ca=user_ca.decode().strip() if user_ca else None)  # fmt: skip
 
 
 def _tls(store: Store, hostname: str) -> dict[str, str] | None:

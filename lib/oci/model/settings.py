@@ -151,6 +151,8 @@ CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("amp_boot_network_list", K.STRING, "", "Octavia amphora boot network UUIDs, comma-separated"),
     S("generate_root_ssh_keys", K.BOOL, False, "give every node a root SSH keypair"),
     S("cephosd_automatic_provisionning", K.BOOL, True, "prepare Ceph OSD disks automatically"),
+    S("debian_mirror", K.STRING, "http://deb.debian.org/debian", "Debian mirror of the nodes"),
+    S("debian_release", K.STRING, "bookworm", "Debian release of the nodes"),
 )
 
 MACHINE_SETTINGS: Mapping[str, Setting] = _table(

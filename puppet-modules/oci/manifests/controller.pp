@@ -344,9 +344,29 @@ class oci::controller (
 
   # HAProxy in front of the APIs, on the VIP
   class { 'haproxy': }
-  haproxy::listen { 'keystone':
-    ipaddress => $vip_ipaddr,
-    ports     => '5000',
-    options   => { 'balance' => 'roundrobin' },
+  $apis = {
+    'keystone' => 5000,
+    'glance'   => 9292,
+    'heat'     => 8004,
+  } + ($has_subrole_compute_services ? {
+    true    => { 'nova' => 8774, 'placement' => 8778, 'neutron' => 9696 },
+    default => {},
+  }) + ($has_subrole_cinder ? {
+    true    => { 'cinder' => 8776 },
+    default => {},
+  })
+  $apis.each |$service, $port| {
+    haproxy::listen { $service:
+      ipaddress => $vip_ipaddr,
+      ports     => String($port),
+      options   => { 'balance' => 'roundrobin', 'option' => ['httpchk'] },
+    }
+    haproxy::balancermember { "${service}-masters":
+      listening_service => $service,
+      ports             => String($port),
+      server_names      => $all_masters,
+      ipaddresses       => $all_masters_ip,
+      options           => 'check',
+    }
   }
 }

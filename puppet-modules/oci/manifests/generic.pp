@@ -9,6 +9,9 @@ class oci::generic (
   Array              $nameservers = [],
   Array              $ssh_listen_ips = [],
   Optional[String]   $time_server_host = undef,
+  Optional[String]   $ssh_user_ca = undef,
+  Optional[String]   $debian_mirror = undef,
+  Optional[String]   $debian_release = undef,
   Optional[String]   $ssl_ca_chain = undef,
   Optional[String]   $ssl_certificate = undef,
   Optional[String]   $ssl_key = undef,
@@ -70,6 +73,33 @@ class oci::generic (
       mode      => '0600',
       content   => $ssl_key,
       show_diff => false,
+    }
+  }
+
+  # Debian from the cluster's mirror.
+  if $debian_mirror and $debian_release {
+    class { 'apt':
+      purge => { 'sources.list' => false, 'sources.list.d' => false },
+    }
+    apt::source { 'oci-debian':
+      location => $debian_mirror,
+      release  => $debian_release,
+      repos    => 'main',
+    }
+  }
+
+  # root logs in with keys signed by the cluster's SSH user CA (oci-pki ssh-sign-user), not with passwords.
+  if $ssh_user_ca {
+    file { '/etc/ssh/oci_user_ca.pub':
+      ensure  => file,
+      mode    => '0644',
+      content => "${ssh_user_ca}\n",
+    }
+    file { '/etc/ssh/sshd_config.d/oci.conf':
+      ensure  => file,
+      mode    => '0644',
+      content => "TrustedUserCAKeys /etc/ssh/oci_user_ca.pub\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n",
+      require => File['/etc/ssh/oci_user_ca.pub'],
     }
   }
 }
