@@ -45,7 +45,7 @@ def build(store, discover, shape, cluster="cl1", base=101):
 
 
 def masked(text):
-    return re.sub(r"^(\s+(?:pass_\w+|ssl_\w+): ).*$", r"\1<secret>", text, flags=re.MULTILINE)
+    return re.sub(r"^(\s+(?:pass_\w+|ssl_\w+|ssh_user_ca): ).*$", r"\1<secret>", text, flags=re.MULTILINE)
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))

@@ -120,6 +120,6 @@ def show(store: Store, certname: str) -> dict[str, Any]:
         for key in parameters:
             if key.startswith("pass_"):
                 parameters[key] = "<secret>"
-            elif key.startswith("ssl_") and parameters[key] is not None:
-                parameters[key] = "<pem>"  # the host's certificate, chain and key: see oci-pki show
+            elif (key.startswith("ssl_") or key == "ssh_user_ca") and parameters[key] is not None:
+                parameters[key] = "<key material>"  # certificates and keys: see oci-pki show
     return document

@@ -21,12 +21,13 @@ from oci.store import Store
 # Operations worth a dry run: those that change classifications.
 ALLOWED = ("machine_add", "machine_remove", "machine_set", "cluster_set", "network_add", "network_remove", "network_set")
 _SECRET = re.compile(r"^(\s*pass_\w+: ).*$", re.MULTILINE)
-_PEM = re.compile(r"^(\s*ssl_\w+: ).*$", re.MULTILINE)  # certificates and the host's key: long, and the key is secret
+# Certificates, keys and CA keys: long, and the host's key is secret.
+_KEYS = re.compile(r"^(\s*(?:ssl_\w+|ssh_user_ca): ).*$", re.MULTILINE)
 _NOT_COPIED = ("audit.log",)  # appended in place, so a hard link would let the dry run write to it
 
 
 def mask(text: str) -> str:
-    return _PEM.sub(r"\1<pem>", _SECRET.sub(r"\1<secret>", text))
+    return _KEYS.sub(r"\1<key material>", _SECRET.sub(r"\1<secret>", text))
 
 
 def _snapshot(root: Path) -> Path:
