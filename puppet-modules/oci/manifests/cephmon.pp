@@ -25,25 +25,12 @@ class oci::cephmon (
   Optional[String]   $vip_hostname = undef,
   Optional[String]   $vip_ipaddr = undef,
 ) {
-  # Ceph from the Debian packages; the cluster's identity and keys come from the ENC.
-  package { 'ceph': ensure => installed }
-  file { '/etc/ceph/ceph.conf':
-    ensure  => file,
-    mode    => '0644',
-    content => join([
-      '[global]',
-      "fsid = ${pass_ceph_fsid}",
-      "mon initial members = ${join($ceph_mon_initial_members, ', ')}",
-      "mon host = ${join($ceph_mon_host, ', ')}",
-      '',
-    ], "\n"),
-    require => Package['ceph'],
-  }
-
-  file { '/etc/ceph/ceph.client.admin.keyring':
-    ensure  => file,
-    mode    => '0600',
-    content => "[client.admin]\n  key = ${pass_ceph_admin_key}\n",
-    require => Package['ceph'],
+  class { 'oci::ceph::config':
+    fsid              => $pass_ceph_fsid,
+    monitors          => $ceph_mon_initial_members,
+    monitor_addresses => $ceph_mon_host,
+    keyring_path      => '/etc/ceph/ceph.client.admin.keyring',
+    keyring_name      => 'client.admin',
+    key               => $pass_ceph_admin_key,
   }
 }

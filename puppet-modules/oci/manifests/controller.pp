@@ -110,32 +110,18 @@ class oci::controller (
 
   # Database (Galera) when there is no sql node, and RabbitMQ when there is no messaging node.
   if $has_subrole_db {
-    class { 'mysql::server':
-      root_password    => $pass_mysql_root,
-      restart          => false,
-      override_options => {
-        'mysqld' => {
-          'bind-address'             => $machine_ip,
-          'wsrep_on'                 => 'ON',
-          'wsrep_cluster_address'    => "gcomm://${join($all_sql_ip, ',')}",
-          'wsrep_cluster_name'       => $cluster_name,
-          'wsrep_node_address'       => $machine_ip,
-          'binlog_format'            => 'ROW',
-          'default_storage_engine'   => 'InnoDB',
-          'innodb_autoinc_lock_mode' => '2',
-        },
-      },
+    class { 'oci::galera':
+      root_password => $pass_mysql_root,
+      address       => $machine_ip,
+      members       => $all_sql_ip,
+      cluster_name  => $cluster_name,
     }
   }
   if $has_subrole_messaging {
-    class { 'rabbitmq':
-      erlang_cookie          => $pass_rabbitmq_cookie,
-      config_cluster         => true,
-      cluster_nodes          => $all_rabbits,
-      delete_guest_user      => true,
-      node_ip_address        => $machine_ip,
-      repos_ensure           => false,
-      manage_python          => false,
+    class { 'oci::rabbit':
+      erlang_cookie => $pass_rabbitmq_cookie,
+      address       => $machine_ip,
+      members       => $all_rabbits,
     }
   }
   class { 'memcached':

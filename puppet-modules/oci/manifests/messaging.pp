@@ -33,13 +33,9 @@ class oci::messaging (
   Optional[String]   $vip_hostname = undef,
   Optional[String]   $vip_ipaddr = undef,
 ) {
-  class { 'rabbitmq':
-    erlang_cookie     => $pass_rabbitmq_cookie,
-    config_cluster    => true,
-    cluster_nodes     => $all_rabbits,
-    delete_guest_user => true,
-    node_ip_address   => $machine_ip,
-    repos_ensure      => false,
-    manage_python     => false,
+  class { 'oci::rabbit':
+    erlang_cookie => $pass_rabbitmq_cookie,
+    address       => $machine_ip,
+    members       => $all_rabbits,
   }
 }

@@ -37,18 +37,10 @@ class oci::sql (
   Optional[String]   $vip_hostname = undef,
   Optional[String]   $vip_ipaddr = undef,
 ) {
-  class { 'mysql::server':
-    root_password    => $pass_mysql_root,
-    restart          => false,
-    override_options => {
-      'mysqld' => {
-        'bind-address'          => $machine_ip,
-        'wsrep_on'              => 'ON',
-        'wsrep_cluster_address' => "gcomm://${join($all_sql_ip, ',')}",
-        'wsrep_cluster_name'    => $cluster_name,
-        'wsrep_node_address'   => $machine_ip,
-        'binlog_format'         => 'ROW',
-      },
-    },
+  class { 'oci::galera':
+    root_password => $pass_mysql_root,
+    address       => $machine_ip,
+    members       => $all_sql_ip,
+    cluster_name  => $cluster_name,
   }
 }
