@@ -214,3 +214,21 @@ def test_enc_show_masks_secrets(store, discover):
     build(store, discover, "minimal")
     shown = refresh.show(store, "cl1-controller-1.example.com")
     assert shown["classes"]["oci::controller"]["pass_keystone_admin"] == "<secret>"
+
+
+def test_hyper_converged_compute_is_an_osd_until_the_controllers_are_up(store, discover):
+    from ipaddress import IPv4Address
+
+    from conftest import NOW
+    from oci.service import status
+
+    build(store, discover, "minimal")
+    machines.set_(store, "CL1S03", {"compute_is_cephosd": True}, [])
+    classes = refresh.show(store, "cl1-compute-1.example.com")["classes"]
+    assert "oci::cephosd" in classes and "oci::compute" not in classes
+    assert "oci::compute" in refresh.show(store, "cl1-compute-2.example.com")["classes"]  # an ordinary compute
+    for serial in ("CL1S00", "CL1S01", "CL1S02"):
+        for phase in ("installed", "puppet-running", "puppet-success"):
+            status.record(store, serial, phase, IPv4Address("192.168.101.2"), NOW)
+        ready = serial == "CL1S02"
+        assert ("oci::compute" in refresh.show(store, "cl1-compute-1.example.com")["classes"]) is ready

@@ -43,6 +43,7 @@ class Host:
     role: str
     location: str
     status: str
+    puppet_status: str
     addresses: Mapping[str, str]  # network name -> address
     management_ip: str | None
     management_network: Network | None
@@ -79,6 +80,18 @@ class ClusterFacts:
 def ceph_osds(f: ClusterFacts) -> list[Host]:
     """OSD hosts: cephosd nodes, and hyper-converged computes (compute_is_cephosd)."""
     return [h for h in f.hosts if h.role == "cephosd" or (h.role == "compute" and h.setting("compute_is_cephosd") is True)]
+
+
+def controllers_ready(f: ClusterFacts) -> bool:
+    """Every controller installed and through a successful Puppet run."""
+    masters = f.with_role("controller")
+    return bool(masters) and all(h.status == "installed" and h.puppet_status == "success" for h in masters)
+
+
+def bootstrapping_osd(f: ClusterFacts, host: Host) -> bool:
+    """A hyper-converged compute (compute_is_cephosd) is first classified as a Ceph OSD only: its compute
+    services need the controllers, which are not all up yet. It becomes a compute once they are."""
+    return host.role == "compute" and host.setting("compute_is_cephosd") is True and not controllers_ready(f)
 
 
 def ceph_monitors(f: ClusterFacts) -> list[Host]:
@@ -262,9 +275,10 @@ def classify(f: ClusterFacts, host: Host, shared: Mapping[str, Any] | None = Non
         "debian_release": f.setting("debian_release"),
     }
     classes: dict[str, Any] = {"oci::generic": generic}
-    role_class = ROLE_CLASS.get(host.role)
+    role = "cephosd" if bootstrapping_osd(f, host) else host.role
+    role_class = ROLE_CLASS.get(role)
     if role_class is not None:
-        role_values = {k: values[k] for k in ROLE_KEYS[host.role]}
+        role_values = {k: values[k] for k in ROLE_KEYS[role]}
         network = host.management_network
         role_values.update(
             {
@@ -273,18 +287,18 @@ def classify(f: ClusterFacts, host: Host, shared: Mapping[str, Any] | None = Non
                 "network_ipaddr": str(network.address) if network else None,
                 "network_cidr": network.prefix if network else None,
                 "is_first_master": host.hostname == values["first_master"],
-                **secret_table.for_role(host.role, f.secrets),
+                **secret_table.for_role(role, f.secrets),
             }
         )
         if host.role == "sql" or (host.role == "controller" and values["has_subrole_db"]):
             role_values["is_first_sql"] = host.hostname == values["first_sql"]
-        if host.role == "compute":
+        if role == "compute":
             role_values["has_subrole_dhcp_agent"] = values["has_subrole_network_node"] or host.setting("force_dhcp_agent") is True
             role_values.update({k: host.setting(k) for k in ("use_ceph_if_available", "cpu_allocation_ratio", "ram_allocation_ratio",
                                                              "nova_reserved_host_memory_mb")})  # fmt: skip
             nested = host.setting("nested_virt")
             role_values["nested_virt"] = f.setting("nested_virt") if nested == "cluster_value" else nested == "yes"
-        if host.role in ("swiftstore", "swiftproxy"):
+        if role in ("swiftstore", "swiftproxy"):
             role_values["zone"] = host.location
         classes[role_class] = role_values
     return {

@@ -47,6 +47,7 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
                 role=member.role,
                 location=member.location,
                 status=machine.status.value,
+                puppet_status=machine.puppet_status.value,
                 addresses=addresses,
                 management_ip=addresses[mgmt.name] if mgmt else None,
                 management_network=mgmt,

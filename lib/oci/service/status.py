@@ -8,6 +8,7 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from oci import names
+from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
 from oci.model import Machine, MachineStatus, Phase, PuppetStatus
 from oci.store import Store
@@ -52,7 +53,18 @@ def record(store: Store, serial: str, status: str, address: IPv4Address | None, 
         updated = replace(machine, status=new_status, puppet_status=puppet, history=machine.reached(phase.value, now, address))
         if updated != machine:
             store.write_machine(updated)
+    if _classification_may_change(machine, updated):
+        with store.topology_lock():  # after the machine lock is released: the topology lock comes first
+            enc.refresh(store, machine.enrolment.cluster)  # type: ignore[union-attr]
     return {"serial": serial, "status": new_status.value, "puppet_status": puppet.value}
+
+
+def _classification_may_change(before: Machine, after: Machine) -> bool:
+    """Only a controller's install and Puppet results change classifications (the hyper-converged
+    bootstrap, docs/enc.md): other status reports, the bulk of them, re-render nothing."""
+    if before.enrolment is None or before.enrolment.role != "controller":
+        return False
+    return (before.status, before.puppet_status) != (after.status, after.puppet_status)
 
 
 def serial_of_address(store: Store, address: IPv4Address | None) -> str:
