@@ -51,7 +51,8 @@ def cluster_with(store, roles, name="cl1"):
     hostnames = []
     for i, role in enumerate(roles):
         serial = f"H{i:02d}"
-        reports.record(store, v1.parse(report_body(serial)), IPv4Address(f"192.168.100.{i + 10}"), NOW)
+        disks = [{"name": f"vd{letter}", "size_bytes": 10**12} for letter in "abc"]
+        reports.record(store, v1.parse(report_body(serial, disks=disks)), IPv4Address(f"192.168.100.{i + 10}"), NOW)
         hostnames.append(machines.add(store, serial, name, role, "loc1")["hostname"])
     return hostnames
 
@@ -67,7 +68,7 @@ def compile_catalog(tmp_path, state, hostname):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=600, env={**os.environ, "LANG": "C.UTF-8"})
     # The catalog goes to stdout; messages (with a harmless facter complaint about /proc/1/environ) to stderr.
     errors = [line for line in done.stderr.splitlines() if "Error:" in line and "Facter" not in line]
-    return hostname, done.returncode, errors, '"name":' in done.stdout and "Compiled catalog for" in done.stdout + done.stderr
+    return hostname, done.returncode, errors, '"name":' in done.stdout and "Compiled catalog for" in done.stdout + done.stderr, done.stdout
 
 
 @pytest.mark.parametrize("shape", ["every-role", "minimal"])
@@ -75,5 +76,14 @@ def test_every_host_compiles(store, tmp_path, shape):
     hostnames = cluster_with(store, EVERY_ROLE if shape == "every-role" else MINIMAL)
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda h: compile_catalog(tmp_path, store.root, h), hostnames))
-    failed = [(h, errors[:2]) for h, code, errors, compiled in results if code != 0 or errors or not compiled]
+    failed = [(h, errors[:2]) for h, code, errors, compiled, _ in results if code != 0 or errors or not compiled]
     assert not failed, failed
+    catalogs = {h: catalog for h, *_, catalog in results}
+    if shape == "every-role":  # the classes do declare the services, not just compile
+        assert '"title":"/dev/vdb"' in catalogs["cl1-cephosd-1.example.com"] and "Ceph::Osd" in catalogs["cl1-cephosd-1.example.com"]
+        assert "Ceph::Mon" in catalogs["cl1-cephmon-1.example.com"]
+        assert (
+            "Class[Nova::Api]" in catalogs["cl1-controller-1.example.com"]
+            or '"title":"Nova::Api"' in catalogs["cl1-controller-1.example.com"]
+        )
+        assert "Nova::Compute" in catalogs["cl1-compute-1.example.com"]

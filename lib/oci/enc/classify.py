@@ -49,6 +49,7 @@ class Host:
     management_network: Network | None
     settings: Mapping[str, Value]  # as set on the machine (defaults come from the table)
     tls: Mapping[str, str] | None = None  # PEM: ca_chain, certificate (with the chain), key
+    disks: tuple[str, ...] = ()  # block devices, in the order the machine reported them
 
     @property
     def short(self) -> str:
@@ -298,6 +299,9 @@ def classify(f: ClusterFacts, host: Host, shared: Mapping[str, Any] | None = Non
                                                              "nova_reserved_host_memory_mb")})  # fmt: skip
             nested = host.setting("nested_virt")
             role_values["nested_virt"] = f.setting("nested_virt") if nested == "cluster_value" else nested == "yes"
+        if role == "cephosd":
+            # Every disk but the first, which holds the system (as in OCI 42).
+            role_values["block_devices"] = [f"/dev/{name}" for name in host.disks[1:]]
         if role in ("swiftstore", "swiftproxy"):
             role_values["zone"] = host.location
         classes[role_class] = role_values

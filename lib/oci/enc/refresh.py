@@ -53,6 +53,7 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
                 management_network=mgmt,
                 settings=dict(machine.settings),
                 tls=_tls(store, member.hostname),
+                disks=tuple(d.name for d in machine.hardware.disks),
             )
         )
     reserved = {usage.value: (network, str(address)) for usage, (network, address) in vips.current(view).items()}

@@ -25,12 +25,31 @@ class oci::cephmon (
   Optional[String]   $vip_hostname = undef,
   Optional[String]   $vip_ipaddr = undef,
 ) {
-  class { 'oci::ceph::config':
-    fsid              => $pass_ceph_fsid,
-    monitors          => $ceph_mon_initial_members,
-    monitor_addresses => $ceph_mon_host,
-    keyring_path      => '/etc/ceph/ceph.client.admin.keyring',
-    keyring_name      => 'client.admin',
-    key               => $pass_ceph_admin_key,
+  # The monitors (and managers) of the cluster's Ceph, from the Debian puppet-ceph module.
+  class { 'ceph':
+    fsid                => $pass_ceph_fsid,
+    mon_initial_members => join($ceph_mon_initial_members, ','),
+    mon_host            => join($ceph_mon_host, ','),
+    public_addr         => $machine_ip,
+  }
+  ceph::mon { $facts['networking']['hostname']:
+    key         => $pass_ceph_mon_key,
+    public_addr => $machine_ip,
+  }
+  ceph::mgr { $facts['networking']['hostname']:
+    key        => $pass_ceph_mgr_key,
+    inject_key => true,
+  }
+  ceph::key { 'client.admin':
+    secret  => $pass_ceph_admin_key,
+    cap_mon => 'allow *',
+    cap_osd => 'allow *',
+    cap_mds => 'allow',
+    cap_mgr => 'allow *',
+  }
+  ceph::key { 'client.bootstrap-osd':
+    secret       => $pass_ceph_bootstrap_osd_key,
+    keyring_path => '/var/lib/ceph/bootstrap-osd/ceph.keyring',
+    cap_mon      => 'allow profile bootstrap-osd',
   }
 }

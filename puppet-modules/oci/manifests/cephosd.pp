@@ -21,13 +21,19 @@ class oci::cephosd (
   Boolean            $self_signed_api_cert = false,
   Optional[String]   $vip_hostname = undef,
   Optional[String]   $vip_ipaddr = undef,
+  Array              $block_devices = [],
 ) {
-  class { 'oci::ceph::config':
-    fsid              => $pass_ceph_fsid,
-    monitors          => $ceph_mon_initial_members,
-    monitor_addresses => $ceph_mon_host,
-    keyring_path      => '/var/lib/ceph/bootstrap-osd/ceph.keyring',
-    keyring_name      => 'client.bootstrap-osd',
-    key               => $pass_ceph_bootstrap_osd_key,
+  # An OSD per data disk, prepared with the bootstrap-osd key (puppet-ceph).
+  class { 'ceph':
+    fsid                => $pass_ceph_fsid,
+    mon_initial_members => join($ceph_mon_initial_members, ','),
+    mon_host            => join($ceph_mon_host, ','),
+  }
+  ceph::key { 'client.bootstrap-osd':
+    secret       => $pass_ceph_bootstrap_osd_key,
+    keyring_path => '/var/lib/ceph/bootstrap-osd/ceph.keyring',
+  }
+  ceph::osd { $block_devices:
+    require => Ceph::Key['client.bootstrap-osd'],
   }
 }
