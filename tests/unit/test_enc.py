@@ -232,3 +232,28 @@ def test_hyper_converged_compute_is_an_osd_until_the_controllers_are_up(store, d
             status.record(store, serial, phase, IPv4Address("192.168.101.2"), NOW)
         ready = serial == "CL1S02"
         assert ("oci::compute" in refresh.show(store, "cl1-compute-1.example.com")["classes"]) is ready
+
+
+def test_decisions_from_settings(store, discover):
+    build(store, discover, "ceph")
+    machines.set_(store, "CL1S03", {"nested_virt": "cluster_value"}, [])
+    machines.set_(store, "CL1S04", {"nested_virt": "yes", "force_dhcp_agent": True}, [])
+    assert role_class(store, "cl1-compute-1.example.com")["nested_virt"] is False  # the cluster's value
+    clusters.set_(store, "cl1", {"nested_virt": True, "glance_prefer_ceph_over_swift": False, "install_telemetry": False}, [])
+    assert role_class(store, "cl1-compute-1.example.com")["nested_virt"] is True
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert ctl["glance_backend"] == "ceph"  # no Swift: Ceph all the same
+    assert ctl["install_telemetry"] is False
+    assert role_class(store, "cl1-compute-2.example.com")["has_subrole_dhcp_agent"] is True
+
+
+def test_backends_when_both_ceph_and_swift(store, discover):
+    build(store, discover, "ceph")
+    for i, role in enumerate(["swiftproxy", "swiftstore", "swiftstore", "swiftstore"]):
+        discover(f"SW{i}", address=f"192.168.100.{60 + i}")
+        machines.add(store, f"SW{i}", "cl1", role, "loc1")
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert (ctl["glance_backend"], ctl["cinder_backup_backend"]) == ("ceph", "swift")  # the defaults' preferences
+    clusters.set_(store, "cl1", {"glance_prefer_ceph_over_swift": False, "cinder_backup_prefer_swift": False}, [])
+    ctl = role_class(store, "cl1-controller-1.example.com")
+    assert (ctl["glance_backend"], ctl["cinder_backup_backend"]) == ("swift", "ceph")
