@@ -19,7 +19,7 @@ PUPPET_DEBS := puppet puppet-module-keystone puppet-module-nova puppet-module-ne
 	puppet-module-puppetlabs-haproxy puppet-module-puppetlabs-stdlib puppet-module-oslo puppet-module-vswitch \
 	puppet-module-puppetlabs-apache puppet-module-saz-memcached
 # What the discovery agent runs (the live image has them); the end-to-end test runs the real agent here.
-AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2
+AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2 openipmi
 PYTEST_ARGS ?=
 
 .PHONY: deps poc check lint test bench clean
