@@ -65,14 +65,22 @@ def _pyghmi_call(target: Target, operation: str, args: dict[str, Any], result: A
 
     try:
         session = command.Command(bmc=target.address, userid=target.user, password=target.password, port=target.port)
-    except Exception as exc:  # pyghmi 1.5 fails on a wrong password with a TypeError of its own
+    except IpmiException as exc:
+        text = str(exc)
+        if "password" in text.lower() or "unauthorized" in text.lower():
+            result.put(("session", text))  # it answered, and refused the credentials
+        else:  # pyghmi gave up waiting: nothing answers at that address
+            result.put(("error", "no answer" if text in ("", "None") else f"no answer ({text})"))
+        return
+    except Exception as exc:  # it answered, but the handshake failed (pyghmi 1.5 says so with a TypeError)
         result.put(("session", f"{type(exc).__name__}: {exc}"))
         return
     try:
         if operation == "power_status":
             value = session.get_power()["powerstate"]
         elif operation == "power":
-            value = session.set_power(args["action"], wait=False)
+            # pyghmi's "boot" is a power cycle when the machine is on, and power-on when it is off.
+            value = session.set_power({"cycle": "boot"}.get(args["action"], args["action"]), wait=False)
             value = value.get("pendingpowerstate") or value.get("powerstate")
         elif operation == "boot":
             value = session.set_bootdev(args["device"], persist=args["persistent"], uefiboot=args["uefi"])["bootdev"]

@@ -18,7 +18,7 @@ from typing import Any
 from oci import names
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
-from oci.service import clusters, dryrun, machines, networks, topology
+from oci.service import bmcops, clusters, dryrun, machines, networks, topology
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
@@ -61,7 +61,10 @@ class Operation:
         (a ``/``, ``..``): HTTP servers decode such paths before routing, so it would never reach it."""
         if _PATH_SAFE.fullmatch(value) and value not in (".", ".."):
             return
-        if param == "operation":
+        if param == "verb":
+            if value not in bmcops.VERBS:
+                raise InvalidInput(f"unknown IPMI verb {value!r}", hint="one of " + ", ".join(bmcops.VERBS))
+        elif param == "operation":
             if value not in OPERATIONS:
                 raise InvalidInput(f"unknown operation {value!r}")
         elif param == "host":
@@ -201,6 +204,36 @@ OPERATIONS: dict[str, Operation] = {
             lambda s, name: networks.remove(s, name),
             _params("name"),
         ),
+        # BMCs
+        Operation(
+            "machine_set_ipmi",
+            "PUT",
+            "/machines/<machine>/bmc",
+            lambda s, machine, use, address, port, user, password: bmcops.set_access(s, machine, use, address, port, user, password),
+            _params("machine use address port user password"),
+        ),
+        Operation(
+            "machine_ipmi_cmd",
+            "POST",
+            "/machines/<machine>/bmc/<verb>",
+            lambda s, machine, verb: bmcops.command(s, machine, verb),
+            _params("machine verb"),
+        ),
+        Operation(
+            "machine_ipmi_reboot_on_live",
+            "POST",
+            "/machines/<machine>/reboot-on-live",
+            lambda s, machine: bmcops.reboot(s, machine, "live"),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_ipmi_reboot_on_hdd",
+            "POST",
+            "/machines/<machine>/reboot-on-hdd",
+            lambda s, machine: bmcops.reboot(s, machine, "hdd"),
+            _params("machine"),
+        ),
+        Operation("check_all_ipmi", "GET", "/bmc-check", lambda s, filter=None: bmcops.check_all(s, filter), _params("filter?")),
         # classification
         Operation("enc_show", "GET", "/enc/<host>", lambda s, host: enc_refresh.show(s, host), _params("host")),
         Operation(

@@ -88,3 +88,48 @@ def test_calls_to_one_bmc_are_spaced(bmcs, tmp_path):
     for _ in range(3):
         bmc.power_status()
     assert time.monotonic() - started >= 1.0
+
+
+def test_machine_commands_through_the_bmc(bmcs, store, discover, capsys):
+    import json
+
+    from oci.cli.main import main
+    from oci.model import Machine, MachineStatus
+    from oci.service import bmcops
+
+    for i, (target, _) in enumerate(bmcs):
+        discover(f"C{i}", address=f"192.168.100.{20 + i}")
+        bmcops.set_access(store, f"C{i}", "yes", target.address, target.port, target.user, target.password)
+    target, state = bmcs[0]
+
+    def ocicli(*argv):
+        code = main(["--json", *argv], store_factory=lambda: store)
+        out, err = capsys.readouterr()
+        return code, json.loads(out) if out else None, err
+
+    assert ocicli("machine-set-ipmi", "C1", "yes", bmcs[1][0].address, str(bmcs[1][0].port), "ipmiusr", "test")[0] == 0
+    code, shown, _ = ocicli("machine-show", "C0")
+    assert shown["bmc"] == {"use": True, "address": "127.0.0.1", "port": target.port, "user": "ipmiusr"}
+    assert "test" not in json.dumps(shown["bmc"])
+    assert oct((store.root / "bmc" / "C0.yaml").stat().st_mode & 0o777) == "0o600"
+    assert ocicli("machine-ipmi-cmd", "C0", "power-status")[1]["result"] == "off"
+    assert ocicli("machine-ipmi-cmd", "C0", "power-on")[1]["result"] == "on"
+    code, result, err = ocicli("machine-ipmi-reboot-on-live", "C0")
+    assert result == {"serial": "C0", "status": "bootinglive"}, err
+    assert log(state)[-2:] == ["boot pxe", "reset"]  # the machine was on: a cycle, which ipmi_sim does as a reset
+    assert store.get(Machine, "C0").status is MachineStatus.BOOTINGLIVE
+    discover("C0", address="192.168.100.20")  # the live image reports: the machine is live again
+    assert store.get(Machine, "C0").status is MachineStatus.LIVE
+    assert ocicli("machine-ipmi-reboot-on-hdd", "C0")[1]["status"] == "firstboot"
+    assert "boot default" in log(state)
+    with pytest.raises(SystemExit) as usage:  # not one of the verbs: refused before anything is sent
+        main(["machine-ipmi-cmd", "C0", "reboot"], store_factory=lambda: store)
+    assert usage.value.code == 2
+    capsys.readouterr()
+
+    bmcops.set_access(store, "C2", "yes", "127.0.0.1", free_port(), "ipmiusr", "test")  # a BMC that does not answer
+    code, rows, _ = ocicli("check-all-ipmi")
+    assert [(r["serial"], r["reachable"]) for r in rows] == [("C0", True), ("C1", True), ("C2", False)]
+    assert "no answer" in rows[2]["error"]
+    audit = (store.root / "audit.log").read_text()
+    assert '"password": "***"' in audit and '"test"' not in audit

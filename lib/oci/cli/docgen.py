@@ -96,7 +96,8 @@ def manpage(parser: argparse.ArgumentParser) -> str:
     ]
     for name, sub in commands.items():
         usage = sub.format_usage().replace("usage: ", "").strip()
-        out += [".TP", f".B {_roff(name)}", _roff(sub.description or ""), ".br", f"\\fI{_roff(usage)}\\fR"]
+        usage_text = _roff(usage).replace(",", ",\\:")  # a list of choices may break after its commas
+        out += [".TP", f".B {_roff(name)}", _roff(sub.description or ""), ".br", f"\\fI{usage_text}\\fR"]
     out += [".SH EXIT STATUS"]
     for line in EPILOG.split("environment:")[0].splitlines()[1:]:
         if line.strip():

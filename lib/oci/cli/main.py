@@ -16,7 +16,7 @@ from typing import Any
 
 from oci import __version__
 from oci import config as config_mod
-from oci.cli import clusters, machines, networks, topology
+from oci.cli import bmc, clusters, machines, networks, topology
 from oci.cli.backend import Backend, HttpBackend, LocalBackend
 from oci.cli.output import emit
 from oci.errors import OciError
@@ -39,7 +39,7 @@ environment:
   OCI_CONFIG     configuration file (default /etc/openstack-cluster-installer/openstack-cluster-installer.conf)
 """
 
-FAMILIES = (machines, clusters, networks, topology)
+FAMILIES = (machines, bmc, clusters, networks, topology)
 
 
 class Parser(argparse.ArgumentParser):

@@ -205,3 +205,25 @@ class ClusterSecrets:
 
     def __post_init__(self) -> None:
         names.cluster(self.cluster)
+
+
+@dataclass(frozen=True, slots=True)
+class BmcAccess:
+    """``bmc/<serial>.yaml`` (mode 0600): how OCI reaches a machine's BMC; the password is never listed."""
+
+    serial: str
+    use: bool
+    address: str
+    port: int = 623
+    user: str = ""
+    password: str = ""
+
+    def __post_init__(self) -> None:
+        names.serial(self.serial)
+        if not 0 < self.port < 65536:
+            raise InvalidInput(f"BMC port {self.port} is outside 1..65535")
+        if self.address:
+            try:
+                IPv4Address(self.address)
+            except ValueError:
+                names.fqdn(self.address, "BMC address")

@@ -11,7 +11,7 @@ from typing import Any
 from oci import ipam, names, placement
 from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
-from oci.model import AllocationKind, Cluster, Enrolment, Location, Machine, MachineStatus, Network
+from oci.model import AllocationKind, BmcAccess, Cluster, Enrolment, Location, Machine, MachineStatus, Network
 from oci.model.codec import encode
 from oci.model.settings import MACHINE_SETTINGS, Value, effective
 from oci.naming import natural_key, next_hostname
@@ -112,6 +112,8 @@ def show(store: Store, ident: str) -> dict[str, Any]:
     data["reports"] = beat.reports if beat else 0
     data["live_ip"] = str(beat.address) if beat and beat.address else None
     data["history"] = phase_durations(machine)
+    access = store.find(BmcAccess, serial)
+    data["bmc"] = {"use": access.use, "address": access.address, "port": access.port, "user": access.user} if access else None
     return data
 
 

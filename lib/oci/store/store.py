@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from oci import names
 from oci.errors import InvalidName, InvalidState, NotFound, OciError
-from oci.model import Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
+from oci.model import BmcAccess, Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
 from oci.model.codec import decode, encode
 from oci.store import files
 from oci.store.locks import file_lock
@@ -59,7 +59,7 @@ class Kind:
         return self.listing or f"ocicli {self.directory.rstrip('s')}-list"
 
     def key(self, obj: Any) -> str:
-        if self.model is Machine:
+        if self.model in (Machine, BmcAccess):
             return str(obj.serial)
         return str(obj.cluster if self.model is ClusterSecrets else obj.name)
 
@@ -72,6 +72,7 @@ KINDS: dict[type, Kind] = {
     SwiftRegion: Kind("swift-regions", SwiftRegion, names.swift_region, "swift region"),
     Role: Kind("roles", Role, names.role, "role"),
     ClusterSecrets: Kind("secrets", ClusterSecrets, names.cluster, "secrets of cluster", mode=0o600, listing="ocicli cluster-list"),
+    BmcAccess: Kind("bmc", BmcAccess, names.serial, "BMC access of machine", mode=0o600, listing="ocicli machine-list"),
     Token: Kind("tokens", Token, lambda n: names.object_name(n, "token name"), "token", mode=0o600, listing="oci-token list"),
 }
 _BY_DIRECTORY = {k.directory: k for k in KINDS.values()}

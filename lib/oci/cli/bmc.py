@@ -1,0 +1,61 @@
+"""machine-*ipmi* and reboot commands, and check-all-ipmi."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from oci.cli.backend import Backend
+from oci.cli.common import command
+from oci.cli.output import Column, Message, Table
+from oci.service.bmcops import VERBS
+
+
+def _set(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_set_ipmi", machine=args.machine, use=args.use, address=args.address, port=args.port, user=args.user,
+                          password=args.password)  # fmt: skip
+    return Message(
+        f"BMC of {result['serial']}: {result['address']}:{result['port']} ({'in use' if result['use'] else 'not used'})", data=result
+    )
+
+
+def _cmd(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_ipmi_cmd", machine=args.machine, verb=args.verb)
+    return Message(f"{result['serial']}: {args.verb}: {result['result']}", data=result)
+
+
+def _reboot(operation: str) -> Any:
+    def handler(args: argparse.Namespace, backend: Backend) -> Message:
+        result = backend.call(operation, machine=args.machine)
+        return Message(f"{result['serial']} rebooting ({result['status']})", data=result)
+
+    return handler
+
+
+def _check(args: argparse.Namespace, backend: Backend) -> Table:
+    columns = [Column("serial", "serial"), Column("bmc", "bmc"), Column("reachable", "reachable"), Column("power", "power"),
+               Column("error", "error")]  # fmt: skip
+    return Table(backend.call("check_all_ipmi", filter=args.filter), columns)
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = command(sub, common, "machine-set-ipmi", _set, "record how to reach a machine's BMC (the password is never listed)")
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("use", help="yes or no")
+    p.add_argument("address")
+    p.add_argument("port")
+    p.add_argument("user")
+    p.add_argument("password")
+    p = command(sub, common, "machine-ipmi-cmd", _cmd, "one IPMI action on a machine's BMC")
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("verb", choices=VERBS)
+    for name, operation, text in (
+        ("machine-ipmi-reboot-on-live", "machine_ipmi_reboot_on_live", "boot once from the network into the live image (BMC)"),
+        ("machine-ipmi-reboot-on-hdd", "machine_ipmi_reboot_on_hdd", "boot from disk from now on (BMC)"),
+        ("machine-reboot-on-live", "machine_ipmi_reboot_on_live", "reboot into the live image (through the BMC for now)"),
+        ("machine-reboot-on-hdd", "machine_ipmi_reboot_on_hdd", "reboot onto the disk (through the BMC for now)"),
+    ):
+        p = command(sub, common, name, _reboot(operation), text)
+        p.add_argument("machine", help="serial or hostname")
+    p = command(sub, common, "check-all-ipmi", _check, "ask every configured BMC its power state, a few at a time")
+    p.add_argument("filter", nargs="?", help="only serials containing this text")
