@@ -81,7 +81,8 @@ def reboot(store: Store, ident: str, target: str) -> dict[str, Any]:
     """Boot once from the network (the live image) or persistently from disk, then power-cycle (or on)."""
     serial, bmc = _bmc(store, ident)
     live = target == "live"
-    bmc.set_boot("network" if live else "hd", persistent=not live)
+    uefi = store.get(Machine, serial).hardware.uefi is True  # as the machine last booted the live image
+    bmc.set_boot("network" if live else "hd", persistent=not live, uefi=uefi)
     bmc.power("cycle")  # on if it was off
     status = MachineStatus.BOOTINGLIVE if live else MachineStatus.FIRSTBOOT
     _set_status(store, serial, status)
