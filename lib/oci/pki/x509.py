@@ -73,6 +73,19 @@ def _aki(issuer_key: PrivateKey) -> x509.AuthorityKeyIdentifier:
     return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key())
 
 
+def _validity(subject: x509.Name, issuer_name: x509.Name, key: PrivateKey, now: datetime, days: int) -> x509.CertificateBuilder:
+    """A builder with names, key, a fresh random serial and the validity window every certificate shares."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))  # tolerate clocks a little behind
+        .not_valid_after(now + timedelta(days=days))
+    )
+
+
 def ca_certificate(
     key: PrivateKey,
     common_name: str,
@@ -86,13 +99,7 @@ def ca_certificate(
     subject = _name(common_name, organisation)
     issuer_name, issuer_key = (issuer[0].subject, issuer[1]) if issuer else (subject, key)
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))  # tolerate clocks a little behind
-        .not_valid_after(now + timedelta(days=days))
+        _validity(subject, issuer_name, key, now, days)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -135,13 +142,7 @@ def leaf_certificate(
     ca_cert, ca_key = issuer
     rsa_key = isinstance(key, rsa.RSAPrivateKey)
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(request.common_name, organisation))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=days))
+        _validity(_name(request.common_name, organisation), ca_cert.subject, key, now, days)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
