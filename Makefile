@@ -2,6 +2,7 @@
 #   make poc     the main job on an embedded default (installs what it needs)
 #   make check   every test (installs what it needs)
 #   make bench   the benchmarks in bench/
+#   make deb     the Debian packages, unsigned, into dist/ (then lintian; docs/packaging.md)
 # Run as root on Debian 12: missing Debian packages are installed with apt-get.
 
 SHELL := /bin/bash
@@ -20,14 +21,18 @@ PUPPET_DEBS := puppet puppet-module-keystone puppet-module-nova puppet-module-ne
 	puppet-module-puppetlabs-apache puppet-module-saz-memcached
 # What the discovery agent runs (the live image has them); the end-to-end test runs the real agent here.
 AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2 openipmi
+# Building and checking the Debian packages (make deb, tests/integration/test_packaging.py), and what the
+# packages depend on that nothing above brings (the test installs them here).
+PACKAGING_DEBS := debhelper dh-python python3-all dpkg-dev fakeroot lintian po-debconf help2man debconf-utils \
+	adduser sudo apache2 libapache2-mod-wsgi-py3 puppet-module-puppetlabs-apt
 PYTEST_ARGS ?=
 
-.PHONY: deps poc check lint test bench clean
+.PHONY: deps poc check lint test bench clean deb
 
 deps: $(VENV)/.installed
 
 $(VENV)/.installed: requirements-test.txt Makefile
-	@missing=$$(for p in $(RUNTIME_DEBS) $(TOOL_DEBS) $(AGENT_DEBS) $(PUPPET_DEBS); do \
+	@missing=$$(for p in $(RUNTIME_DEBS) $(TOOL_DEBS) $(AGENT_DEBS) $(PUPPET_DEBS) $(PACKAGING_DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "== apt-get install $$missing"; \
@@ -47,6 +52,25 @@ check: deps
 
 bench: deps
 	PYTHON=$(abspath $(VPY)) sh bench/run-all
+
+# The packages are built from a copy of the tree (dpkg-buildpackage writes beside and inside its source),
+# by Debian's tools with Debian's interpreter only: a PATH of system directories.
+DIST ?= dist
+DEB_BUILD_DIR ?= build/deb
+DEB_SOURCE := $(shell dpkg-parsechangelog -l debian/changelog -S Source 2>/dev/null)
+DEB_UPSTREAM := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null | sed 's/-[^-]*$$//')
+deb:
+	rm -rf $(DEB_BUILD_DIR)
+	mkdir -p $(DEB_BUILD_DIR)/$(DEB_SOURCE)-$(DEB_UPSTREAM) $(DIST)
+	tar -c --exclude-vcs --exclude=./.venv --exclude=./build --exclude=./dist --exclude=./.pytest_cache \
+		--exclude=./.mypy_cache --exclude=./.ruff_cache --exclude=./.hypothesis --exclude=__pycache__ --exclude='*.pyc' . \
+		| tar -x -C $(DEB_BUILD_DIR)/$(DEB_SOURCE)-$(DEB_UPSTREAM)
+	tar -C $(DEB_BUILD_DIR) --exclude=$(DEB_SOURCE)-$(DEB_UPSTREAM)/debian --sort=name --owner=0 --group=0 \
+		-cJf $(DEB_BUILD_DIR)/$(DEB_SOURCE)_$(DEB_UPSTREAM).orig.tar.xz $(DEB_SOURCE)-$(DEB_UPSTREAM)
+	cd $(DEB_BUILD_DIR)/$(DEB_SOURCE)-$(DEB_UPSTREAM) && env -u PYTHONPATH PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		dpkg-buildpackage -us -uc --no-sign
+	cd $(DEB_BUILD_DIR) && cp -f *.deb *.dsc *.orig.tar.xz *.debian.tar.xz *.changes *.buildinfo $(abspath $(DIST))/
+	PATH=/usr/sbin:/usr/bin:/sbin:/bin lintian --fail-on error,warning $(DIST)/$(DEB_SOURCE)_*.changes
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
