@@ -42,8 +42,12 @@ STATE = Path("/var/lib/oci")
 PRIVATE = Path("/usr/share/openstack-cluster-installer")
 SITE = Path("/etc/apache2/sites-available/openstack-cluster-installer.conf")
 ENC_FOR_PUPPET = PRIVATE / "puppet" / "oci-enc-puppet"
-# Debian's tools and interpreter only, and no OCI_* variable of the test run.
-ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
+PUPPET_CONF = Path("/etc/puppet/puppet.conf")
+# The postinst configures Puppet when a puppetserver command exists; the real one is a 1 GB JVM, so a stub
+# stands in for it (removed afterwards). The settings go through the real `puppet config`.
+FAKE_PUPPETSERVER = Path("/usr/local/sbin/puppetserver")
+# Debian's tools and interpreter only (root's PATH, less /usr/local/bin), and no OCI_* variable of the test run.
+ENV = {"PATH": "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
 Q = "openstack-cluster-installer"
 ANSWERS = {
     "provisioning_network": ("string", "10.250.0.0/24"),
@@ -120,6 +124,11 @@ def debs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def master(debs: list[Path]) -> Iterator[dict[str, str]]:
     if any(installed(p) for p in PACKAGES) or CONF_DIR.exists() or STATE.exists():
         pytest.skip(f"OCI is already installed here ({CONF_DIR} or {STATE} exists): this test would purge it")
+    if shutil.which("puppetserver", path=ENV["PATH"] + ":/usr/local/bin"):
+        pytest.skip("a puppetserver is installed here: this test would change its classifier")
+    puppet_conf = PUPPET_CONF.read_bytes() if PUPPET_CONF.exists() else None
+    FAKE_PUPPETSERVER.write_text("#!/bin/sh\nexit 0\n")
+    FAKE_PUPPETSERVER.chmod(0o755)
     try:
         # A bad preseeded answer: the master's configuration stops with the reason and writes nothing.
         preseed(**{**ANSWERS, "provisioning_network": ("string", "10.250.0.7/24")})
@@ -133,6 +142,13 @@ def master(debs: list[Path]) -> Iterator[dict[str, str]]:
         yield {"install": refused.stdout + refused.stderr, "configure": done.stdout + done.stderr}
     finally:
         purge_everything()
+        FAKE_PUPPETSERVER.unlink()
+        if puppet_conf is not None:
+            PUPPET_CONF.write_bytes(puppet_conf)
+
+
+def puppet_setting(name: str) -> str:
+    return sh("puppet", "config", "print", "--section", "server", name).stdout.strip()
 
 
 def test_the_commands_run_from_the_private_library(master):
@@ -145,6 +161,7 @@ def test_the_commands_run_from_the_private_library(master):
     if "puppet" in {u.pw_name for u in pwd.getpwall()}:  # puppet-agent makes it (make deps installs puppet)
         unknown = sh("runuser", "-u", "puppet", "--", ENC_FOR_PUPPET, "unknown.example.com", check=False)
         assert unknown.returncode == 1 and "unknown node unknown.example.com" in unknown.stderr
+    assert (puppet_setting("node_terminus"), puppet_setting("external_nodes")) == ("exec", str(ENC_FOR_PUPPET))
     # The library is a private module, byte-compiled at install; nothing named oci in dist-packages.
     assert (PRIVATE / "lib" / "oci" / "__init__.py").is_file()
     assert list((PRIVATE / "lib" / "oci").glob("__pycache__/__init__.cpython-*.pyc"))
@@ -271,5 +288,6 @@ def test_remove_keeps_configuration_and_state_purge_leaves_nothing(master, debs)
                  Path("/usr/share/bash-completion/completions/ocicli")):  # fmt: skip
         assert not path.exists() and not path.is_symlink(), path
     assert f"{Q}/" not in sh("debconf-get-selections").stdout
+    assert puppet_setting("external_nodes") == "none" and "oci" not in PUPPET_CONF.read_text()
     # The service user stays (Debian's practice: files with its uid may remain elsewhere).
     assert pwd.getpwnam("oci")
