@@ -36,6 +36,22 @@ def post(port: int, path: str, body: bytes, source: str = "127.0.0.1", headers: 
     return response.status, response.read()
 
 
+@pytest.fixture(autouse=True)
+def only_loopback_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to loopback and their own namespaces only: SSH to a node anywhere else (a machine's
+    made-up 192.168.x address) is refused here, as if nothing answered there."""
+    from oci import remote
+
+    real_probe = remote.probe
+
+    def guarded(address: str, port: int, timeout: float) -> None:
+        if not IPv4Address(address).is_loopback:
+            raise remote.NodeUnreachable(f"nothing answers on {address}:{port} (tests reach loopback only)")
+        real_probe(address, port, timeout)
+
+    monkeypatch.setattr(remote, "probe", guarded)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     root = tmp_path / "state"

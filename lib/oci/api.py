@@ -148,7 +148,7 @@ def make_app(
     @app.post("/api/v1/report")
     def report_v1() -> Any:
         parsed = v1.parse(read_json())
-        return success(reports.record(store, parsed, node_source(parsed.serial), now()))
+        return success(reports.record(store, parsed, node_source(parsed.serial), now(), bmc=True))
 
     @app.post("/oci/report.php")
     def report_oci42() -> Any:

@@ -14,8 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oci.errors import ConfigError
+
+if TYPE_CHECKING:
+    from oci.store import Store
 
 DEFAULT_CONFIG = Path("/etc/openstack-cluster-installer/openstack-cluster-installer.conf")
 DEFAULT_STATE_DIR = Path("/var/lib/oci")
@@ -59,6 +63,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _bmc_user(text: str) -> str:
+    # IPMI user names are at most 16 ASCII characters; this one goes on an ipmitool command line.
+    if not 1 <= len(text) <= 16 or not all(c.isascii() and (c.isalnum() or c in "._-") for c in text):
+        raise ValueError("1 to 16 characters among letters, digits, '.', '_' and '-'")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigKey:
     section: str
@@ -87,6 +115,15 @@ KEYS: tuple[ConfigKey, ...] = (
         parse_networks,
         "networks whose nodes may post reports and statuses, besides the networks OCI manages",
     ),
+    ConfigKey("bmc", "timeout", "10", _positive_float, "seconds one IPMI call may take before it is abandoned"),
+    ConfigKey("bmc", "retries", "1", _bounded_int(0, 10), "attempts after the first, for a BMC that did not answer"),
+    ConfigKey("bmc", "min_interval", "0.2", _non_negative_float, "seconds between two calls to the same BMC"),
+    ConfigKey("bmc", "concurrency", "8", _bounded_int(1, 256), "BMCs check-all-ipmi asks at once"),
+    ConfigKey("bmc", "auto_user", "oci", _bmc_user, "user name OCI creates on BMCs it numbers automatically"),
+    ConfigKey("bmc", "auto_user_id", "3", _bounded_int(2, 63), "user slot of auto_user in the BMC (slot 2 is often the vendor's admin)"),
+    ConfigKey("bmc", "auto_channel", "1", _bounded_int(1, 15), "LAN channel of the BMC that OCI configures"),
+    ConfigKey("ssh", "port", "22", _bounded_int(1, 65535), "SSH port of the nodes (live image and installed systems)"),
+    ConfigKey("ssh", "connect_timeout", "5", _bounded_int(1, 120), "seconds to wait for a node's SSH server before giving up"),
 )
 
 
@@ -104,6 +141,15 @@ class Config:
     pki_root_days: int = 7300
     pki_ca_days: int = 3650
     pki_leaf_days: int = 825
+    bmc_timeout: float = 10.0
+    bmc_retries: int = 1
+    bmc_min_interval: float = 0.2
+    bmc_concurrency: int = 8
+    bmc_auto_user: str = "oci"
+    bmc_auto_user_id: int = 3
+    bmc_auto_channel: int = 1
+    ssh_port: int = 22
+    ssh_connect_timeout: int = 5
     source: Path | None = None  # the file read, if any
 
 
@@ -152,5 +198,21 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         pki_root_days=values[("pki", "root_days")],  # type: ignore[arg-type]
         pki_ca_days=values[("pki", "ca_days")],  # type: ignore[arg-type]
         pki_leaf_days=values[("pki", "leaf_days")],  # type: ignore[arg-type]
+        bmc_timeout=values[("bmc", "timeout")],  # type: ignore[arg-type]
+        bmc_retries=values[("bmc", "retries")],  # type: ignore[arg-type]
+        bmc_min_interval=values[("bmc", "min_interval")],  # type: ignore[arg-type]
+        bmc_concurrency=values[("bmc", "concurrency")],  # type: ignore[arg-type]
+        bmc_auto_user=values[("bmc", "auto_user")],  # type: ignore[arg-type]
+        bmc_auto_user_id=values[("bmc", "auto_user_id")],  # type: ignore[arg-type]
+        bmc_auto_channel=values[("bmc", "auto_channel")],  # type: ignore[arg-type]
+        ssh_port=values[("ssh", "port")],  # type: ignore[arg-type]
+        ssh_connect_timeout=values[("ssh", "connect_timeout")],  # type: ignore[arg-type]
         source=source,
     )
+
+
+def open_store(cfg: Config) -> Store:
+    """The state directory ``cfg`` names, with ``cfg``'s settings."""
+    from oci.store import Store
+
+    return Store(cfg.state_dir, config=cfg)

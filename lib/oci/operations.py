@@ -18,7 +18,7 @@ from typing import Any
 from oci import names
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
-from oci.service import bmcops, clusters, dryrun, machines, networks, topology
+from oci.service import bmcauto, bmcops, clusters, dryrun, machines, networks, topology
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
@@ -222,18 +222,39 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "machine_ipmi_reboot_on_live",
             "POST",
-            "/machines/<machine>/reboot-on-live",
+            "/machines/<machine>/ipmi-reboot-on-live",
             lambda s, machine: bmcops.reboot(s, machine, "live"),
             _params("machine"),
         ),
         Operation(
             "machine_ipmi_reboot_on_hdd",
             "POST",
-            "/machines/<machine>/reboot-on-hdd",
+            "/machines/<machine>/ipmi-reboot-on-hdd",
             lambda s, machine: bmcops.reboot(s, machine, "hdd"),
             _params("machine"),
         ),
+        Operation(
+            "machine_reboot_on_live",
+            "POST",
+            "/machines/<machine>/reboot-on-live",
+            lambda s, machine: bmcops.reboot(s, machine, "live", through_node=True),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_reboot_on_hdd",
+            "POST",
+            "/machines/<machine>/reboot-on-hdd",
+            lambda s, machine: bmcops.reboot(s, machine, "hdd", through_node=True),
+            _params("machine"),
+        ),
         Operation("check_all_ipmi", "GET", "/bmc-check", lambda s, filter=None: bmcops.check_all(s, filter), _params("filter?")),
+        Operation(
+            "ipmi_assign_check",
+            "GET",
+            "/bmc-assign-check",
+            lambda s, all=None: bmcauto.assign_check(s, show_all=networks.parse_yes_no(all or "no", "all flag")),
+            _params("all?"),
+        ),
         # classification
         Operation("enc_show", "GET", "/enc/<host>", lambda s, host: enc_refresh.show(s, host), _params("host")),
         Operation(

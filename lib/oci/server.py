@@ -20,7 +20,6 @@ from oci import config as config_mod
 from oci import tlsserver
 from oci.api import MAX_BODY_BYTES, make_app
 from oci.errors import ConfigError, OciError
-from oci.store import Store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_mod.load()
         host, port = config_mod.parse_listen(args.listen) if args.listen else cfg.listen
         threads = args.threads or cfg.threads
-        store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
+        store = config_mod.open_store(cfg)
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         app = make_app(store, trusted=cfg.trusted_networks)
 

@@ -3,49 +3,20 @@ with a chassis-control hook that records what it was asked."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 
 import pytest
+from simbmc import log, simulated_bmcs
 
-from conftest import REPO, free_port
+from conftest import free_port
 from oci.bmc import BmcError, Policy, PyghmiBmc, Target
-
-DATA = REPO / "tests" / "data" / "ipmi"
 
 
 @pytest.fixture
 def bmcs(tmp_path):
     """Three ipmi_sim BMCs: [(target, state folder)]."""
-    if shutil.which("ipmi_sim") is None:
-        pytest.fail("ipmi_sim (openipmi) is not installed: run make deps")
-    sims, out = [], []
-    for i in range(3):
-        port = free_port()
-        state = tmp_path / f"node{i}"
-        config = tmp_path / f"node{i}.conf"
-        config.write_text(
-            f'name "node{i}"\nset_working_mc 0x20\n  startlan 1\n    addr 127.0.0.1 {port}\n    priv_limit admin\n'
-            "    allowed_auths_callback none md2 md5 straight\n    allowed_auths_user none md2 md5 straight\n"
-            "    allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n"
-            f"    guid a123456789abcdefa123456789abcd0{i}\n  endlan\n"
-            f'  chassis_control "{DATA / "chassis-control"} {state}"\n'
-            '  user 2 true  "ipmiusr" "test" admin    10       none md2 md5 straight\n'
-        )
-        (tmp_path / f"persist{i}").mkdir()
-        argv = ["ipmi_sim", "-n", "-c", str(config), "-f", str(DATA / "node.emu"), "-s", str(tmp_path / f"persist{i}")]
-        sims.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
-        out.append((Target("127.0.0.1", port, "ipmiusr", "test"), state))
-    time.sleep(0.5)
-    yield out
-    for sim in sims:
-        sim.terminate()
-        sim.wait(timeout=10)
-
-
-def log(state):
-    return (state / "log").read_text().splitlines() if (state / "log").exists() else []
+    with simulated_bmcs(tmp_path, 3) as out:
+        yield out
 
 
 def test_every_verb(bmcs, tmp_path):
@@ -115,7 +86,7 @@ def test_machine_commands_through_the_bmc(bmcs, store, discover, capsys):
     assert ocicli("machine-ipmi-cmd", "C0", "power-status")[1]["result"] == "off"
     assert ocicli("machine-ipmi-cmd", "C0", "power-on")[1]["result"] == "on"
     code, result, err = ocicli("machine-ipmi-reboot-on-live", "C0")
-    assert result == {"serial": "C0", "status": "bootinglive"}, err
+    assert result == {"serial": "C0", "status": "bootinglive", "via": "bmc"}, err
     assert log(state)[-2:] == ["boot pxe", "reset"]  # the machine was on: a cycle, which ipmi_sim does as a reset
     assert store.get(Machine, "C0").status is MachineStatus.BOOTINGLIVE
     discover("C0", address="192.168.100.20")  # the live image reports: the machine is live again

@@ -4,7 +4,8 @@ One report at start, then one per interval (30 s by default) at a random moment 
 thousand machines that booted together do not post together (the reference agent's schedule). A report the
 master does not take (no answer, HTTP 5xx) is retried with doubling delays within the interval; a report
 it refuses (HTTP 4xx) is not retried, since sending it again would not change the answer. An exclusive
-lock keeps two agents from running at once. Time, sleeping, randomness and the network are passed in, so
+lock keeps two agents from running at once. When the master numbers the machine's BMC, its reply carries
+the settings and the agent applies them in-band (oci.agent.bmcconf). Time, sleeping, randomness and the network are passed in, so
 tests drive the schedule with a fake clock.
 """
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oci.agent import bmcconf
 from oci.agent.collect import collect
 from oci.discover.report import build
 
@@ -79,6 +81,7 @@ class Agent:
         rng: random.Random | None = None,
         interval: float = 30.0,
         retries: int = 4,
+        on_reply: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.url = url
         self.make_report = make_report
@@ -87,6 +90,7 @@ class Agent:
         self.rng = rng or random.Random()  # noqa: S311 (spreading reports in time, not secrecy)
         self.interval = interval
         self.retries = retries
+        self.on_reply = on_reply  # sees the data of each reply the master took (it may carry BMC settings)
 
     def send(self, body: bytes, deadline: float) -> bool:
         """Post once, then retry after 1, 2, 4... s while the master does not take it, until ``deadline``."""
@@ -97,6 +101,8 @@ class Agent:
             except OSError as exc:
                 status, text = 0, str(exc)
             if status == 200:
+                if self.on_reply is not None:
+                    self.on_reply(_data(text))
                 return True
             if 400 <= status < 500:
                 LOG.error("report refused (HTTP %d): %s", status, _message(text))
@@ -129,6 +135,14 @@ class Agent:
         remaining = moment - self.clock.now()
         if remaining > 0:
             self.clock.sleep(remaining)
+
+
+def _data(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text).get("data")
+    except (ValueError, AttributeError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _message(text: str) -> str:
@@ -165,6 +179,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="send one report and exit")
     parser.add_argument("--print", action="store_true", help="print the report as JSON and send nothing")
     parser.add_argument("--interval", type=float, default=30.0, metavar="SECONDS", help="seconds between reports (default 30)")
+    parser.add_argument("--no-bmc", action="store_true", help="never configure the BMC, even when the master sends settings")
     parser.add_argument("--lock", type=Path, default=LOCK_FILE, help=f"lock file (default {LOCK_FILE})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -181,7 +196,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         if args.print:
             print(json.dumps(make_report(), indent=2, sort_keys=True))
             return 0
-        agent = Agent(server_url(args.server), make_report, clock=clock, interval=args.interval)
+        configure_bmc = None if args.no_bmc else bmcconf.Configurator()
+        agent = Agent(server_url(args.server), make_report, clock=clock, interval=args.interval, on_reply=configure_bmc)
         with single_instance(args.lock):
             if args.once:
                 return 0 if agent.run_once() else 1

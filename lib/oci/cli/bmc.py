@@ -27,7 +27,11 @@ def _cmd(args: argparse.Namespace, backend: Backend) -> Message:
 def _reboot(operation: str) -> Any:
     def handler(args: argparse.Namespace, backend: Backend) -> Message:
         result = backend.call(operation, machine=args.machine)
-        return Message(f"{result['serial']} rebooting ({result['status']})", data=result)
+        text = f"{result['serial']} rebooting through its {'BMC' if result['via'] == 'bmc' else 'operating system'} ({result['status']})"
+        for key in ("warning", "node_error"):
+            if result.get(key):
+                text += f"\n  {key.replace('_', ' ')}: {result[key]}"
+        return Message(text, data=result)
 
     return handler
 
@@ -36,6 +40,11 @@ def _check(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [Column("serial", "serial"), Column("bmc", "bmc"), Column("reachable", "reachable"), Column("power", "power"),
                Column("error", "error")]  # fmt: skip
     return Table(backend.call("check_all_ipmi", filter=args.filter), columns)
+
+
+def _assign_check(args: argparse.Namespace, backend: Backend) -> Table:
+    columns = [Column(k, k) for k in ("serial", "hostname", "assigned", "reported", "network", "state")]
+    return Table(backend.call("ipmi_assign_check", all="yes" if args.all else "no"), columns)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -52,10 +61,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     for name, operation, text in (
         ("machine-ipmi-reboot-on-live", "machine_ipmi_reboot_on_live", "boot once from the network into the live image (BMC)"),
         ("machine-ipmi-reboot-on-hdd", "machine_ipmi_reboot_on_hdd", "boot from disk from now on (BMC)"),
-        ("machine-reboot-on-live", "machine_ipmi_reboot_on_live", "reboot into the live image (through the BMC for now)"),
-        ("machine-reboot-on-hdd", "machine_ipmi_reboot_on_hdd", "reboot onto the disk (through the BMC for now)"),
+        ("machine-reboot-on-live", "machine_reboot_on_live", "reboot into the live image: through the node over SSH, else its BMC"),
+        ("machine-reboot-on-hdd", "machine_reboot_on_hdd", "reboot onto the disk: through the node over SSH, else its BMC"),
     ):
         p = command(sub, common, name, _reboot(operation), text)
         p.add_argument("machine", help="serial or hostname")
     p = command(sub, common, "check-all-ipmi", _check, "ask every configured BMC its power state, a few at a time")
     p.add_argument("filter", nargs="?", help="only serials containing this text")
+    p = command(sub, common, "ipmi-assign-check", _assign_check, "machines whose BMC is not at the address OCI assigned")
+    p.add_argument("--all", action="store_true", help="every machine with BMC access, matching or not")

@@ -82,7 +82,7 @@ def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend
     url = getattr(args, "api_url", None) or environ.get("OCI_API_URL")
     if not url:
         cfg = config_mod.load(environ)
-        return LocalBackend(Store(cfg.state_dir, lock_timeout=cfg.lock_timeout))
+        return LocalBackend(config_mod.open_store(cfg))
     token_file = getattr(args, "token_file", None)
     if token_file is not None:
         try:

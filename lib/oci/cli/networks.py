@@ -42,6 +42,7 @@ SET_OPTIONS = (
     ("--bridge-name", "bridge_name", "NAME", "OVS bridge name (ovs-bridge networks)"),
     ("--first-ip", "first_ip", "ADDRESS", "narrow the usable range (with --last-ip)"),
     ("--last-ip", "last_ip", "ADDRESS", "narrow the usable range (with --first-ip)"),
+    ("--ipmi-match", "ipmi_match", "CIDR", "ipmi networks: number the BMCs of machines reporting from CIDR (none: all)"),
 )
 
 

@@ -15,7 +15,6 @@ from oci.model import Cluster
 from oci.pki import ssh
 from oci.pki.authority import Authority, Settings
 from oci.pki.x509 import KEY_TYPES
-from oci.store import Store
 
 LIST_COLUMNS = [Column("name", "name"), Column("serial", "serial"), Column("not_after", "expires"), Column("days_left", "days left"),
                 Column("revoked", "revoked"), Column("external", "external")]  # fmt: skip
@@ -63,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ca_days=cfg.pki_ca_days,
             leaf_days=cfg.pki_leaf_days,
         )
-        pki = Authority(Store(cfg.state_dir, lock_timeout=cfg.lock_timeout), settings)
+        pki = Authority(config_mod.open_store(cfg), settings)
         result: Message | Table | Record
         if args.command == "init":
             done = pki.init(now)
@@ -83,12 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             done = pki.revoke(args.fqdn, now)
             result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
         elif args.command == "ssh-known-hosts":
-            store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
+            store = config_mod.open_store(cfg)
             cluster = store.get(Cluster, args.cluster)
             line = ssh.known_hosts_line(store, cluster.name, cluster.domain)
             result = Message(line, data={"cluster": cluster.name, "known_hosts": line})
         elif args.command == "ssh-sign-user":
-            store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
+            store = config_mod.open_store(cfg)
             cluster = store.get(Cluster, args.cluster)
             try:
                 public = args.public_key.read_text()

@@ -11,7 +11,6 @@ from oci import config as config_mod
 from oci.cli.output import Column, Message, Table, emit
 from oci.errors import OciError
 from oci.service import tokens
-from oci.store import Store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = config_mod.load()
-        store = Store(cfg.state_dir, lock_timeout=cfg.lock_timeout)
+        store = config_mod.open_store(cfg)
         if args.command == "create":
             token = tokens.create(store, args.name, datetime.now(UTC).replace(microsecond=0))
             result: Message | Table = Message(token, data={"name": args.name, "token": token})

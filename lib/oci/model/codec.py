@@ -56,6 +56,7 @@ def _type_name(tp: Any) -> str:
             float: "a number",
             bool: "a boolean",
             ipaddress.IPv4Address: "an IPv4 address",
+            ipaddress.IPv4Network: "an IPv4 network",
             datetime: "a timestamp",
         }.get(tp, "a mapping" if dataclasses.is_dataclass(tp) else tp.__name__)
     return str(tp)
@@ -132,6 +133,13 @@ def _decode(tp: Any, value: object, path: str) -> Any:
             return ipaddress.IPv4Address(value)
         except ValueError:
             raise DecodeError(path, f"expected an IPv4 address, got {_show(value)}") from None
+    if tp is ipaddress.IPv4Network:
+        if type(value) is not str:
+            raise DecodeError(path, f"expected an IPv4 network, got {_show(value)}")
+        try:
+            return ipaddress.IPv4Network(value)
+        except ValueError:
+            raise DecodeError(path, f"expected an IPv4 network (a.b.c.d/n), got {_show(value)}") from None
     if tp is datetime:
         if isinstance(value, datetime):  # YAML reads unquoted timestamps as datetimes
             return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -198,7 +206,7 @@ def encode_value(value: Any) -> Any:
         return [encode_value(v) for v in value]
     if isinstance(value, dict):
         return {k: encode_value(v) for k, v in value.items()}
-    if isinstance(value, ipaddress.IPv4Address):
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv4Network)):
         return str(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

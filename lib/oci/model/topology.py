@@ -143,6 +143,9 @@ class Network:
     bridge_name: str | None = None
     range_first: IPv4Address | None = None  # narrower range set with network-set --first-ip/--last-ip
     range_last: IPv4Address | None = None
+    # An ``ipmi`` network numbers the BMCs of machines whose reports come from this network (the
+    # provisioning subnet they sit on); None: every reporting machine.
+    ipmi_match: IPv4Network | None = None
     allocations: tuple[Allocation, ...] = ()
 
     def __post_init__(self) -> None:
@@ -152,8 +155,13 @@ class Network:
             raise InvalidInput(f"prefix length {self.prefix} is outside 8..32")
         if self.subnet.network_address != self.address:
             raise InvalidInput(f"{self.address}/{self.prefix} is not a network address (did you mean {self.subnet}?)")
-        if (self.cluster is None) != (self.role is None):
-            raise InvalidInput("a network has both a cluster and a role, or neither")
+        # A BMC pool serves machines before they join a cluster, so it may have a role without a cluster.
+        if self.cluster is None and self.role is not None and self.role != NetworkRole.IPMI.value:
+            raise InvalidInput("a network has both a cluster and a role, or neither (except the ipmi role)")
+        if self.cluster is not None and self.role is None:
+            raise InvalidInput("a network attached to a cluster needs a role")
+        if self.ipmi_match is not None and self.role != NetworkRole.IPMI.value:
+            raise InvalidInput("only a network of role ipmi matches report addresses")
         if self.cluster is not None:
             names.cluster(self.cluster)
         if self.role is not None:
@@ -209,7 +217,12 @@ class ClusterSecrets:
 
 @dataclass(frozen=True, slots=True)
 class BmcAccess:
-    """``bmc/<serial>.yaml`` (mode 0600): how OCI reaches a machine's BMC; the password is never listed."""
+    """``bmc/<serial>.yaml`` (mode 0600): how OCI reaches a machine's BMC; the password is never listed.
+
+    Set by the operator (machine-set-ipmi), or by OCI when an ``ipmi`` network numbers the BMC: then
+    ``network`` names that network, ``netmask``/``gateway``/``vlan`` complete the address, and ``pending``
+    stays true until the machine reports its BMC at the address the agent was asked to give it.
+    """
 
     serial: str
     use: bool
@@ -217,6 +230,11 @@ class BmcAccess:
     port: int = 623
     user: str = ""
     password: str = ""
+    network: str | None = None
+    netmask: IPv4Address | None = None
+    gateway: IPv4Address | None = None
+    vlan: int | None = None
+    pending: bool = False
 
     def __post_init__(self) -> None:
         names.serial(self.serial)
@@ -227,3 +245,7 @@ class BmcAccess:
                 IPv4Address(self.address)
             except ValueError:
                 names.fqdn(self.address, "BMC address")
+        if self.network is not None:
+            names.network(self.network)
+        if self.vlan is not None and not 1 <= self.vlan <= 4094:
+            raise InvalidInput(f"VLAN {self.vlan} is outside 1..4094")

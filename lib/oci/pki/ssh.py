@@ -1,8 +1,9 @@
-"""SSH certificate authorities: per cluster a host CA and a user CA, and one CA for live-image host keys.
+"""SSH certificate authorities: per cluster a host CA and a user CA, and a pair for the live image.
 
 Keys are Ed25519 in OpenSSH format, made with the cryptography library; certificates are signed with
 ``ssh-keygen -s`` (through ``oci.run``), since the cryptography of Debian 12 cannot build SSH certificates.
-Files: ``<state>/ssh/cluster-<name>/{host_ca,host_ca.pub,user_ca,user_ca.pub}`` and ``<state>/ssh/live/``;
+Files: ``<state>/ssh/cluster-<name>/{host_ca,host_ca.pub,user_ca,user_ca.pub}`` and ``<state>/ssh/live/`` (the
+live image trusts the live user CA, so the master logs in with a certificate it signs for itself);
 private keys mode 0600. The live image never holds a CA key: a live node sends its public host key to the
 master, which signs it only for a machine it knows, at the address it reports from.
 """
@@ -23,7 +24,8 @@ from oci.errors import InvalidInput, NotFound
 from oci.run import run
 from oci.store import Store
 
-LIVE = "live"  # the folder of the live-image host CA
+LIVE = "live"  # the folder of the live-image CAs
+LIVE_DOMAIN = "oci-debian-live"  # the live image's host name is <serial>.oci-debian-live (as in the reference)
 _PUBLIC_KEY = re.compile(r"(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]{40,2000}( [^\n]{0,200})?")
 HOST_VALIDITY = "-5m:+825d"
 USER_VALIDITY = "-5m:+1d"
@@ -34,7 +36,7 @@ def ca_folder(cluster: str | None) -> str:
     return LIVE if cluster is None else f"cluster-{names.cluster(cluster)}"
 
 
-def _new_key() -> tuple[bytes, bytes]:
+def new_key() -> tuple[bytes, bytes]:
     key = ed25519.Ed25519PrivateKey.generate()
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
@@ -44,11 +46,11 @@ def _new_key() -> tuple[bytes, bytes]:
 def ensure_cas(store: Store, cluster: str | None) -> dict[str, str]:
     """Create the host and user CAs of a cluster (``None``: the live-image host CA) if missing."""
     folder = ca_folder(cluster)
-    kinds = ("host_ca",) if cluster is None else ("host_ca", "user_ca")
+    kinds = ("host_ca", "user_ca")  # the live user CA lets the master log into live nodes
     with store.topology_lock():
         for kind in kinds:
             if store.read_blob("ssh", folder, kind) is None:
-                private, public = _new_key()
+                private, public = new_key()
                 comment = f" oci-{kind.replace('_', '-')}@{cluster or 'live'}".encode()
                 store.write_blob("ssh", folder, f"{kind}.pub", data=public + comment + b"\n")
                 store.write_blob("ssh", folder, kind, data=private, mode=0o600)
@@ -74,7 +76,15 @@ def check_public_key(text: str) -> str:
     return key
 
 
-def sign(store: Store, cluster: str | None, public_key: str, identity: str, principals: Sequence[str], host: bool = True) -> str:
+def sign(
+    store: Store,
+    cluster: str | None,
+    public_key: str,
+    identity: str,
+    principals: Sequence[str],
+    host: bool = True,
+    validity: str | None = None,
+) -> str:
     """An OpenSSH certificate for ``public_key``, valid for ``principals`` (host names and addresses)."""
     key = check_public_key(public_key)
     kind = "host_ca" if host else "user_ca"
@@ -88,7 +98,7 @@ def sign(store: Store, cluster: str | None, public_key: str, identity: str, prin
         pub = Path(tmp) / "key.pub"
         pub.write_text(key + "\n")
         argv = ["ssh-keygen", "-q", "-s", str(ca_path), "-I", identity, "-n", ",".join(principals)]
-        argv += ["-h", "-V", HOST_VALIDITY] if host else ["-V", USER_VALIDITY]
+        argv += ["-h", "-V", validity or HOST_VALIDITY] if host else ["-V", validity or USER_VALIDITY]
         run([*argv, str(pub)], timeout=30)
         return (Path(tmp) / "key-cert.pub").read_text().strip()
 

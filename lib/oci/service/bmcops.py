@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from oci import remote
 from oci.bmc import Policy, PyghmiBmc, Target
 from oci.errors import Conflict, InvalidInput, OciError
 from oci.model import BmcAccess, Heartbeat, Machine, MachineStatus
+from oci.remote import NodeUnreachable
+from oci.run import CommandError
+from oci.service import bmcauto
 from oci.service.machines import resolve
 from oci.store import Store
 
 VERBS = ("power-status", "power-on", "power-off", "power-cycle", "power-reset", "power-soft", "boot-pxe", "boot-disk", "info")
-CONCURRENCY = 8  # BMCs asked at once by check-all-ipmi
 
 
 def _policy(store: Store) -> Policy:
-    return Policy(lock_dir=store.root / "locks")
+    cfg = store.config
+    return Policy(timeout=cfg.bmc_timeout, retries=cfg.bmc_retries, min_interval=cfg.bmc_min_interval, lock_dir=store.root / "locks")
 
 
 def set_access(store: Store, ident: str, use: str, address: str, port: str | int, user: str, password: str) -> dict[str, Any]:
-    """machine-set-ipmi: record how to reach the BMC (the password goes to a 0600 file, never listed)."""
+    """machine-set-ipmi: record how to reach the BMC (the password goes to a 0600 file, never listed).
+
+    The operator's word replaces automatic numbering: an address an ``ipmi`` network gave the BMC is released.
+    """
     if use not in ("yes", "no"):
         raise InvalidInput(f"invalid use flag {use!r}: expected yes or no")
     try:
@@ -33,13 +41,18 @@ def set_access(store: Store, ident: str, use: str, address: str, port: str | int
         serial = resolve(store, ident)
         access = BmcAccess(serial, use == "yes", address, port_number, user, password)
         tx = store.transaction()
+        for network in bmcauto.release(store, serial):
+            tx.put(network)
         tx.put(access)
         tx.commit()
     return describe(access)
 
 
 def describe(access: BmcAccess) -> dict[str, Any]:
-    return {"serial": access.serial, "use": access.use, "address": access.address, "port": access.port, "user": access.user}
+    out = {"serial": access.serial, "use": access.use, "address": access.address, "port": access.port, "user": access.user}
+    if access.network is not None:  # numbered by OCI
+        out.update(network=access.network, pending=access.pending)
+    return out
 
 
 def _bmc(store: Store, ident: str) -> tuple[str, PyghmiBmc]:
@@ -77,16 +90,60 @@ def _set_status(store: Store, serial: str, status: MachineStatus) -> None:
             store.write_heartbeat(serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
 
 
-def reboot(store: Store, ident: str, target: str) -> dict[str, Any]:
-    """Boot once from the network (the live image) or persistently from disk, then power-cycle (or on)."""
-    serial, bmc = _bmc(store, ident)
+def reboot(store: Store, ident: str, target: str, through_node: bool = False) -> dict[str, Any]:
+    """Reboot into the live image (boot once from the network) or onto the disk (from now on).
+
+    ``through_node``: ask the node first, over SSH (it sets its boot device in-band and reboots cleanly);
+    only when SSH cannot reach it, power-cycle it through its BMC. Either way the status follows:
+    ``bootinglive`` until the live image reports, ``firstboot`` until the installed system does.
+    """
+    serial = resolve(store, ident)
     live = target == "live"
     uefi = store.get(Machine, serial).hardware.uefi is True  # as the machine last booted the live image
-    bmc.set_boot("network" if live else "hd", persistent=not live, uefi=uefi)
-    bmc.power("cycle")  # on if it was off
+    result: dict[str, Any] = {"serial": serial}
+    unreachable = None
+    if through_node:
+        try:
+            result.update(_reboot_node(store, serial, live, uefi))
+        except NodeUnreachable as exc:
+            unreachable = exc.message
+    if "via" not in result:
+        if unreachable is not None and not _has_bmc(store, serial):
+            raise Conflict(
+                f"{unreachable}, and it has no BMC access configured", hint=f"machine-set-ipmi {serial} yes ADDRESS PORT USER PASSWORD"
+            )
+        _, bmc = _bmc(store, serial)
+        bmc.set_boot("network" if live else "hd", persistent=not live, uefi=uefi)
+        bmc.power("cycle")  # on if it was off
+        result["via"] = "bmc"
+        if unreachable is not None:
+            result["node_error"] = unreachable
     status = MachineStatus.BOOTINGLIVE if live else MachineStatus.FIRSTBOOT
     _set_status(store, serial, status)
-    return {"serial": serial, "status": status.value}
+    result["status"] = status.value
+    return result
+
+
+def _has_bmc(store: Store, serial: str) -> bool:
+    access = store.find(BmcAccess, serial)
+    return access is not None and access.use and bool(access.address)
+
+
+def _reboot_node(store: Store, serial: str, live: bool, uefi: bool) -> dict[str, Any]:
+    node = remote.node_of(store, serial)
+    options = ",".join(o for o in ("efiboot" if uefi else "", "" if live else "persistent") if o)
+    bootdev = ["ipmitool", "chassis", "bootdev", "pxe" if live else "disk", *([f"options={options}"] if options else [])]
+    out: dict[str, Any] = {"via": "node"}
+    try:
+        remote.run_on(store, node, bootdev, timeout=30)  # NodeUnreachable from here: nothing was done
+    except CommandError as exc:  # the node answered but set no boot device (no local BMC interface)
+        if _has_bmc(store, serial):
+            _bmc(store, serial)[1].set_boot("network" if live else "hd", persistent=not live, uefi=uefi)
+        else:
+            out["warning"] = f"boot device not set: {exc.message.splitlines()[0]}"
+    with contextlib.suppress(NodeUnreachable):  # it answered a moment ago: the connection went down with the node
+        remote.run_on(store, node, ["systemctl", "reboot", "--no-block"], timeout=30)
+    return out
 
 
 def check_all(store: Store, filter_text: str | None = None) -> list[dict[str, Any]]:
@@ -114,5 +171,5 @@ def check_all(store: Store, filter_text: str | None = None) -> list[dict[str, An
                 "error": exc.message,
             }
 
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
+    with ThreadPoolExecutor(store.config.bmc_concurrency) as pool:
         return list(pool.map(probe, accesses))

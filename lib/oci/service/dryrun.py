@@ -59,7 +59,7 @@ def dry_run(store: Store, operation: str, params: dict[str, Any], actor: str | N
         scratch = _snapshot(store.root)
     try:
         before = _enc_files(store.root)
-        result = operations.execute(Store(scratch, lock_timeout=store.lock_timeout), operation, params, actor=actor)
+        result = operations.execute(Store(scratch, lock_timeout=store.lock_timeout, config=store.config), operation, params, actor=actor)
         after = _enc_files(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -114,6 +114,8 @@ def show(store: Store, ident: str) -> dict[str, Any]:
     data["history"] = phase_durations(machine)
     access = store.find(BmcAccess, serial)
     data["bmc"] = {"use": access.use, "address": access.address, "port": access.port, "user": access.user} if access else None
+    if access is not None and access.network is not None:  # numbered by OCI from an ipmi network
+        data["bmc"].update(network=access.network, pending=access.pending)
     return data
 
 
@@ -239,6 +241,8 @@ def destroy(store: Store, ident: str) -> dict[str, Any]:
                 released = ipam.release(ipam.release(network, AllocationKind.MACHINE, serial), AllocationKind.IPMI, serial)
                 if released is not network:
                     tx.put(released)
+            if store.find(BmcAccess, serial) is not None:  # its BMC password goes with it
+                tx.delete(BmcAccess, serial)
             tx.delete(Machine, serial)
             tx.commit()
     return {"serial": serial}

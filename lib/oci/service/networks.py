@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from oci import ipam, names
@@ -22,6 +22,13 @@ def parse_address(text: str, what: str = "address") -> IPv4Address:
         return IPv4Address(text)
     except ValueError:
         raise InvalidInput(f"invalid {what} {text!r}: expected a dotted IPv4 address") from None
+
+
+def parse_subnet(text: str) -> IPv4Network:
+    try:
+        return IPv4Network(text)
+    except ValueError:
+        raise InvalidInput(f"invalid network {text!r}: expected a.b.c.d/n with no host bits set") from None
 
 
 def parse_prefix(text: str | int) -> int:
@@ -60,6 +67,7 @@ def describe(network: Network) -> dict[str, Any]:
         "vlan": network.vlan,
         "mtu": network.mtu,
         "bridge_name": network.bridge_name,
+        "ipmi_match": str(network.ipmi_match) if network.ipmi_match else None,
         "addresses_used": len(network.allocations),
         "addresses_total": ipam.capacity(network),
     }
@@ -110,6 +118,12 @@ def delete(store: Store, name: str) -> dict[str, Any]:
         network = store.get(Network, name)
         if network.cluster is not None:
             raise Conflict(f"network '{name}' is attached to cluster {network.cluster}", hint=f"detach it first: network-remove {name}")
+        if network.allocations:
+            owners = _machine_owners(network)
+            raise Conflict(
+                f"network '{name}' carries {len(network.allocations)} address(es), of {', '.join(owners[:5]) or 'VIPs'}",
+                hint="release them first (machine-set-ipmi ... no for BMC addresses)",
+            )
         tx = store.transaction()
         tx.delete(Network, name)
         tx.commit()
@@ -179,7 +193,21 @@ def remove(store: Store, name: str) -> dict[str, Any]:
     return {"name": name}
 
 
-SETTABLE = ("role", "iface1", "iface2", "ip", "cidr", "public", "mtu", "vlan", "location", "bridge_name", "first_ip", "last_ip")
+SETTABLE = (
+    "role",
+    "iface1",
+    "iface2",
+    "ip",
+    "cidr",
+    "public",
+    "mtu",
+    "vlan",
+    "location",
+    "bridge_name",
+    "first_ip",
+    "last_ip",
+    "ipmi_match",
+)
 
 
 def set_(store: Store, name: str, changes: dict[str, str]) -> dict[str, Any]:
@@ -200,9 +228,9 @@ def set_(store: Store, name: str, changes: dict[str, str]) -> dict[str, Any]:
                 hint="machine-remove them first",
             )
         if "role" in changes:
-            if network.cluster is None:
-                raise Conflict(f"network '{name}' is not attached: give its role with network-add")
             role = names.role(changes["role"])
+            if network.cluster is None and role != NetworkRole.IPMI.value:
+                raise Conflict(f"network '{name}' is not attached: give its role with network-add (only ipmi needs no cluster)")
             if role not in SPECIAL_ROLES and not role_exists(store, role):
                 raise NotFound(f"no role named '{role}'")
             updated = replace(updated, role=role)
@@ -231,6 +259,8 @@ def set_(store: Store, name: str, changes: dict[str, str]) -> dict[str, Any]:
             updated = replace(updated, location=location)
         if "bridge_name" in changes:
             updated = replace(updated, bridge_name=names.interface(changes["bridge_name"]) if changes["bridge_name"] != "none" else None)
+        if "ipmi_match" in changes:
+            updated = replace(updated, ipmi_match=None if changes["ipmi_match"] == "none" else parse_subnet(changes["ipmi_match"]))
         if ("first_ip" in changes) != ("last_ip" in changes):
             raise InvalidInput("--first-ip and --last-ip go together")
         if "first_ip" in changes:

@@ -10,17 +10,29 @@ from typing import Any
 from oci.model import Heartbeat, Machine, MachineStatus, PhaseChange
 from oci.model.codec import encode
 from oci.report.v1 import ParsedReport
+from oci.service import bmcauto
 from oci.store import Store, hardware_digest
 
 
-def record(store: Store, report: ParsedReport, address: IPv4Address | None, now: datetime) -> dict[str, Any]:
-    """Apply a report; returns what happened (``created``, ``updated`` or ``seen``).
+def record(store: Store, report: ParsedReport, address: IPv4Address | None, now: datetime, bmc: bool = False) -> dict[str, Any]:
+    """Apply a report; returns what happened (``created``, ``updated`` or ``seen``), and with ``bmc`` (an
+    agent that can apply them) the BMC settings the agent must apply, when OCI numbers the BMC.
 
     A steady-state report (same hardware as last time) rewrites only the small heartbeat file; the machine
     file is rewritten only when its hardware or status changes. The machine file is written before the
     heartbeat, whose digest says what the machine file holds: after a crash between the two writes, the
     next report sees a stale digest and takes the full path again.
     """
+    result = _record(store, report, address, now)
+    if bmc:
+        reported = report.hardware.bmc.address if report.hardware.bmc else None
+        settings = bmcauto.after_report(store, report.serial, address, reported)
+        if settings is not None:
+            result["bmc"] = settings
+    return result
+
+
+def _record(store: Store, report: ParsedReport, address: IPv4Address | None, now: datetime) -> dict[str, Any]:
     digest = hardware_digest([encode(report.hardware), list(report.notes), report.serial_source])
     serial = report.serial
     with store.machine_lock([serial]):

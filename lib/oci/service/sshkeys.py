@@ -11,8 +11,6 @@ from oci.model import AllocationKind, Cluster, Machine, MachineStatus, Network
 from oci.pki import ssh
 from oci.store import Store
 
-LIVE_DOMAIN = "oci-debian-live"  # the live image's host name is <serial>.oci-debian-live (as in the reference)
-
 
 def _addresses(store: Store, serial: str) -> list[str]:
     return [str(a.address) for n in store.all(Network) for a in n.allocations if a.kind is AllocationKind.MACHINE and a.owner == serial]
@@ -38,6 +36,7 @@ def sign_host_key(store: Store, serial: str, public_key: str, source: IPv4Addres
         cluster: str | None = enrolment.cluster
         store.get(Cluster, cluster)
     else:
-        principals, cluster = [f"{serial}.{LIVE_DOMAIN}", str(source)], None
+        # Lower case: ssh compares principals with the host name it was given, which it lowercases.
+        principals, cluster = [f"{serial}.{ssh.LIVE_DOMAIN}".lower(), str(source)], None
     certificate = ssh.sign(store, cluster, public_key, identity=f"oci-host-{serial}", principals=principals)
     return {"serial": serial, "certificate": certificate, "principals": principals, "ca": ssh.public_ca(store, cluster)}

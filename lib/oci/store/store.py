@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from oci import names
+from oci.config import Config
 from oci.errors import InvalidName, InvalidState, NotFound, OciError
 from oci.model import BmcAccess, Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
 from oci.model.codec import decode, encode
@@ -79,9 +80,11 @@ _BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
 
 
 class Store:
-    def __init__(self, root: Path, lock_timeout: float = 60.0) -> None:
+    def __init__(self, root: Path, lock_timeout: float | None = None, config: Config | None = None) -> None:
         self.root = root
-        self.lock_timeout = lock_timeout
+        # The site's settings travel with the store, so every service sees the configuration it was opened with.
+        self.config = config or Config(state_dir=root)
+        self.lock_timeout = self.config.lock_timeout if lock_timeout is None else lock_timeout
         self._held = threading.local()
         # Decoded objects by path, with the (inode, mtime, size) of the file they came from: a long-lived
         # process (oci-api) decodes a file again only when it was replaced.

@@ -1,0 +1,61 @@
+"""Simulated BMCs for tests: OpenIPMI's ipmi_sim on loopback, each with a chassis-control hook that records
+what it was asked (tests/data/ipmi/chassis-control)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, free_port
+from oci.bmc import Target
+
+DATA = REPO / "tests" / "data" / "ipmi"
+
+
+@contextmanager
+def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path]]]:
+    """``count`` BMCs answering on 127.0.0.1 (user ipmiusr, password test): [(target, state folder)]."""
+    if shutil.which("ipmi_sim") is None:
+        pytest.fail("ipmi_sim (openipmi) is not installed: run make deps")
+    folder.mkdir(parents=True, exist_ok=True)
+    sims, out = [], []
+    try:
+        for i in range(count):
+            port = free_port()
+            state = folder / f"node{i}"
+            config = folder / f"node{i}.conf"
+            config.write_text(
+                f'name "node{i}"\nset_working_mc 0x20\n  startlan 1\n    addr 127.0.0.1 {port}\n    priv_limit admin\n'
+                "    allowed_auths_callback none md2 md5 straight\n    allowed_auths_user none md2 md5 straight\n"
+                "    allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n"
+                f"    guid a123456789abcdefa123456789abcd{i:02x}\n  endlan\n"
+                f'  chassis_control "{DATA / "chassis-control"} {state}"\n'
+                '  user 2 true  "ipmiusr" "test" admin    10       none md2 md5 straight\n'
+            )
+            (folder / f"persist{i}").mkdir()
+            argv = ["ipmi_sim", "-n", "-c", str(config), "-f", str(DATA / "node.emu"), "-s", str(folder / f"persist{i}")]
+            sims.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
+            out.append((Target("127.0.0.1", port, "ipmiusr", "test"), state))
+        time.sleep(0.5)
+        yield out
+    finally:
+        for sim in sims:
+            sim.terminate()
+            sim.wait(timeout=10)
+
+
+def log(state: Path) -> list[str]:
+    """What the BMC's chassis control was asked, in order."""
+    return (state / "log").read_text().splitlines() if (state / "log").exists() else []
+
+
+def lanplus(target: Target) -> list[str]:
+    """ipmitool over the network to a simulated BMC, standing in for the node's local interface."""
+    # Cipher suite 3 given: ipmitool otherwise asks for the list, which ipmi_sim does not answer (10 s lost).
+    return ["ipmitool", "-I", "lanplus", "-C", "3", "-H", target.address, "-p", str(target.port), "-U", target.user, "-P", target.password]

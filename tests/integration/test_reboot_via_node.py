@@ -1,0 +1,115 @@
+"""machine-reboot-on-*: through the node over SSH when it answers (a real sshd on loopback that holds a
+live-CA host certificate and trusts the live user CA; its forced command records what it was asked instead
+of rebooting this machine), else through the BMC (ipmi_sim)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import replace
+
+import pytest
+from simbmc import log, simulated_bmcs
+
+from conftest import free_port
+from oci.errors import Conflict
+from oci.model import Machine, MachineStatus
+from oci.pki import ssh
+from oci.service import bmcops
+from oci.store import Store
+
+RECORDER = """#!/bin/sh
+# Forced command of the test sshd: record the command; refuse ipmitool like a node without a local BMC interface.
+echo "$SSH_ORIGINAL_COMMAND" >> {log}
+case "$SSH_ORIGINAL_COMMAND" in ipmitool*) echo "Could not open device at /dev/ipmi0" >&2; exit 1 ;; esac
+"""
+
+
+def keygen(path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return (path.parent / f"{path.name}.pub").read_text().strip()
+
+
+@pytest.fixture
+def node(store, discover, tmp_path):
+    """Machine C0 in the live image at 127.0.0.1, with an sshd as the live image will run it: (store, sshd log)."""
+    if not os.path.exists("/usr/sbin/sshd"):
+        pytest.fail("openssh-server is not installed: run make deps")
+    discover("C0", address="127.0.0.1")
+    port = free_port()
+    site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=3))
+    ssh.ensure_cas(site, None)
+    host_public = keygen(tmp_path / "host_key")
+    (tmp_path / "host_key-cert.pub").write_text(
+        ssh.sign(site, None, host_public, "oci-host-C0", ["c0.oci-debian-live", "127.0.0.1"]) + "\n"
+    )
+    (tmp_path / "user_ca.pub").write_text(ssh.public_ca(site, None, "user_ca") + "\n")
+    commands = tmp_path / "commands"
+    recorder = tmp_path / "record"
+    recorder.write_text(RECORDER.format(log=commands))
+    recorder.chmod(0o755)
+    config = tmp_path / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path / 'host_key'}\nHostCertificate {tmp_path / 'host_key-cert.pub'}\n"
+        f"TrustedUserCAKeys {tmp_path / 'user_ca.pub'}\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
+        f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nPidFile {tmp_path / 'sshd.pid'}\n"
+        f"StrictModes no\nForceCommand {recorder}\n"
+    )
+    os.makedirs("/run/sshd", exist_ok=True)
+    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["ssh-keyscan", "-p", str(port), "127.0.0.1"], capture_output=True).returncode != 0:
+        if time.monotonic() > deadline:
+            pytest.fail("sshd did not start")
+        time.sleep(0.1)
+    yield site, commands, sshd
+    if sshd.poll() is None:
+        sshd.terminate()
+    sshd.communicate(timeout=10)
+
+
+def recorded(commands):
+    return commands.read_text().splitlines() if commands.exists() else []
+
+
+def test_reboot_on_live_goes_through_the_node_when_it_answers(node):
+    site, commands, _ = node
+    result = bmcops.reboot(site, "C0", "live", through_node=True)
+    assert recorded(commands) == ["ipmitool chassis bootdev pxe", "systemctl reboot --no-block"]
+    assert result["via"] == "node" and result["status"] == "bootinglive"
+    assert result["warning"].startswith("boot device not set")  # no local BMC interface, and no BMC access to fall back on
+    assert site.get(Machine, "C0").status is MachineStatus.BOOTINGLIVE
+    key = site.root / "ssh" / "master" / "id_ed25519"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_bmc_sets_the_boot_device_when_the_node_cannot_and_takes_over_when_the_node_is_gone(node, tmp_path):
+    site, commands, sshd = node
+    with simulated_bmcs(tmp_path / "bmc", 1) as [(target, state)]:
+        bmcops.set_access(site, "C0", "yes", target.address, target.port, target.user, target.password)
+        result = bmcops.reboot(site, "C0", "hdd", through_node=True)
+        assert (result["via"], result["status"], "warning" in result) == ("node", "firstboot", False)
+        assert recorded(commands) == ["ipmitool chassis bootdev disk options=persistent", "systemctl reboot --no-block"]
+        assert log(state) == ["boot default"]  # set out of band instead (pyghmi's "hd" is ipmi_sim's default)
+        sshd.terminate()
+        sshd.communicate(timeout=10)
+        result = bmcops.reboot(site, "C0", "live", through_node=True)
+        assert (result["via"], result["status"]) == ("bmc", "bootinglive")
+        assert "nothing answers on 127.0.0.1" in result["node_error"]
+        assert log(state)[-2:] == ["boot pxe", "power 1"]
+
+
+def test_a_node_with_another_host_certificate_is_not_trusted(node, tmp_path):
+    site, commands, _ = node
+    # The node at C0's address answers with the live CA's certificate... for another serial.
+    ssh_folder = tmp_path
+    other = ssh.sign(site, None, (ssh_folder / "host_key.pub").read_text().strip(), "oci-host-C9", ["c9.oci-debian-live"])
+    (ssh_folder / "host_key-cert.pub").write_text(other + "\n")
+    _, _, sshd = node
+    sshd.send_signal(1)  # SIGHUP: sshd re-reads its host certificate
+    time.sleep(0.5)
+    with pytest.raises(Conflict, match="cannot reach C0 over SSH.*no BMC access configured"):
+        bmcops.reboot(site, "C0", "live", through_node=True)
+    assert recorded(commands) == []
+    assert site.get(Machine, "C0").status is MachineStatus.LIVE
