@@ -1,5 +1,7 @@
 """Report intake through oci-api over HTTP: 1,000 distinct machines from 64 concurrent clients (goal:
->= 500 reports/s, 0 lost), then the same machines reporting again (the steady state every 30 s).
+>= 500 reports/s, 0 lost), then the same machines reporting again (the steady state every 30 s). Then an
+``ipmi`` network appears: the next wave numbers every BMC (an allocation per report, under the topology
+lock), and the one after repeats the pending settings.
 
 Clients are 4 processes x 16 threads, each thread with one keep-alive connection and its own loopback
 source address, sending prebuilt requests; server and clients share the machine's 2 cores, so the figure is a lower bound.
@@ -19,7 +21,8 @@ from pathlib import Path
 from common import REPO, report_body, start_api
 
 sys.path.insert(0, str(REPO / "lib"))
-from oci.model import Machine
+from oci.model import Machine, Network
+from oci.service import networks, topology
 from oci.store import Store
 
 PROCESSES, THREADS = 4, 16
@@ -91,6 +94,13 @@ def wave(port: int, machines: list[tuple[int, str]]) -> tuple[float, list[str]]:
     return time.perf_counter() - started, failures
 
 
+def add_bmc_pool(store: Store) -> None:
+    topology.region_create(store, "r1")
+    topology.location_create(store, "dc1", "r1")
+    networks.create(store, "bmcs", "10.200.0.0", "20", "dc1", "no")
+    networks.set_(store, "bmcs", {"role": "ipmi", "ipmi_match": "127.0.0.0/8"})
+
+
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     machines = [(i, f"RPT{i:05d}") for i in range(count)]
@@ -98,7 +108,11 @@ def main() -> int:
         state = Path(tmp) / "state"
         server, port = start_api(state, threads=8)
         try:
-            for label in ("first reports (new machines)", "steady state (same hardware)"):
+            labels = ("first reports (new machines)", "steady state (same hardware)", "BMC numbering (one allocation each)",
+                      "BMC settings pending (repeated)")  # fmt: skip
+            for label in labels:
+                if label.startswith("BMC numbering"):
+                    add_bmc_pool(Store(state))
                 elapsed, failures = wave(port, machines)
                 stored = len(Store(state).names(Machine))
                 print(
@@ -108,7 +122,9 @@ def main() -> int:
                 for failure in failures[:5]:
                     print(f"  failure: {failure}")
             beats = Store(state).heartbeats()
-            assert all(b.reports == 2 for b in beats.values()), "a report was not counted"
+            assert all(b.reports == len(labels) for b in beats.values()), "a report was not counted"
+            numbered = Store(state).all(Network)[0].allocations
+            assert len(numbered) == count, f"{len(numbered)} BMCs numbered for {count} machines"
         finally:
             server.terminate()
             server.wait(timeout=10)

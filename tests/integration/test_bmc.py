@@ -104,3 +104,31 @@ def test_machine_commands_through_the_bmc(bmcs, store, discover, capsys):
     assert "no answer" in rows[2]["error"]
     audit = (store.root / "audit.log").read_text()
     assert '"password": "***"' in audit and '"test"' not in audit
+
+
+def test_one_time_and_persistent_boot_devices_on_the_wire(bmcs, store, discover, tmp_path, monkeypatch):
+    """ipmi_sim keeps no boot flags (it drops the valid and persistent bits), so the Set System Boot Options
+    requests are read as pyghmi sends them to the real simulator: a spy on the request, not a fake BMC."""
+    from pyghmi.ipmi import command as pyghmi_command
+
+    from oci.service import bmcops
+
+    sent = tmp_path / "sent"
+    original = pyghmi_command.Command.raw_command
+
+    def spy(self, *args, **kwargs):
+        if kwargs.get("netfn") == 0 and kwargs.get("command") == 8 and kwargs.get("data", ())[:1] == (5,):
+            with open(sent, "a") as out:  # the call runs in a child process: a file carries it back
+                out.write(" ".join(f"{b:02x}" for b in kwargs["data"][:3]) + "\n")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pyghmi_command.Command, "raw_command", spy)
+    target, _ = bmcs[0]
+    discover("C0", address="127.0.0.1")
+    bmcops.set_access(store, "C0", "yes", target.address, target.port, target.user, target.password)
+    bmcops.reboot(store, "C0", "live")
+    bmcops.reboot(store, "C0", "hdd")
+    discover("C0", address="127.0.0.1", system={"manufacturer": "QEMU", "product_name": "q35", "uefi": True})
+    bmcops.reboot(store, "C0", "hdd")
+    # Parameter 5, flags (0x80 valid, 0x40 persistent, 0x20 UEFI), device (0x04 PXE, 0x08 disk).
+    assert sent.read_text().splitlines() == ["05 80 04", "05 c0 08", "05 e0 08"]
