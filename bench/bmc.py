@@ -54,7 +54,7 @@ def main() -> int:
             )
             elapsed = time.perf_counter() - started
             reachable = done.stdout.count('"reachable": true') + done.stdout.count('"reachable":true')
-            print(f"check-all-ipmi, {count} simulated BMCs, {bmcops.CONCURRENCY} at a time: {elapsed:.2f} s whole process, "
+            print(f"check-all-ipmi, {count} simulated BMCs, {store.config.bmc_concurrency} at a time: {elapsed:.2f} s whole process, "
                   f"{reachable} reachable")  # fmt: skip
         finally:
             for sim in sims:

@@ -19,11 +19,13 @@ from typing import Any
 import bottle
 
 from oci import operations
-from oci.errors import Forbidden, InvalidInput, OciError, PayloadTooLarge
+from oci.boot import ipxe
+from oci.boot.site import BootSite
+from oci.errors import Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge
 from oci.model import AllocationKind, Network
 from oci.operations import OPERATIONS, Operation
 from oci.report import oci42, v1
-from oci.service import reports, sshkeys, status, tokens
+from oci.service import boot, reports, sshkeys, status, tokens
 from oci.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -133,12 +135,19 @@ def make_app(
     app = bottle.Bottle(catchall=False)
     app.install(_guarded)
 
+    def _trusted_source(networks: Sequence[Network] | None = None) -> ipaddress.IPv4Address:
+        """The requesting node's address, if it is on a trusted network (configured, provisioning, or OCI's)."""
+        address = client_address()
+        managed = [net.subnet for net in (store.all(Network) if networks is None else networks)]
+        provisioning = [store.config.provisioning_network] if store.config.provisioning_network else []
+        if address is None or not any(address in n for n in (*trusted, *provisioning, *managed)):
+            raise Forbidden(f"{bottle.request.environ.get('REMOTE_ADDR')} is not in a trusted network", hint="see [api] trusted_networks")
+        return address
+
     def node_source(serial: object) -> ipaddress.IPv4Address | None:
         """The requesting node's address, if it may speak for ``serial``; Forbidden otherwise."""
-        address = client_address()
         networks = store.all(Network)
-        if address is None or not any(address in n for n in (*trusted, *(net.subnet for net in networks))):
-            raise Forbidden(f"{bottle.request.environ.get('REMOTE_ADDR')} is not in a trusted network", hint="see [api] trusted_networks")
+        address = _trusted_source(networks)
         for network in networks:  # an address OCI gave to a machine speaks only for that machine
             for allocation in network.allocations:
                 if allocation.address == address and allocation.kind is not AllocationKind.VIP and allocation.owner != serial:
@@ -188,6 +197,27 @@ def make_app(
         if not isinstance(serial, str):
             raise InvalidInput("host key: 'serial' is required")
         return success(sshkeys.sign_host_key(store, serial, body["public_key"], node_source(serial)))
+
+    @app.get("/boot/ipxe")
+    def boot_ipxe() -> Any:
+        """The iPXE script of the machine asking (text, not the JSON envelope: iPXE runs it)."""
+        site = BootSite.from_config(store.config)
+        _trusted_source()
+        query = bottle.request.query
+        bottle.response.content_type = "text/plain; charset=utf-8"
+        if not query.get("mac") and not query.get("serial"):
+            return ipxe.entry_script(site)
+        machine = boot.find(store, query.get("mac"), query.get("serial"), client_address())
+        return ipxe.script(site, machine)
+
+    @app.get("/boot/live/<name>")
+    def boot_live(name: str) -> Any:
+        _trusted_source()
+        if name not in ipxe.LIVE_FILES:
+            raise NotFound(f"no live image file named {name!r}", hint="one of " + ", ".join(ipxe.LIVE_FILES))
+        if not (store.config.live_dir / name).is_file():
+            raise NotFound(f"the live image has no {name} in {store.config.live_dir}", hint="build it with make live-image")
+        return bottle.static_file(name, root=str(store.config.live_dir), mimetype="application/octet-stream")
 
     @app.get("/api/v1/health")
     def health() -> Any:

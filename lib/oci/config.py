@@ -12,7 +12,7 @@ import configparser
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,6 +80,40 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _optional_network(text: str) -> IPv4Network | None:
+    return IPv4Network(text, strict=False) if text.strip() else None
+
+
+def _optional_address(text: str) -> IPv4Address | None:
+    return IPv4Address(text) if text.strip() else None
+
+
+def _mirror(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or any(c.isspace() for c in text):
+        raise ValueError("an http:// or https:// URL")
+    return text.rstrip("/")
+
+
+def _address_range(text: str) -> tuple[IPv4Address, IPv4Address] | None:
+    if not text.strip():
+        return None
+    first, sep, last = text.partition("-")
+    if not sep:
+        raise ValueError("FIRST-LAST, e.g. 192.168.100.100-192.168.100.199")
+    low, high = IPv4Address(first.strip()), IPv4Address(last.strip())
+    if high < low:
+        raise ValueError("the last address comes before the first")
+    return low, high
+
+
+def _addresses(text: str) -> tuple[IPv4Address, ...]:
+    return tuple(IPv4Address(part.strip()) for part in text.split(",") if part.strip())
+
+
+def _optional_url(text: str) -> str:
+    return _mirror(text) if text.strip() else ""
+
+
 def _bmc_user(text: str) -> str:
     # IPMI user names are at most 16 ASCII characters; this one goes on an ipmitool command line.
     if not 1 <= len(text) <= 16 or not all(c.isascii() and (c.isalnum() or c in "._-") for c in text):
@@ -115,6 +149,16 @@ KEYS: tuple[ConfigKey, ...] = (
         parse_networks,
         "networks whose nodes may post reports and statuses, besides the networks OCI manages",
     ),
+    ConfigKey("network", "provisioning_network", "", _optional_network, "the network machines PXE-boot and report from (CIDR)"),
+    ConfigKey("network", "oci_ip", "", _optional_address, "the master's address on the provisioning network"),
+    ConfigKey("network", "debian_mirror", "http://deb.debian.org/debian", _mirror, "Debian mirror the live image and installed hosts use"),
+    ConfigKey("network", "dhcp_range", "", _address_range, "addresses DHCP gives to unknown machines (FIRST-LAST); empty: the upper half"),
+    ConfigKey("network", "gateway", "", _optional_address, "router of the provisioning network given by DHCP; empty: none"),
+    ConfigKey("network", "dns_servers", "", _addresses, "comma-separated DNS servers given by DHCP; empty: none"),
+    ConfigKey("boot", "url", "", _optional_url, "base URL nodes reach OCI at while booting; empty: http://OCI_IP:API_PORT"),
+    ConfigKey("boot", "live_dir", "/var/lib/openstack-cluster-installer/live", Path, "folder of vmlinuz, initrd.img, filesystem.squashfs"),
+    ConfigKey("boot", "ipxe_dir", "/usr/lib/ipxe", Path, "where the iPXE binaries for the TFTP root come from (Debian's ipxe)"),
+    ConfigKey("boot", "kernel_args", "console=tty0 console=ttyS0,115200", str, "extra kernel arguments of the live image"),
     ConfigKey("bmc", "timeout", "10", _positive_float, "seconds one IPMI call may take before it is abandoned"),
     ConfigKey("bmc", "retries", "1", _bounded_int(0, 10), "attempts after the first, for a BMC that did not answer"),
     ConfigKey("bmc", "min_interval", "0.2", _non_negative_float, "seconds between two calls to the same BMC"),
@@ -141,6 +185,16 @@ class Config:
     pki_root_days: int = 7300
     pki_ca_days: int = 3650
     pki_leaf_days: int = 825
+    provisioning_network: IPv4Network | None = None
+    master_address: IPv4Address | None = None
+    debian_mirror: str = "http://deb.debian.org/debian"
+    dhcp_range: tuple[IPv4Address, IPv4Address] | None = None
+    gateway: IPv4Address | None = None
+    dns_servers: tuple[IPv4Address, ...] = ()
+    boot_url: str = ""
+    live_dir: Path = Path("/var/lib/openstack-cluster-installer/live")
+    ipxe_dir: Path = Path("/usr/lib/ipxe")
+    kernel_args: str = "console=tty0 console=ttyS0,115200"
     bmc_timeout: float = 10.0
     bmc_retries: int = 1
     bmc_min_interval: float = 0.2
@@ -198,6 +252,16 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         pki_root_days=values[("pki", "root_days")],  # type: ignore[arg-type]
         pki_ca_days=values[("pki", "ca_days")],  # type: ignore[arg-type]
         pki_leaf_days=values[("pki", "leaf_days")],  # type: ignore[arg-type]
+        provisioning_network=values[("network", "provisioning_network")],  # type: ignore[arg-type]
+        master_address=values[("network", "oci_ip")],  # type: ignore[arg-type]
+        debian_mirror=values[("network", "debian_mirror")],  # type: ignore[arg-type]
+        dhcp_range=values[("network", "dhcp_range")],  # type: ignore[arg-type]
+        gateway=values[("network", "gateway")],  # type: ignore[arg-type]
+        dns_servers=values[("network", "dns_servers")],  # type: ignore[arg-type]
+        boot_url=values[("boot", "url")],  # type: ignore[arg-type]
+        live_dir=values[("boot", "live_dir")],  # type: ignore[arg-type]
+        ipxe_dir=values[("boot", "ipxe_dir")],  # type: ignore[arg-type]
+        kernel_args=values[("boot", "kernel_args")],  # type: ignore[arg-type]
         bmc_timeout=values[("bmc", "timeout")],  # type: ignore[arg-type]
         bmc_retries=values[("bmc", "retries")],  # type: ignore[arg-type]
         bmc_min_interval=values[("bmc", "min_interval")],  # type: ignore[arg-type]

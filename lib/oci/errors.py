@@ -53,6 +53,8 @@ class PayloadTooLarge(InvalidInput):
 class ConfigError(OciError):
     """The configuration file is unreadable or holds a bad value."""
 
+    status_code = 503  # over HTTP: the service cannot work until its operator fixes it
+
 
 class Unauthorized(OciError):
     """No token, or a token that is not (or no longer) valid."""
