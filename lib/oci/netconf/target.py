@@ -1,0 +1,40 @@
+"""Write rendered files under a target root (a chroot being installed, or a test's folder).
+
+Every path is checked before anything is written: relative, made of plain names (no ``..``, no hidden
+names), and no existing symbolic link on the way may lead out of the target. Each file is written
+atomically (temp file and rename), so a reader sees the old or the new file, never a mix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+from oci.errors import InvalidInput
+from oci.store.files import atomic_write
+
+_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+
+
+def target_path(target: Path, relative: str) -> Path:
+    """``target``/``relative``, refused unless it stays inside ``target`` (symbolic links resolved)."""
+    parts = PurePosixPath(relative).parts
+    if not parts or relative.startswith("/") or not all(_PART.fullmatch(p) for p in parts):
+        raise InvalidInput(f"refusing to write {relative!r}: not a plain relative path")
+    root = target.resolve()
+    path = root.joinpath(*parts)
+    if not path.resolve().is_relative_to(root):
+        raise InvalidInput(f"refusing to write {relative}: a symbolic link under {target} leads out of it")
+    return path
+
+
+def write_tree(target: Path, files: Mapping[str, str]) -> list[Path]:
+    """Write ``files`` (relative path -> text) under ``target``; returns the paths written, in order."""
+    if not target.is_dir():
+        raise InvalidInput(f"target {target} is not a directory")
+    paths = {relative: target_path(target, relative) for relative in sorted(files)}
+    for relative, path in paths.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, files[relative].encode(), mode=0o644)
+    return list(paths.values())
