@@ -12,7 +12,7 @@ VPY := $(VENV)/bin/python
 # Debian packages the code runs against (the versions Debian 12 ships), and what the tests need.
 RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 python3-cryptography \
 	python3-requests python3-debian python3-pyghmi
-TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server isc-dhcp-server ipxe busybox
+TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server isc-dhcp-server ipxe busybox live-build
 # Puppet and the Debian-packaged puppet-openstack modules the oci module declares (catalogs compile in tests).
 PUPPET_DEBS := puppet puppet-module-keystone puppet-module-nova puppet-module-neutron puppet-module-glance \
 	puppet-module-cinder puppet-module-placement puppet-module-horizon puppet-module-heat puppet-module-swift \
@@ -71,6 +71,19 @@ deb:
 		dpkg-buildpackage -us -uc --no-sign
 	cd $(DEB_BUILD_DIR) && cp -f *.deb *.dsc *.orig.tar.xz *.debian.tar.xz *.changes *.buildinfo $(abspath $(DIST))/
 	PATH=/usr/sbin:/usr/bin:/sbin:/bin lintian --fail-on error,warning $(DIST)/$(DEB_SOURCE)_*.changes
+
+# The live image (docs/live-image.md): live-build as root, into dist/live, from the packages make deb builds.
+# What only the build needs is installed here, not by make deps (make check runs lb config, not lb build).
+LIVE_DEBS := live-build squashfs-tools debootstrap zstd xz-utils
+.PHONY: live-image
+live-image: deb
+	@missing=$$(for p in $(LIVE_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "== apt-get install $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	env -u PYTHONPATH PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBS=$(abspath $(DIST)) sh live-build/build.sh build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -58,14 +58,20 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return callback(*args, **kwargs)
+            result = callback(*args, **kwargs)
         except bottle.HTTPResponse:
             raise
         except OciError as exc:
-            return error_reply(exc.status_code, exc.message, exc.hint)
+            result = error_reply(exc.status_code, exc.message, exc.hint)
         except Exception:
             LOG.error("unhandled error on %s %s\n%s", bottle.request.method, bottle.request.path, traceback.format_exc())
-            return error_reply(500, "internal error: see the server log")
+            result = error_reply(500, "internal error: see the server log")
+        if LOG.isEnabledFor(logging.DEBUG):  # oci-api --debug: one line per request (never the body: it may hold secrets)
+            request = bottle.request
+            status = result.status_code if isinstance(result, bottle.HTTPResponse) else bottle.response.status_code
+            query = f"?{request.query_string}" if request.query_string else ""
+            LOG.debug("%s %s %s%s -> %d", request.remote_addr, request.method, request.path, query, status)
+        return result
 
     return wrapper
 

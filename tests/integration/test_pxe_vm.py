@@ -1,0 +1,165 @@
+"""Power-on to report on a virtual machine, through the boot services as rendered: qemu (TCG) network-boots
+with its iPXE ROM on a bridge in a network namespace, where our rendered isc-dhcp-server configuration and
+oci-api run; DHCP points iPXE at GET /boot/ipxe, which answers the live image script; iPXE fetches the kernel
+and initrd from /boot/live/ and boots them. The payload is the fast variant of the live image: Debian's
+kernel and a busybox initrd whose /init reports the machine (SMBIOS serial, MAC) to the address the kernel
+command line gives (oci.master), then powers off. The report must appear in ``ocicli machine-list``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, free_port
+
+CACHE = Path(os.environ.get("OCI_TEST_CACHE", "/var/cache/oci-tests")) / "pxe"
+INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+insmod /e1000.ko
+ip link set eth0 up
+udhcpc -i eth0 -n -q -t 20 -T 1 -s /udhcpc.sh
+master=$(sed -n 's/.*oci\.master=\([^ ]*\).*/\1/p' /proc/cmdline)
+serial=$(cat /sys/class/dmi/id/product_serial)
+mac=$(cat /sys/class/net/eth0/address)
+body='{"version":1,"serial":"'$serial'","system":{"manufacturer":"QEMU"},"memory":{"total_mb":512},"nics":[{"name":"eth0","mac":"'$mac'"}]}'
+wget -q -O /dev/null --header 'Content-Type: application/json' --post-data "$body" "$master/api/v1/report" && echo OCI-REPORTED
+poweroff -f
+"""
+UDHCPC = """#!/bin/sh
+[ "$1" = bound ] || exit 0
+ip addr add "$ip/${mask:-24}" dev "$interface"
+[ -n "$router" ] && ip route add default via "$router"
+exit 0
+"""
+
+
+def sh(*argv: str, timeout: float = 120) -> str:
+    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=timeout).stdout
+
+
+def payload() -> Path:
+    """vmlinuz and initrd.img (Debian's kernel, busybox, the e1000 module), built once and cached."""
+    if (CACHE / "initrd.img").exists() and (CACHE / "vmlinuz").exists():
+        return CACHE
+    CACHE.mkdir(parents=True, exist_ok=True)
+    work = CACHE / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    package = next(
+        line.split()[1] for line in sh("apt-cache", "depends", "linux-image-amd64").splitlines() if "Depends: linux-image-6" in line
+    )
+    subprocess.run(["apt-get", "download", package], cwd=work, check=True, capture_output=True, timeout=600)
+    deb = next(work.glob("*.deb"))
+    sh("dpkg-deb", "-x", str(deb), str(work / "kernel"))
+    root = work / "initrd"
+    for folder in ("bin", "proc", "sys", "dev"):
+        (root / folder).mkdir(parents=True)
+    shutil.copy("/bin/busybox", root / "bin" / "busybox")  # busybox-static: the only binary in the initrd
+    module = next((work / "kernel" / "lib" / "modules").glob("*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko"))
+    shutil.copy(module, root / "e1000.ko")
+    for name, text in (("init", INIT), ("udhcpc.sh", UDHCPC)):
+        (root / name).write_text(text)
+        (root / name).chmod(0o755)
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    cpio = subprocess.run(
+        ["cpio", "-o", "-H", "newc", "--quiet"], cwd=root, input="\n".join(files).encode(), capture_output=True, check=True
+    )
+    (work / "initrd.img").write_bytes(subprocess.run(["gzip", "-9"], input=cpio.stdout, capture_output=True, check=True).stdout)
+    shutil.copy(next((work / "kernel" / "boot").glob("vmlinuz-*")), work / "vmlinuz")
+    for name in ("vmlinuz", "initrd.img"):
+        os.replace(work / name, CACHE / name)
+    shutil.rmtree(work)
+    return CACHE
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A namespace with a bridge (10.252.0.1/24) and a tap for the VM: (namespace, bridge, tap)."""
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces and taps need root")
+    for tool in ("qemu-system-x86_64", "dhcpd", "busybox", "cpio"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed: run make deps")
+    if not Path("/usr/lib/ipxe/qemu/pxe-e1000.rom").exists():
+        pytest.fail("qemu's iPXE ROMs are missing (ipxe-qemu): run make deps")
+    ns = f"oci-pxe-{uuid.uuid4().hex[:6]}"
+    sh("ip", "netns", "add", ns)
+    try:
+        sh("ip", "-n", ns, "link", "add", "br0", "type", "bridge")
+        sh("ip", "-n", ns, "addr", "add", "10.252.0.1/24", "dev", "br0")
+        sh("ip", "-n", ns, "tuntap", "add", "tap0", "mode", "tap")
+        sh("ip", "-n", ns, "link", "set", "tap0", "master", "br0")
+        for link in ("lo", "br0", "tap0"):
+            sh("ip", "-n", ns, "link", "set", link, "up")
+        yield ns
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def test_a_machine_network_boots_and_reports(lab, tmp_path):
+    ns = lab
+    files = payload()
+    live = tmp_path / "live"
+    live.mkdir()
+    for name in ("vmlinuz", "initrd.img"):
+        (live / name).symlink_to(files / name)
+    port = free_port()
+    conf = tmp_path / "oci.conf"
+    conf.write_text(
+        f"[api]\nlisten = 10.252.0.1:{port}\n[network]\nprovisioning_network = 10.252.0.0/24\noci_ip = 10.252.0.1\n"
+        f"[boot]\nlive_dir = {live}\nkernel_args = console=ttyS0 panic=1\n"
+    )
+    env = {**os.environ, "OCI_CONFIG": str(conf), "OCI_STATE_DIR": str(tmp_path / "state")}
+    target = tmp_path / "root"
+    subprocess.run([str(REPO / "bin" / "oci-boot-render"), "--check", "--target", str(target)], env=env, check=True, capture_output=True)
+    (tmp_path / "leases").touch()
+    procs = []
+    try:
+        dhcpd = ["dhcpd", "-f", "-4", "-cf", str(target / "etc/dhcp/dhcpd.conf"), "-lf", str(tmp_path / "leases"),
+                 "-pf", str(tmp_path / "dhcpd.pid"), "br0"]  # fmt: skip
+        procs.append(subprocess.Popen(["ip", "netns", "exec", ns, *dhcpd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        api_log = (tmp_path / "api.log").open("w")
+        procs.append(
+            subprocess.Popen(["ip", "netns", "exec", ns, str(REPO / "bin" / "oci-api"), "--debug"], env=env, stdout=api_log, stderr=api_log)
+        )
+        console = tmp_path / "console.log"
+        qemu = ["timeout", "300", "qemu-system-x86_64", "-accel", "tcg", "-m", "512",
+                "-smbios", "type=1,manufacturer=QEMU,serial=PXEVM1", "-boot", "n",
+                "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", "e1000,netdev=n0,mac=52:54:00:25:00:01",
+                "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot"]  # fmt: skip
+        started = time.monotonic()
+        vm = subprocess.Popen(["ip", "netns", "exec", ns, *qemu], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(vm)
+        listed: list[dict[str, str]] = []
+        while time.monotonic() - started < 280 and vm.poll() is None:
+            time.sleep(1)
+            out = subprocess.run([str(REPO / "bin" / "ocicli"), "--json", "machine-list"], env=env, capture_output=True, text=True)
+            listed = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
+            if listed:
+                break
+        elapsed = time.monotonic() - started
+        print(f"power-on to report: {elapsed:.1f} s")  # recorded in docs/boot.md
+        log = console.read_text(errors="replace") if console.exists() else ""
+        assert listed, f"no report after {elapsed:.0f} s; console:\n{log[-3000:]}\napi:\n{(tmp_path / 'api.log').read_text()[-2000:]}"
+        assert [(m["serial"], m["status"]) for m in listed] == [("PXEVM1", "live")]
+        served = (tmp_path / "api.log").read_text()
+        for request in ("GET /boot/ipxe -> 200", "GET /boot/ipxe?mac=52%3A54%3A00%3A25%3A00%3A01&serial=PXEVM1 -> 200",
+                        "GET /boot/live/vmlinuz -> 200", "GET /boot/live/initrd.img -> 200", "POST /api/v1/report -> 200"):  # fmt: skip
+            assert request in served, request
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
