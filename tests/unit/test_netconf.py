@@ -49,6 +49,7 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[str], str]] = {
     "bond-vlan": ([net(*MGMT, **BOND, vlan="100")], ["controller"], "controller"),
     "vlan-single-nic": ([net(*MGMT, vlan="100")], ["controller"], "controller"),
     "bridge": ([net(*MGMT, bridge_name="br-mgmt")], ["controller"], "controller"),
+    "bond-vlan-bridge": ([net(*MGMT, **BOND, vlan="100", bridge_name="br-mgmt", mtu="9000")], ["controller"], "controller"),
     "mtu": ([net(*MGMT, mtu="9000")], ["controller"], "controller"),
     "two-networks-one-bond": (
         [net(*MGMT, **BOND), net("tunnels", "10.20.0.0", 24, "vm-net", **BOND, vlan="20", mtu="9000")],
