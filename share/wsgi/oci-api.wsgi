@@ -1,8 +1,8 @@
 """The OCI API for Apache's mod_wsgi (the site file: /etc/apache2/sites-available/openstack-cluster-installer.conf).
 
 The same application as ``oci-api`` (``oci.api.make_app``) on the same configuration and state directory.
-Apache mounts it at /api; the application's routes start with /api, so the mount point goes back into
-PATH_INFO.
+Apache mounts it at /api, /boot and /oci; the application's routes start with these, so the mount point
+goes back into PATH_INFO.
 """
 
 import sys
@@ -13,10 +13,9 @@ if PRIVATE_LIB not in sys.path:
 
 from oci import config  # noqa: E402
 from oci.api import make_app  # noqa: E402
-from oci.store import Store  # noqa: E402
 
 _cfg = config.load()
-_app = make_app(Store(_cfg.state_dir, lock_timeout=_cfg.lock_timeout), trusted=_cfg.trusted_networks)
+_app = make_app(config.open_store(_cfg), trusted=_cfg.trusted_networks)
 
 
 def application(environ, start_response):
