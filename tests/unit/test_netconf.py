@@ -8,6 +8,7 @@ and review the new files (tests/integration/test_netconf_ifupdown.py parses them
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -23,6 +24,7 @@ from oci.model.hardware import Nic
 from oci.netconf import eni, nics, service
 from oci.netconf.model import Bond, Bridge, HostNetwork, Physical, Route, Vlan
 from oci.netconf.target import target_path, write_tree
+from oci.run import run
 from oci.service import clusters, machines, networks, topology
 
 GOLDEN = REPO / "tests" / "data" / "golden" / "netconf"
@@ -224,3 +226,51 @@ def test_the_writer_refuses_a_symlink_out_of_the_target_and_writes_nothing(tmp_p
     with pytest.raises(InvalidInput, match="leads out of it"):
         write_tree(target, {"a/b": "x", "etc/hosts": "y"})
     assert not (target / "a").exists() and not list(outside.iterdir())
+
+
+# --------------------------------------------------------------------------------------- oci-netconf
+
+
+@pytest.fixture
+def cli(store, monkeypatch):
+    from oci.netconf.main import main
+
+    monkeypatch.setenv("OCI_STATE_DIR", str(store.root))
+    monkeypatch.delenv("OCI_CONFIG", raising=False)
+    monkeypatch.setattr("oci.config.DEFAULT_CONFIG", store.root / "no-such.conf")
+    return main
+
+
+def test_oci_netconf_writes_under_the_target_or_prints(store, discover, tmp_path, capsys, cli):
+    build(store, discover, "bond")
+    target = tmp_path / "root"
+    target.mkdir()
+    assert cli(["cl1-controller-1", "--target", str(target)]) == 0
+    assert sorted(tree(target)) == ["etc/hosts", "etc/network/interfaces", "etc/network/interfaces.d/oci"]
+    assert capsys.readouterr().out.splitlines() == [str(target.resolve() / p) for p in sorted(tree(target))]
+    assert cli(["NC00"]) == 0
+    out = capsys.readouterr().out
+    assert "==> /etc/network/interfaces.d/oci <==\n" in out and "bond-slaves ens1f0 ens1f1" in out
+    assert cli(["NC00", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [d["device"] for d in document["devices"]] == ["ens1f0", "ens1f1", "bond0"]
+    assert document["files"] == tree(target)
+
+
+def test_oci_netconf_bad_input_is_one_line_and_writes_nothing(store, discover, tmp_path, capsys, cli):
+    build(store, discover, "single-nic")
+    networks.set_(store, "mgmt", {"iface1": "10g3"})
+    target = tmp_path / "root"
+    target.mkdir()
+    assert cli(["NC00", "--target", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("oci-netconf: error: cl1-controller-1.example.com, network mgmt: '10g3' is NIC number 3")
+    assert "(reported NICs: eno1 (1000 Mb/s)" in err
+    assert not list(target.iterdir())
+
+
+def test_bin_oci_netconf_runs_the_module(store, discover):
+    build(store, discover, "single-nic")
+    env = {"OCI_STATE_DIR": str(store.root), "OCI_CONFIG": "/dev/null"}
+    done = run([str(REPO / "bin" / "oci-netconf"), "cl1-controller-1.example.com", "--print"], timeout=30, env=env)
+    assert "iface eno1 inet static\n    address 192.168.10.2/24\n" in done.stdout
