@@ -44,6 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path, text in sorted(plan.files.items()):
             sys.stdout.write(f"==> /{path} <==\n{text}\n")
     else:
-        for path in written:
-            print(path)
+        for written_path in written:
+            print(written_path)
     return 0
