@@ -94,8 +94,8 @@ configure() {
 	*[!A-Za-z0-9.:/_~\[\]-]*) die "MASTER=$MASTER is not HOST[:PORT] or http://HOST[:PORT][/PATH]" ;;
 	esac
 
-	agent=$(find "$DEBS" -maxdepth 1 -name 'openstack-cluster-installer-agent_*_all.deb' | sort | tail -n 1)
-	common=$(find "$DEBS" -maxdepth 1 -name 'openstack-cluster-installer-common_*_all.deb' | sort | tail -n 1)
+	agent=$(find "$DEBS" -maxdepth 1 -name 'openstack-cluster-installer-agent_*_all.deb' 2> /dev/null | sort -V | tail -n 1)
+	common=$(find "$DEBS" -maxdepth 1 -name 'openstack-cluster-installer-common_*_all.deb' 2> /dev/null | sort -V | tail -n 1)
 	[ -n "$agent" ] && [ -n "$common" ] || die "no openstack-cluster-installer-{agent,common} .deb in $DEBS (run make deb)"
 
 	mkdir -p "$WORK"
