@@ -1,0 +1,58 @@
+"""``GET /boot/ipxe`` in the long-lived API process, at 1,000 and 5,000 known machines: a machine found by
+its serial (one file), by a MAC only (a scan of the machines, from the decoded-file cache), and an unknown
+machine (the whole scan, then the live image). A rack powering on asks once per machine.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+from common import build_state
+from oci.api import make_app
+from oci.config import Config
+from oci.store import Store
+
+
+def ask(app, query: str) -> bytes:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/boot/ipxe", "QUERY_STRING": query, "REMOTE_ADDR": "192.168.100.77",
+               "SERVER_NAME": "bench", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+               "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO()}  # fmt: skip
+    status = []
+    body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    assert status[0].startswith("200"), (status, body)
+    return body
+
+
+def main() -> int:
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000]
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
+            state = Path(tmp) / "state"
+            build_state(state, size)
+            cfg = replace(Config(), state_dir=state, provisioning_network=IPv4Network("192.168.100.0/24"),
+                          master_address=IPv4Address("192.168.100.2"))  # fmt: skip
+            app = make_app(Store(state, config=cfg))
+            last = size - 1  # found by MAC at the end of the scan
+            cases = (("by serial", f"mac=00:00:00:00:00:00&serial=BENCH{last:05d}"),
+                     ("by MAC", f"mac=24:6e:96:{last >> 8 & 255:02x}:{last & 255:02x}:01&serial="),
+                     ("unknown", "mac=52:54:00:ff:ff:ff&serial=NOPE"))  # fmt: skip
+            ask(app, cases[2][1])  # warm the decoded-file cache, as a running oci-api has it
+            figures = []
+            for label, query in cases:
+                runs = 20
+                started = time.perf_counter()
+                for _ in range(runs):
+                    ask(app, query)
+                figures.append(f"{label} {1000 * (time.perf_counter() - started) / runs:.1f} ms")
+            print(f"GET /boot/ipxe, {size} machines: " + ", ".join(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
