@@ -18,6 +18,7 @@ from typing import Any
 from oci import names
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
+from oci.netconf import service as netconf
 from oci.service import bmcauto, bmcops, clusters, dryrun, machines, networks, topology
 from oci.store import Store
 
@@ -137,6 +138,9 @@ OPERATIONS: dict[str, Operation] = {
         ),
         Operation(
             "machine_ip_list", "GET", "/machines/<machine>/addresses", lambda s, machine: machines.ip_list(s, machine), _params("machine")
+        ),
+        Operation(
+            "machine_show_network", "GET", "/machines/<machine>/network", lambda s, machine: netconf.show(s, machine), _params("machine")
         ),
         Operation(
             "machine_ip_add",

@@ -274,3 +274,16 @@ def test_bin_oci_netconf_runs_the_module(store, discover):
     env = {"OCI_STATE_DIR": str(store.root), "OCI_CONFIG": "/dev/null"}
     done = run([str(REPO / "bin" / "oci-netconf"), "cl1-controller-1.example.com", "--print"], timeout=30, env=env)
     assert "iface eno1 inet static\n    address 192.168.10.2/24\n" in done.stdout
+
+
+def test_ocicli_machine_show_network_lists_the_planned_devices(store, discover):
+    build(store, discover, "vm-net")
+    env = {"OCI_STATE_DIR": str(store.root), "OCI_CONFIG": "/dev/null"}
+    done = run([str(REPO / "bin" / "ocicli"), "--json", "machine-show-network", "cl1-compute-1"], timeout=30, env=env)
+    rows = {row["device"]: row for row in json.loads(done.stdout)}
+    assert list(rows) == ["eno1", "eno2", "ens1f0", "ens1f1", "bond0", "bond0.30", "br-prov"]
+    assert rows["bond0.30"] == {"device": "bond0.30", "kind": "vlan", "on": ["bond0"], "mtu": 9000, "addresses": ["10.20.0.4/24"],
+                                "gateway": None, "networks": ["tunnels"], "mac": None, "vlan": 30}  # fmt: skip
+    assert rows["br-prov"]["kind"] == "ovs-bridge" and rows["eno1"]["gateway"] == "192.168.10.1"
+    table = run([str(REPO / "bin" / "ocicli"), "machine-show-network", "NC02"], timeout=30, env=env).stdout
+    assert table.splitlines()[0].split() == ["device", "kind", "on", "mtu", "addresses", "gateway", "networks", "mac"]

@@ -53,6 +53,12 @@ def _show(args: argparse.Namespace, backend: Backend) -> Record:
     return Record(backend.call("machine_show", machine=args.machine), order=SHOW_ORDER)
 
 
+def _show_network(args: argparse.Namespace, backend: Backend) -> Table:
+    columns = [C("device", "device"), C("kind", "kind"), C("on", "on"), C("mtu", "mtu"), C("addresses", "addresses"),
+               C("gateway", "gateway"), C("networks", "networks"), C("mac", "mac")]  # fmt: skip
+    return Table(backend.call("machine_show_network", machine=args.machine), columns)
+
+
 def _add(args: argparse.Namespace, backend: Backend) -> Message:
     params = {"serial": args.serial, "cluster": args.cluster, "role": args.role, "location": args.location, "fixed_ip": args.fixed_ip}
     if args.dry_run:
@@ -103,6 +109,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--order", choices=("serial", "hostname"), default="serial", help="sort order (default: serial)")
 
     p = command(sub, common, "machine-show", _show, "show everything known about a machine")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-show-network", _show_network, "show the network planned for a machine (oci-netconf renders it)")
     p.add_argument("machine", help="serial or hostname")
 
     p = command(sub, common, "machine-add", _add, "enrol a live machine in a cluster with a role")
