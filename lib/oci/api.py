@@ -216,8 +216,9 @@ def make_app(
         machine = boot.find(store, query.get("mac"), query.get("serial"), client_address())
         return ipxe.script(site, machine)
 
-    @app.get("/boot/live/<name>")
-    def boot_live(name: str) -> Any:
+    @app.get("/boot/live/<filename>")
+    def boot_live(filename: str) -> Any:
+        name = filename
         _trusted_source()
         if name not in ipxe.LIVE_FILES:
             raise NotFound(f"no live image file named {name!r}", hint="one of " + ", ".join(ipxe.LIVE_FILES))

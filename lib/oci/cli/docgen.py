@@ -155,7 +155,7 @@ NODE_ENDPOINTS = (
     ("GET", "/oci/install-status.php", "the OCI 42 status form: ?status=...&chassis-serial=...&ipaddr=..."),
     ("POST", "/api/v1/ssh/host-key", 'a live or installed node\'s host key to sign: {"serial", "public_key"} (docs/pki.md)'),
     ("GET", "/boot/ipxe", "iPXE script (text): with ?mac=&serial=, the live image or the local disk by status (docs/boot.md)"),
-    ("GET", "/boot/live/<file>", "the live image: vmlinuz, initrd.img, filesystem.squashfs (byte ranges supported)"),
+    ("GET", "/boot/live/<filename>", "the live image: vmlinuz, initrd.img, filesystem.squashfs (byte ranges supported)"),
     ("GET", "/api/v1/health", "liveness of the server"),
 )
 
