@@ -178,6 +178,14 @@ def test_an_ovs_bridge_network_needs_a_bridge_name(store, discover):
         service.plan(store, serial)
 
 
+@pytest.mark.parametrize("setting", ["bgp_to_the_host", "use_ovs_ifaces"])
+def test_layouts_not_rendered_yet_are_refused_not_ignored(store, discover, setting):
+    serial = build(store, discover, "bond")
+    clusters.set_(store, "cl1", {setting: True}, [])
+    with pytest.raises(InvalidInput, match=f"{setting} is not supported by oci-netconf yet"):
+        service.plan(store, serial)
+
+
 def test_a_machine_outside_any_cluster_has_no_plan(store, discover):
     discover("LONE1", nics=NICS)
     with pytest.raises(InvalidInput, match="in no cluster"):

@@ -122,9 +122,19 @@ def _propagate_mtu(devices: dict[str, Device]) -> None:
                     changed = True
 
 
+# Cluster settings of the reference whose interface layouts (BGP to the host, OVS bonds) are not rendered yet.
+UNSUPPORTED_SETTINGS = ("bgp_to_the_host", "use_ovs_ifaces")
+
+
 def build(view: ClusterView, member: Member, nics: Sequence[Nic]) -> HostNetwork:
     """The network of ``member`` (a machine of ``view``'s cluster) with the NICs it reported."""
     where = f"{member.hostname} ({member.role} in {member.location})"
+    unsupported = [name for name in UNSUPPORTED_SETTINGS if view.cluster.setting(name) is True]
+    if unsupported:  # refused rather than rendered as if unset: a host configured wrongly is worse than none
+        raise InvalidInput(
+            f"cluster {view.cluster.name}: {', '.join(unsupported)} is not supported by oci-netconf yet",
+            hint=f"cluster-set {view.cluster.name} --{unsupported[0].replace('_', '-')} no",
+        )
     mgmt = management_networks(view, member.role, member.location)
     if len(mgmt) != 1:
         found = ", ".join(n.name for n in mgmt) or "none"
