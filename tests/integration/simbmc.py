@@ -1,40 +1,44 @@
-"""Simulated BMCs for tests: OpenIPMI's ipmi_sim on loopback, each with a chassis-control hook that records
-what it was asked (tests/data/ipmi/chassis-control)."""
+"""Simulated BMCs for tests and benchmarks: OpenIPMI's ipmi_sim on loopback, each with a chassis-control hook
+that records what it was asked (tests/data/ipmi/chassis-control). No pytest here: bench/bmc.py uses it too."""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from conftest import REPO, free_port
 from oci.bmc import Target
 
-DATA = REPO / "tests" / "data" / "ipmi"
+DATA = Path(__file__).resolve().parent.parent / "data" / "ipmi"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # IPMI is UDP
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @contextmanager
 def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path]]]:
     """``count`` BMCs answering on 127.0.0.1 (user ipmiusr, password test): [(target, state folder)]."""
     if shutil.which("ipmi_sim") is None:
-        pytest.fail("ipmi_sim (openipmi) is not installed: run make deps")
+        raise RuntimeError("ipmi_sim (openipmi) is not installed: run make deps")
     folder.mkdir(parents=True, exist_ok=True)
     sims, out = [], []
     try:
         for i in range(count):
-            port = free_port()
+            port = _free_port()
             state = folder / f"node{i}"
             config = folder / f"node{i}.conf"
             config.write_text(
                 f'name "node{i}"\nset_working_mc 0x20\n  startlan 1\n    addr 127.0.0.1 {port}\n    priv_limit admin\n'
                 "    allowed_auths_callback none md2 md5 straight\n    allowed_auths_user none md2 md5 straight\n"
                 "    allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n"
-                f"    guid a123456789abcdefa123456789abcd{i:02x}\n  endlan\n"
+                f"    guid a123456789abcdefa123456789ab{i:04x}\n  endlan\n"
                 f'  chassis_control "{DATA / "chassis-control"} {state}"\n'
                 '  user 2 true  "ipmiusr" "test" admin    10       none md2 md5 straight\n'
             )
