@@ -100,7 +100,7 @@ configure() {
 
 	mkdir -p "$WORK"
 	cd "$WORK"
-	# A fresh configuration every time; cache/ (downloaded packages, the bootstrap stage) stays.
+	# A fresh configuration every time; cache/ (every .deb downloaded, the bootstrap stage) stays.
 	if [ -d config ]; then
 		lb clean > /dev/null 2>&1 || true
 		rm -rf config auto local
@@ -133,8 +133,13 @@ configure() {
 		}
 
 	cp -R "$here/config/." config/
-	mkdir -p config/packages.chroot config/includes.chroot/etc/oci config/includes.chroot/etc/ssh/sshd_config.d
-	cp "$agent" "$common" config/packages.chroot/
+	# Our packages go in as files that the hook 0050-oci-live-agent installs with apt (which brings their
+	# Depends), not through config/packages.chroot: with a local repository there, lb binary pins Debian's
+	# archive below the installed versions and fails as soon as a security update of apt exists
+	# ("apt-utils : Depends: apt (= 2.6.2) but 2.6.1 is to be installed", live-build 20230502).
+	debs_in=config/includes.chroot_before_packages/root/oci-debs
+	mkdir -p "$debs_in" config/includes.chroot/etc/oci config/includes.chroot/etc/ssh/sshd_config.d
+	cp "$agent" "$common" "$debs_in/"
 	if [ -n "$firmware_list" ]; then
 		printf '%s\n' "# FIRMWARE=1: firmware of common server network cards (non-free-firmware)" $firmware_list > config/package-lists/firmware.list.chroot
 	fi

@@ -76,7 +76,7 @@ def test_config_writes_what_the_image_needs(tmp_path):
     packages = listed(work)
     assert packages >= REQUIRED
     assert not {"live-config", "live-config-systemd", "ifupdown", "isc-dhcp-client"} & packages  # networkd does DHCP; no live user
-    assert sorted(p.name for p in (config / "packages.chroot").iterdir()) == [
+    assert sorted(p.name for p in (config / "includes.chroot_before_packages" / "root" / "oci-debs").iterdir()) == [
         "openstack-cluster-installer-agent_1.2.3-1_all.deb",
         "openstack-cluster-installer-common_1.2.3-1_all.deb",
     ]
@@ -92,7 +92,8 @@ def test_config_writes_what_the_image_needs(tmp_path):
     assert "path-exclude=/usr/share/doc/*" in nodoc
     assert "MODULES=netboot" in (config / "includes.chroot_before_packages/etc/initramfs-tools/conf.d/oci-live").read_text()
     hooks = sorted((config / "hooks" / "live").glob("*oci*"))
-    assert [h.name for h in hooks] == ["0100-oci-live-trim.hook.chroot", "0900-oci-live-check.hook.chroot"]
+    expected = ["0050-oci-live-agent", "0100-oci-live-trim", "0900-oci-live-check"]  # the agent before the checks
+    assert [h.name for h in hooks] == [f"{name}.hook.chroot" for name in expected]
     assert all(os.access(h, os.X_OK) for h in hooks)
     inputs = (work / "oci-inputs.txt").read_text()
     assert f"live_user_ca={' '.join(user_ca.split()[:2])}\n" in inputs
