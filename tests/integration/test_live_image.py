@@ -91,6 +91,7 @@ def test_config_writes_what_the_image_needs(tmp_path):
     nodoc = (config / "includes.chroot_before_packages/etc/dpkg/dpkg.cfg.d/oci-live-nodoc").read_text()
     assert "path-exclude=/usr/share/doc/*" in nodoc
     assert "MODULES=netboot" in (config / "includes.chroot_before_packages/etc/initramfs-tools/conf.d/oci-live").read_text()
+    assert (config / "rootfs" / "excludes").read_text().split() == ["boot/*"]  # served beside the squashfs, not in it
     hooks = sorted((config / "hooks" / "live").glob("*oci*"))
     expected = ["0050-oci-live-agent", "0100-oci-live-trim", "0900-oci-live-check"]  # the agent before the checks
     assert [h.name for h in hooks] == [f"{name}.hook.chroot" for name in expected]
@@ -214,6 +215,7 @@ def test_built_image_runs_our_agent_with_ssh_and_units_enabled():
     for unit in (*UNITS, "ssh.service", "lldpd.service", "systemd-networkd.service"):
         assert f"/etc/systemd/system/multi-user.target.wants/{unit}" in paths, f"{unit} not enabled"
     assert not [p for p in paths if p.startswith("/etc/ssh/ssh_host_")]  # each node makes its own
+    assert not [p for p in paths if p.startswith("/boot/")]  # the kernel and initramfs are served beside it
     assert "TrustedUserCAKeys /etc/ssh/oci-live-user-ca.pub" in _cat(image, "etc/ssh/sshd_config.d/oci-live.conf")
     assert _cat(image, "etc/ssh/oci-live-user-ca.pub").startswith("ssh-ed25519 ")
     assert not [p for p in paths if p.startswith("/usr/share/man/") and not p.endswith("/man")]
