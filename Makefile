@@ -3,6 +3,8 @@
 #   make check   every test (installs what it needs)
 #   make bench   the benchmarks in bench/
 #   make deb     the Debian packages, unsigned, into dist/ (then lintian; docs/packaging.md)
+#   make live-image     the discovery live image into dist/live (docs/live-image.md)
+#   make vm-live-test   a qemu VM PXE-boots the live image and reports (minutes under TCG; docs/boot.md)
 # Run as root on Debian 12: missing Debian packages are installed with apt-get.
 
 SHELL := /bin/bash
@@ -85,6 +87,11 @@ live-image: deb
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	env -u PYTHONPATH PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBS=$(abspath $(DIST)) sh live-build/build.sh build
+
+# Power-on to report with the full live image on a qemu VM (TCG: minutes, so not part of make check).
+.PHONY: vm-live-test
+vm-live-test: deps live-image
+	OCI_VM_LIVE=1 OCI_LIVE_IMAGE=1 $(VPY) -m pytest -s -m live_image tests/integration/test_pxe_vm.py tests/integration/test_live_image.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,7 @@ def entry_script(site: BootSite) -> str:
 def live_script(site: BootSite) -> str:
     base = f"{site.url}/boot/live"
     # initrd= is needed by UEFI iPXE builds (environment-notes §4); oci.master tells the agent where to report.
-    args = f"initrd=initrd.img boot=live components fetch={base}/filesystem.squashfs oci.master={site.url} {site.kernel_args}".strip()
+    args = f"initrd=initrd.img boot=live fetch={base}/filesystem.squashfs oci.master={site.url} {site.kernel_args}".strip()
     return f"#!ipxe\necho OCI: booting the live image\nkernel {base}/vmlinuz {args}\ninitrd {base}/initrd.img\nboot\n"
 
 
