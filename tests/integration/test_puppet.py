@@ -4,6 +4,7 @@ Puppet's exec node terminus), with no error."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from ipaddress import IPv4Address
 import pytest
 
 from conftest import NOW, REPO, report_body
+from oci.netconf import service as netconf_service
 from oci.report import v1
 from oci.service import clusters, machines, networks, reports, topology
 
@@ -79,6 +81,11 @@ def test_every_host_compiles(store, tmp_path, shape):
     failed = [(h, errors[:2]) for h, code, errors, compiled, _ in results if code != 0 or errors or not compiled]
     assert not failed, failed
     catalogs = {h: catalog for h, *_, catalog in results}
+    if shape == "minimal":  # Puppet keeps /etc/hosts exactly as the install wrote it (oci-netconf)
+        for serial, hostname in enumerate(hostnames):
+            catalog = json.loads(catalogs[hostname][catalogs[hostname].index("{") :])
+            kept = next(r["parameters"]["content"] for r in catalog["resources"] if r["type"] == "File" and r["title"] == "/etc/hosts")
+            assert kept == netconf_service.plan(store, f"H{serial:02d}").files["etc/hosts"], hostname
     if shape == "every-role":  # the classes do declare the services, not just compile
         assert '"title":"/dev/vdb"' in catalogs["cl1-cephosd-1.example.com"] and "Ceph::Osd" in catalogs["cl1-cephosd-1.example.com"]
         assert "Ceph::Mon" in catalogs["cl1-cephmon-1.example.com"]

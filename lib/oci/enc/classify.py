@@ -66,6 +66,7 @@ class ClusterFacts:
     vips: Mapping[str, tuple[Network, str]]  # VipUsage value -> (network, address)
     secrets: Mapping[str, str]
     ssh_user_ca: str | None = None  # the cluster's SSH user CA (public): root logs in with a signed key
+    master_ip: str | None = None  # OCI's address ([network] oci_ip): the Puppet master, named "puppet" in /etc/hosts
 
     def with_role(self, *roles: str) -> list[Host]:
         return [h for h in self.hosts if h.role in roles]
@@ -243,8 +244,9 @@ _MANY = frozenset({"compute", "cephosd", "billosd", "swiftstore", "volume"})
 
 
 def etc_hosts(f: ClusterFacts, host: Host) -> list[str]:
-    """Lines of a host's /etc/hosts block: the API and SQL VIP names, the control plane, and itself."""
-    lines = []
+    """Lines of a host's /etc/hosts block: the Puppet master, the API and SQL VIP names, the control plane,
+    and itself. Install time (oci.netconf.hosts) and Puppet (oci::generic) wrap them the same way."""
+    lines = [f"{f.master_ip} puppet"] if f.master_ip else []
     api_ip, _ = _vip(f, VipUsage.API)
     if api_ip:
         lines.append(f"{api_ip} {f.cluster.api_hostname}")

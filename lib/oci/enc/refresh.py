@@ -58,8 +58,10 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
         )
     reserved = {usage.value: (network, str(address)) for usage, (network, address) in vips.current(view).items()}
     user_ca = store.read_blob("ssh", ssh.ca_folder(cluster_name), "user_ca.pub")
+    master = store.config.master_address
     return ClusterFacts(cluster=cluster, hosts=tuple(hosts), vips=reserved, secrets=values,
-                        ssh_user_ca=user_ca.decode().strip() if user_ca else None)  # fmt: skip
+                        ssh_user_ca=user_ca.decode().strip() if user_ca else None,
+                        master_ip=str(master) if master else None)  # fmt: skip
 
 
 def _tls(store: Store, hostname: str) -> dict[str, str] | None:

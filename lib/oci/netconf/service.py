@@ -41,7 +41,7 @@ def plan(store: Store, ident: str) -> Plan:
     member = next(m for m in view.members if m.serial == serial)
     network = build(view, member, machine.hardware.nics)
     lines = _etc_hosts_lines(store, member.hostname)
-    files = {**eni.render(network), hosts.PATH: hosts.render(view.cluster.name, lines, store.config.master_address)}
+    files = {**eni.render(network), hosts.PATH: hosts.render(view.cluster.name, lines)}
     return Plan(serial, network, files)
 
 

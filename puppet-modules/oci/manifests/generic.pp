@@ -16,19 +16,22 @@ class oci::generic (
   Optional[String]   $ssl_certificate = undef,
   Optional[String]   $ssl_key = undef,
 ) {
-  # /etc/hosts: localhost, then the cluster's VIP names, control plane and this host.
   file { '/etc/oci':
     ensure => directory,
     mode   => '0755',
   }
+  # /etc/hosts exactly as the install wrote it (oci.netconf.hosts.render): the master as "puppet", the
+  # cluster's VIP names, control plane and this host, between OCI 42's markers.
   file { '/etc/hosts':
     ensure  => file,
     mode    => '0644',
     content => join(concat([
       '127.0.0.1 localhost',
       '::1 localhost ip6-localhost ip6-loopback',
-      "# OCI: cluster ${cluster_name} (managed by Puppet)",
-    ], $etc_hosts, ['']), "\n"),
+      'ff02::1 ip6-allnodes',
+      'ff02::2 ip6-allrouters',
+      "# OCISTA_MAINTAINED: cluster ${cluster_name}; OCI rewrites the lines down to OCIFIN_MAINTAINED",
+    ], $etc_hosts, ['# OCIFIN_MAINTAINED', '']), "\n"),
   }
 
   package { 'chrony': ensure => installed }
