@@ -126,20 +126,13 @@ def _decode(tp: Any, value: object, path: str) -> Any:
         if type(value) is not str:
             raise DecodeError(path, f"expected a string, got {_show(value)}")
         return value
-    if tp is ipaddress.IPv4Address:
-        if type(value) is not str:
-            raise DecodeError(path, f"expected an IPv4 address, got {_show(value)}")
+    if tp in (ipaddress.IPv4Address, ipaddress.IPv4Network):  # written as strings: "a.b.c.d", "a.b.c.d/n"
         try:
-            return ipaddress.IPv4Address(value)
+            if type(value) is not str:
+                raise ValueError
+            return tp(value)
         except ValueError:
-            raise DecodeError(path, f"expected an IPv4 address, got {_show(value)}") from None
-    if tp is ipaddress.IPv4Network:
-        if type(value) is not str:
-            raise DecodeError(path, f"expected an IPv4 network, got {_show(value)}")
-        try:
-            return ipaddress.IPv4Network(value)
-        except ValueError:
-            raise DecodeError(path, f"expected an IPv4 network (a.b.c.d/n), got {_show(value)}") from None
+            raise DecodeError(path, f"expected {_type_name(tp)}, got {_show(value)}") from None
     if tp is datetime:
         if isinstance(value, datetime):  # YAML reads unquoted timestamps as datetimes
             return value if value.tzinfo else value.replace(tzinfo=UTC)
