@@ -37,3 +37,7 @@ run machine-add CC swift01 swiftstore dc2-zone1
 run cluster-check swift01
 run cluster-show-ips swift01
 run machine-list -n
+# The README's eth0 does not exist on these (real, captured) machines: planning C1's network would fail with
+# the list of its NICs (OCI 42 silently dropped such names). Name the first onboard port instead.
+run network-set dc1-net1 --iface1 eno1
+run machine-show-network C1

@@ -18,4 +18,5 @@ def test_poc_runs_the_demo():
     listing = out[out.rindex("# ocicli machine-list -n") :]
     assert "swift01-controller-1.example.com" in listing
     assert "192.168.101.2@dc1-net1" in listing
+    assert "eno1    nic   -   -    192.168.101.2/24  192.168.101.1  dc1-net1" in out  # C1's planned network
     assert "Traceback" not in done.stderr
