@@ -28,6 +28,8 @@ AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2 openi
 # packages depend on that nothing above brings (the test installs them here).
 PACKAGING_DEBS := debhelper dh-python python3-all dpkg-dev fakeroot lintian po-debconf help2man debconf-utils \
 	adduser sudo apache2 libapache2-mod-wsgi-py3 puppet-module-puppetlabs-apt
+# Another make beside this one (a second clone) may hold the dpkg lock: wait for it rather than fail.
+APT_WAIT := -o DPkg::Lock::Timeout=1800
 PYTEST_ARGS ?=
 
 .PHONY: deps poc check lint test bench clean deb
@@ -40,7 +42,7 @@ $(VENV)/.installed: requirements-test.txt Makefile
 	if [ -n "$$missing" ]; then \
 		echo "== apt-get install $$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "error: run as root to install: $$missing" >&2; exit 1; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		apt-get update -qq $(APT_WAIT) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_WAIT) $$missing; \
 	fi
 	@# Debian's own interpreter, so the venv sees Debian's python3-* packages (bottle 0.12, PyYAML 6.0, ...).
 	$(PYTHON) -m venv --system-site-packages $(VENV)
@@ -84,7 +86,7 @@ live-image: deb
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "== apt-get install $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		apt-get update -qq $(APT_WAIT) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_WAIT) $$missing; \
 	fi
 	env -u PYTHONPATH PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBS=$(abspath $(DIST)) sh live-build/build.sh build
 

@@ -14,12 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from oci.report import v1
 from oci.service import reports
 from oci.store import Store
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+
+# No test may depend on the machine's speed (CI runs on a shared, loaded machine): property tests have no
+# per-example deadline and no "too slow" health check. tests/test_speed_independence.py keeps it so.
+settings.register_profile("oci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("oci")
 REPO = Path(__file__).resolve().parent.parent
 
 

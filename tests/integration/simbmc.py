@@ -22,6 +22,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _udp_ports_bound() -> set[int]:
+    """Local UDP ports with a socket bound on 127.0.0.1 (the kernel's table: no packet sent)."""
+    lines = Path("/proc/net/udp").read_text().splitlines()[1:]
+    return {int(line.split()[1].split(":")[1], 16) for line in lines if line.split()[1].startswith("0100007F:")}
+
+
+def _wait_bound(sim: subprocess.Popen[bytes], port: int, guard: float = 60) -> None:
+    """Until ``sim`` listens on ``port``: a BMC asked before that would not answer (the guard is generous:
+    it only stops a simulator that never starts)."""
+    give_up = time.monotonic() + guard
+    while port not in _udp_ports_bound():
+        if sim.poll() is not None or time.monotonic() > give_up:
+            raise RuntimeError(f"ipmi_sim did not start on 127.0.0.1:{port} (exit {sim.poll()})")
+        time.sleep(0.02)
+
+
 @contextmanager
 def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path]]]:
     """``count`` BMCs answering on 127.0.0.1 (user ipmiusr, password test): [(target, state folder)]."""
@@ -46,7 +62,8 @@ def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path
             argv = ["ipmi_sim", "-n", "-c", str(config), "-f", str(DATA / "node.emu"), "-s", str(folder / f"persist{i}")]
             sims.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
             out.append((Target("127.0.0.1", port, "ipmiusr", "test"), state))
-        time.sleep(0.5)
+        for sim, (target, _) in zip(sims, out, strict=True):
+            _wait_bound(sim, target.port)
         yield out
     finally:
         for sim in sims:

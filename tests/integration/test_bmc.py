@@ -38,7 +38,7 @@ def test_a_silent_bmc_fails_within_its_timeout_and_others_carry_on(bmcs, tmp_pat
     started = time.monotonic()
     with pytest.raises(BmcError, match="no answer within 2 s"):
         silent.power_status()
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # a guard against a hang (the call itself gives up after 2 s and a retry)
     assert PyghmiBmc(bmcs[1][0]).power_status() == "off"
 
 

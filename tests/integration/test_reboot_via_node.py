@@ -31,6 +31,17 @@ def keygen(path):
     return (path.parent / f"{path.name}.pub").read_text().strip()
 
 
+def wait_for_certificate(port: int, sshd: subprocess.Popen[str], certificate: str) -> None:
+    """Until the sshd on ``port`` presents ``certificate`` (after a start or a SIGHUP, which re-executes it);
+    the time limit is only a guard against an sshd that never comes up."""
+    blob = certificate.split()[1]
+    give_up = time.monotonic() + 60
+    while blob not in subprocess.run(["ssh-keyscan", "-c", "-p", str(port), "127.0.0.1"], capture_output=True, text=True).stdout:
+        if sshd.poll() is not None or time.monotonic() > give_up:
+            pytest.fail(f"sshd on port {port} does not present the expected host certificate")
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def node(store, discover, tmp_path):
     """Machine C0 in the live image at 127.0.0.1, with an sshd as the live image will run it: (store, sshd log)."""
@@ -38,7 +49,7 @@ def node(store, discover, tmp_path):
         pytest.fail("openssh-server is not installed: run make deps")
     discover("C0", address="127.0.0.1")
     port = free_port()
-    site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=3))
+    site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
     ssh.ensure_cas(site, None)
     host_public = keygen(tmp_path / "host_key")
     (tmp_path / "host_key-cert.pub").write_text(
@@ -58,11 +69,7 @@ def node(store, discover, tmp_path):
     )
     os.makedirs("/run/sshd", exist_ok=True)
     sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["ssh-keyscan", "-p", str(port), "127.0.0.1"], capture_output=True).returncode != 0:
-        if time.monotonic() > deadline:
-            pytest.fail("sshd did not start")
-        time.sleep(0.1)
+    wait_for_certificate(port, sshd, (tmp_path / "host_key-cert.pub").read_text())
     yield site, commands, sshd
     if sshd.poll() is None:
         sshd.terminate()
@@ -108,7 +115,7 @@ def test_a_node_with_another_host_certificate_is_not_trusted(node, tmp_path):
     (ssh_folder / "host_key-cert.pub").write_text(other + "\n")
     _, _, sshd = node
     sshd.send_signal(1)  # SIGHUP: sshd re-reads its host certificate
-    time.sleep(0.5)
+    wait_for_certificate(site.config.ssh_port, sshd, other)
     with pytest.raises(Conflict, match="cannot reach C0 over SSH.*no BMC access configured"):
         bmcops.reboot(site, "C0", "live", through_node=True)
     assert recorded(commands) == []

@@ -166,7 +166,7 @@ json_values = st.recursive(
 report_keys = st.sampled_from(["version", "serial", "system", "cpu", "memory", "disks", "nics", "bmc", "errors", "raid_drives"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     body=st.dictionaries(report_keys, json_values, max_size=8) | json_values, path=st.sampled_from(["/api/v1/report", "/oci/report.php"])
 )
@@ -177,7 +177,7 @@ def test_no_body_gets_a_5xx(tmp_path_factory, body, path):
     assert payload["status"] in ("success", "error")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(overrides=st.fixed_dictionaries({}, optional={
     "disks": st.lists(st.fixed_dictionaries({}, optional={"name": json_values, "size_bytes": json_values, "model": json_values}),
                       max_size=4),

@@ -133,7 +133,7 @@ json_values = st.recursive(
 path_values = st.sampled_from(["C1", "C2", "cl1", "net1", "nope", "..", "%2e%2e", "a b", "x" * 300, "192.168.101.2"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=operation_names, body=st.dictionaries(st.sampled_from(["name", "domain", "cluster", "role", "location", "settings", "unset",
        "changes", "network", "address", "ip", "cidr", "public", "hostname", "fixed_ip", "iface1", "swift_region", "junk"]), json_values,
        max_size=5) | json_values, segment=path_values)  # fmt: skip
