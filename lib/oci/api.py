@@ -21,6 +21,7 @@ import bottle
 from oci import operations
 from oci.boot import ipxe
 from oci.boot.site import BootSite
+from oci.enc import refresh as enc_refresh
 from oci.errors import Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge
 from oci.model import AllocationKind, Network
 from oci.operations import OPERATIONS, Operation
@@ -140,6 +141,7 @@ def make_app(
     besides the networks OCI manages."""
     app = bottle.Bottle(catchall=False)
     app.install(_guarded)
+    enc_refresh.follow_configuration(store)  # the configuration is read once, here: its changes reach the ENC now
 
     def _trusted_source(networks: Sequence[Network] | None = None) -> ipaddress.IPv4Address:
         """The requesting node's address, if it is on a trusted network (configured, provisioning, or OCI's)."""

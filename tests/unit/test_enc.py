@@ -257,3 +257,29 @@ def test_backends_when_both_ceph_and_swift(store, discover):
     clusters.set_(store, "cl1", {"glance_prefer_ceph_over_swift": False, "cinder_backup_prefer_swift": False}, [])
     ctl = role_class(store, "cl1-controller-1.example.com")
     assert (ctl["glance_backend"], ctl["cinder_backup_backend"]) == ("swift", "ceph")
+
+
+def test_a_changed_master_address_reaches_every_host_file(store, discover):
+    """[network] oci_ip changes in the configuration file, not through an operation: the ENC follows when the
+    API starts (it reads the configuration then) and before ocicli's next change in local mode."""
+    from dataclasses import replace
+    from ipaddress import IPv4Address
+
+    from oci.api import make_app
+    from oci.cli.backend import LocalBackend
+    from oci.store import Store
+
+    build(store, discover, "minimal")
+    host = "cl1-controller-1.example.com"
+
+    def puppet_lines(site):
+        return [line.strip() for line in refresh.lookup(site, host).decode().splitlines() if line.endswith(' puppet"')]
+
+    assert puppet_lines(store) == []  # no [network] oci_ip in the test configuration
+    moved = Store(store.root, lock_timeout=10, config=replace(store.config, master_address=IPv4Address("10.9.9.9")))
+    make_app(moved)
+    assert puppet_lines(moved) == ['- "10.9.9.9 puppet"']
+    assert refresh.follow_configuration(moved) == []  # nothing to do once followed
+
+    LocalBackend(store).call("role_create", name="extra")
+    assert puppet_lines(store) == []

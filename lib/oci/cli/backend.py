@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from oci import operations
+from oci.enc import refresh as enc_refresh
 from oci.errors import Conflict, Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge, Unauthorized
 from oci.operations import OPERATIONS
 from oci.store import Store
@@ -39,6 +40,8 @@ class LocalBackend:
     store: Store
 
     def call(self, operation: str, /, **params: Any) -> Any:
+        if operations.OPERATIONS[operation].mutating:  # as oci-api does at start: a changed configuration reaches the ENC
+            enc_refresh.follow_configuration(self.store)
         return operations.execute(self.store, operation, {k: v for k, v in params.items() if v is not None})
 
 

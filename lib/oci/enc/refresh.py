@@ -18,6 +18,7 @@ from oci.store import Store
 from oci.store.files import dump_yaml, load_yaml
 
 FOLDER = "enc"
+INPUTS = "configuration.yaml"  # beside the clusters' folders (cluster-*), which alone hold host files
 
 
 def folder(cluster: str) -> str:
@@ -97,6 +98,26 @@ def refresh(store: Store, cluster_name: str) -> dict[str, Any]:
     return {"cluster": cluster_name, "written": written, "removed": removed, "unchanged": len(documents) - len(written)}
 
 
+def configuration_inputs(store: Store) -> bytes:
+    """The configuration values the ENC files carry ([network] oci_ip, the Puppet master in every host's
+    /etc/hosts), as the files record them."""
+    master = store.config.master_address
+    return dump_yaml({"master_ip": str(master) if master else None}).encode()
+
+
+def follow_configuration(store: Store) -> list[dict[str, Any]]:
+    """Re-render every cluster's ENC files when a configuration value they carry changed since they were
+    written (an operator edited the configuration file, or dpkg-reconfigure did): a configuration change
+    goes through no operation, so nothing else would. Cheap when nothing changed: one small read."""
+    wanted = configuration_inputs(store)
+    if store.read_blob(FOLDER, INPUTS) == wanted:
+        return []
+    with store.topology_lock():
+        done = [refresh(store, cluster.name) for cluster in store.all(Cluster)]
+        store.write_blob(FOLDER, INPUTS, data=wanted)
+    return done
+
+
 def forget(store: Store, cluster_name: str) -> None:
     """Remove every ENC file of a deleted cluster."""
     where = folder(cluster_name)
@@ -107,6 +128,8 @@ def forget(store: Store, cluster_name: str) -> None:
 def lookup(store: Store, certname: str) -> bytes | None:
     """A host's ENC document, whichever cluster it is in."""
     for where in store.list_blobs(FOLDER):
+        if not where.startswith("cluster-"):
+            continue
         data = store.read_blob(FOLDER, where, f"{certname}.yaml")
         if data is not None:
             return data
