@@ -69,8 +69,8 @@ def _pyghmi_call(target: Target, operation: str, args: dict[str, Any], result: A
         text = str(exc)
         if "password" in text.lower() or "unauthorized" in text.lower():
             result.put(("session", text))  # it answered, and refused the credentials
-        else:  # pyghmi gave up waiting: nothing answers at that address
-            result.put(("error", "no answer" if text in ("", "None") else f"no answer ({text})"))
+        else:  # pyghmi gave up waiting, before the parent's hard timeout: nothing answers at that address
+            result.put(("silent", "" if text in ("", "None") else text))
         return
     except Exception as exc:  # it answered, but the handshake failed (pyghmi 1.5 says so with a TypeError)
         result.put(("session", f"{type(exc).__name__}: {exc}"))
@@ -143,6 +143,9 @@ class PyghmiBmc:
                 continue
             if kind == "ok":
                 return value
+            if kind == "silent":  # the same words whichever gave up first, pyghmi or the hard timeout
+                last_error = f"no answer within {self.policy.timeout:.0f} s" + (f" ({value})" if value else "")
+                continue
             if kind == "session":  # it answered, but no session: credentials, or a BMC pyghmi cannot talk to
                 raise BmcError(f"BMC {self.target} refused the session", hint="check the user and password (machine-set-ipmi)")
             last_error = value
