@@ -18,6 +18,7 @@ class Client:
         self.when = NOW
         self.app = make_app(store, now=lambda: self.when, trusted=TRUSTED)
         self.token = token
+        self.extra_environ: dict[str, str] = {}
 
     def request(self, method, path, body=None, remote="192.168.100.20", length=None, token=None, scheme="http"):
         raw = body or b""
@@ -35,6 +36,7 @@ class Client:
             "REMOTE_ADDR": remote,
             "CONTENT_LENGTH": str(len(raw)) if length is None else length,
         }
+        environ.update(self.extra_environ)
         if token:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         captured = {}
