@@ -199,6 +199,9 @@ class TLSServer:
             self.selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
         except OSError:  # (SSLError is one: not TLS, a refused suite or version, a reset)
             self._drop(conn)
+        except Exception:  # a bug must cost one connection, not the server
+            LOG.exception("unexpected error reading from %s", conn.peer[0])
+            self._drop(conn)
 
     def _complete(self, conn: _Connection) -> bool:
         """Whether the whole request is in (or an error reply is owed)."""
