@@ -137,14 +137,22 @@ def create_server(app: Any, host: str, port: int, limits: Limits, **adjustments:
     return MultiSocketServer(socket_map, adj, listening, dispatcher, servers[-1].log_info)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-api",
         description="Serve the OCI HTTP API (reports from discovery agents, operator commands).",
-        epilog="Exit codes: 0 stopped cleanly, 1 error (bad configuration, address in use), 2 usage.",
+        epilog="Connections are bounded per address and in all, and a request must arrive within a deadline ([api] "
+        "connections_per_source, max_connections, client_timeout); over plain HTTP, admin requests are accepted only from "
+        "[api] plain_http_admin_networks (loopback). Exit codes: 0 stopped cleanly, 1 error (bad configuration, address in use), 2 usage.",
     )
     parser.add_argument("--listen", metavar="ADDR:PORT", help="address to listen on (default: [api] listen, 127.0.0.1:8080)")
-    parser.add_argument("--threads", type=int, metavar="N", help="worker threads (default: [api] threads, 8)")
+    parser.add_argument("--threads", type=_positive, metavar="N", help="worker threads (default: [api] threads, 8)")
     parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve HTTPS with this certificate (default: [api] tls_certificate)")
     parser.add_argument("--tls-key", type=Path, metavar="FILE", help="private key of --tls-cert (default: [api] tls_key)")
     parser.add_argument("--debug", action="store_true", help="log every request")
