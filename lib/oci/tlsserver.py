@@ -75,6 +75,7 @@ class _Connection:
     deadline: float  # time.monotonic() by which the whole request must be in
     handshaken: bool = False
     data: bytearray = field(default_factory=bytearray)
+    scanned: int = 0  # where to look for the end of the headers from
     head_end: int | None = None  # offset just after the blank line ending the headers
     wanted: int | None = None  # head and body, in bytes, once the head is in
     error: tuple[int, str] | None = None  # the reply owed instead of running the application
@@ -206,11 +207,12 @@ class TLSServer:
     def _complete(self, conn: _Connection) -> bool:
         """Whether the whole request is in (or an error reply is owed)."""
         if conn.head_end is None:
-            end = conn.data.find(b"\r\n\r\n")
-            if end < 0:
+            end = conn.data.find(b"\r\n\r\n", conn.scanned)
+            if end < 0 or end + 4 > MAX_HEAD_BYTES:
                 if len(conn.data) > MAX_HEAD_BYTES:
                     conn.error = (431, f"request line and headers larger than {MAX_HEAD_BYTES} bytes")
                     return True
+                conn.scanned = max(0, len(conn.data) - 3)  # a head trickled in is scanned once, not once per byte
                 return False
             conn.head_end = end + 4
             conn.wanted, conn.error = _request_size(bytes(conn.data[: conn.head_end]), conn.head_end)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ipaddress
+import json
 import os
 import select
 import socket
@@ -183,10 +184,31 @@ def test_https_requests_are_marked_as_such(tmp_path):
             200,
             b'{"data": [], "message": "ok", "status": "success"}',
         )
-        # Bad requests are one-line JSON errors.
-        with context.wrap_socket(
-            socket.create_connection(("127.0.0.1", port), timeout=api_process.GUARD), server_hostname="127.0.0.1"
-        ) as tls:
-            tls.sendall(b"POST /api/v1/report HTTP/1.1\r\nHost: oci\r\nTransfer-Encoding: chunked\r\n\r\n")
-            reply = tls.makefile("rb").read()
-        assert reply.startswith(b"HTTP/1.1 411 Length Required\r\n") and reply.endswith(b'send a Content-Length", "status": "error"}')
+
+
+def tls_exchange(port, context, request):
+    with context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=api_process.GUARD), server_hostname="127.0.0.1") as tls:
+        tls.sendall(request)
+        return tls.makefile("rb").read()
+
+
+def test_bad_requests_over_https_are_one_line_errors(tmp_path):
+    options = tls_files(tmp_path)
+    context = client_context(tmp_path)
+    with api_process.running(tmp_path, "", *options, context=context) as (_, port):
+        cases = [
+            (b"POST /api/v1/report HTTP/1.1\r\nHost: oci\r\nTransfer-Encoding: chunked\r\n\r\n", 411, "send a Content-Length"),
+            (b"POST /api/v1/report HTTP/1.1\r\nHost: oci\r\nContent-Length: 2097152\r\n\r\n", 413, "2097152 bytes is larger than 1048576"),
+            (b"POST /api/v1/report HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "invalid Content-Length"),
+            (b"POST /api/v1/report HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, "invalid Content-Length"),
+            (b"HELLO\r\n\r\n", 400, "malformed request line"),
+            (b"GET /api/v1/health HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431, "larger than 65536 bytes"),
+        ]
+        for request, status, message in cases:
+            reply = tls_exchange(port, context, request)
+            head, _, body = reply.partition(b"\r\n\r\n")
+            assert head.split(b" ", 2)[1] == str(status).encode(), (request[:60], reply)
+            assert message in json.loads(body)["message"] and body.count(b"\n") == 0
+        # A header spelt with '_' cannot pass for one with '-' (X_Forwarded_For for X-Forwarded-For).
+        reply = tls_exchange(port, context, b"GET /api/v1/health HTTP/1.1\r\nHost: oci\r\nX_Anything: 1\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.0 200 OK\r\n")
