@@ -79,6 +79,7 @@ class _Connection:
     head_end: int | None = None  # offset just after the blank line ending the headers
     wanted: int | None = None  # head and body, in bytes, once the head is in
     error: tuple[int, str] | None = None  # the reply owed instead of running the application
+    closed: bool = False
 
 
 class TLSServer:
@@ -236,12 +237,15 @@ class TLSServer:
 
     def _drop(self, conn: _Connection) -> None:
         fileno = conn.sock.fileno()
-        if fileno in self.reading:
+        if self.reading.get(fileno) is conn:
             del self.reading[fileno]
             self.selector.unregister(conn.sock)
         self._close(conn)
 
     def _close(self, conn: _Connection) -> None:
+        if conn.closed:
+            return  # (released once: the counts would drift)
+        conn.closed = True
         with contextlib.suppress(OSError):
             conn.sock.close()
         self.sources.release(conn.peer[0])
