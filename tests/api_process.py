@@ -30,8 +30,10 @@ def running(
     conf = tmp_path / "oci.conf"
     conf.write_text(f"[state]\ndir = {tmp_path / 'state'}\n[api]\nlisten = 127.0.0.1:{port}\n{api_settings}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCI_")}
+    log = (tmp_path / "oci-api.log").open("w")  # (a file, not a pipe: nobody reads a pipe during the test)
     proc = subprocess.Popen([str(REPO / "bin" / "oci-api"), *args], env={**env, "OCI_CONFIG": str(conf)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=log, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    log.close()
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -41,14 +43,20 @@ def running(
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     proc.kill()
-                    raise AssertionError(f"oci-api did not start: {proc.communicate()[1]}") from None
+                    proc.wait()
+                    raise AssertionError(f"oci-api did not start: {server_log(tmp_path)}") from None
                 time.sleep(0.05)
         yield proc, port
     finally:
         if proc.poll() is None:
             proc.terminate()
-        _, err = proc.communicate(timeout=30)
-        assert "Traceback" not in err, err
+        proc.wait(timeout=30)
+        assert "Traceback" not in server_log(tmp_path), server_log(tmp_path)
+
+
+def server_log(tmp_path: Path) -> str:
+    """What the oci-api of ``running(tmp_path, ...)`` wrote (stdout and stderr)."""
+    return (tmp_path / "oci-api.log").read_text()
 
 
 def get(

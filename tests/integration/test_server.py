@@ -98,6 +98,19 @@ def test_a_thousand_idle_partial_posts_from_one_source_leave_others_served(tmp_p
             time.sleep(0.05)
 
 
+def test_connections_in_all_are_bounded(tmp_path):
+    """At max_connections, no more are accepted (they wait in the kernel's queue) until one ends."""
+    with api_process.running(tmp_path, "max_connections = 50\nclient_timeout = 3") as (_, port):
+        attack = api_process.connect_many(port, ["127.0.0.2", "127.0.0.3"], 25, PARTIAL_REPORT)
+        try:
+            # Served once the attackers' requests time out (the timeout: a guard).
+            assert api_process.get(port, "/api/v1/health")[0] == 200
+            assert "total open connections reached the connection limit" in api_process.server_log(tmp_path)
+        finally:
+            for sock in attack:
+                sock.close()
+
+
 def test_slow_clients_are_timed_out(tmp_path):
     with api_process.running(tmp_path, "client_timeout = 2") as (_, port):
         # Headers begun, then nothing: closed without a reply.

@@ -148,6 +148,21 @@ def test_thousands_of_half_open_tls_connections_hold_no_threads(tmp_path):
                 sock.close()
 
 
+def test_tls_connections_in_all_are_bounded(tmp_path):
+    """At max_connections, no more are accepted (they wait in the kernel's queue) until one ends."""
+    options = tls_files(tmp_path)
+    context = client_context(tmp_path)
+    with api_process.running(tmp_path, "max_connections = 50\nclient_timeout = 5", *options, context=context) as (_, port):
+        attack = api_process.connect_many(port, ["127.0.4.1", "127.0.4.2"], 25, PARTIAL_HELLO)
+        try:
+            # Served once the attackers' handshakes time out (the timeout: a guard).
+            assert api_process.get(port, "/api/v1/health", context=context)[0] == 200
+            assert "50 connections open: not accepting more until one ends ([api] max_connections)" in api_process.server_log(tmp_path)
+        finally:
+            for sock in attack:
+                sock.close()
+
+
 def test_slow_tls_clients_are_timed_out(tmp_path):
     options = tls_files(tmp_path)
     context = client_context(tmp_path)
