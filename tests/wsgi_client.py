@@ -18,8 +18,9 @@ class Client:
         self.when = NOW
         self.app = make_app(store, now=lambda: self.when, trusted=TRUSTED)
         self.token = token
+        self.extra_environ: dict[str, str] = {}
 
-    def request(self, method, path, body=None, remote="192.168.100.20", length=None, token=None):
+    def request(self, method, path, body=None, remote="192.168.100.20", length=None, token=None, scheme="http"):
         raw = body or b""
         path, _, query = path.partition("?")
         environ = {
@@ -29,12 +30,13 @@ class Client:
             "SERVER_NAME": "test",
             "SERVER_PORT": "80",
             "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
+            "wsgi.url_scheme": scheme,
             "wsgi.input": io.BytesIO(raw),
             "wsgi.errors": io.StringIO(),
             "REMOTE_ADDR": remote,
             "CONTENT_LENGTH": str(len(raw)) if length is None else length,
         }
+        environ.update(self.extra_environ)
         if token:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         captured = {}
@@ -54,9 +56,9 @@ class Client:
         status, _, payload = self.request("GET", path, **kw)
         return status, json.loads(payload)
 
-    def call(self, method, path, body=None, token="default", remote="10.20.30.40"):
-        """An operator request: JSON body, the client's token unless another (or None) is given."""
+    def call(self, method, path, body=None, token="default", remote="10.20.30.40", scheme="https"):
+        """An operator request (over HTTPS unless told): JSON body, the client's token unless another (or None) is given."""
         token = self.token if token == "default" else token
         raw = None if body is None else json.dumps(body).encode()
-        status, _, payload = self.request(method, path, raw, remote=remote, token=token)
+        status, _, payload = self.request(method, path, raw, remote=remote, token=token, scheme=scheme)
         return status, json.loads(payload)

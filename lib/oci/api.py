@@ -129,6 +129,23 @@ def client_address() -> ipaddress.IPv4Address | None:
     return address
 
 
+def require_https_or_plain_admin_source(networks: Sequence[ipaddress.IPv4Network]) -> None:
+    """Admin requests carry a bearer token: over plain HTTP, accept them only from ``networks`` (loopback by
+    default, where the token does not cross a network). The scheme is the server's word (``wsgi.url_scheme``:
+    the TLS server and Apache set it), never a header a client writes."""
+    if bottle.request.environ.get("wsgi.url_scheme") == "https":
+        return
+    address = client_address()
+    if address is None and bottle.request.environ.get("REMOTE_ADDR") == "::1":
+        address = ipaddress.IPv4Address("127.0.0.1")  # IPv6 loopback is loopback
+    if address is None or not any(address in network for network in networks):
+        allowed = ", ".join(map(str, networks)) or "no network"
+        raise Forbidden(
+            f"admin requests over plain HTTP are accepted only from {allowed}: use HTTPS",
+            hint="see [api] plain_http_admin_networks",
+        )
+
+
 DEFAULT_TRUSTED = (ipaddress.IPv4Network("127.0.0.0/8"),)
 
 
@@ -244,6 +261,7 @@ def _admin_route(store: Store, operation: Operation) -> Callable[..., Any]:
     """An operator operation over HTTP: a bearer token, then the same ``execute`` as ocicli's local mode."""
 
     def handler(**path_params: str) -> Any:
+        require_https_or_plain_admin_source(store.config.plain_http_admin_networks)
         actor = tokens.authenticate(store, bottle.request.get_header("Authorization"))
         if operation.method == "GET":
             params: dict[str, Any] = {k: bottle.request.query.getunicode(k) for k in bottle.request.query}

@@ -149,6 +149,22 @@ KEYS: tuple[ConfigKey, ...] = (
         parse_networks,
         "networks whose nodes may post reports and statuses, besides the networks OCI manages",
     ),
+    ConfigKey("api", "connections_per_source", "32", _bounded_int(1, 65535), "connections one address may hold open on oci-api"),
+    ConfigKey("api", "max_connections", "1000", _bounded_int(1, 100000), "connections oci-api holds open in all; more wait"),
+    ConfigKey(
+        "api",
+        "client_timeout",
+        "30",
+        _bounded_int(1, 3600),
+        "seconds a client has to send a whole request (or oci-api closes its connection), and to read the reply",
+    ),
+    ConfigKey(
+        "api",
+        "plain_http_admin_networks",
+        "127.0.0.0/8",
+        parse_networks,
+        "networks admin requests (bearer tokens) are accepted from over plain HTTP; empty: none (HTTPS only)",
+    ),
     ConfigKey("network", "provisioning_network", "", _optional_network, "the network machines PXE-boot and report from (CIDR)"),
     ConfigKey("network", "oci_ip", "", _optional_address, "the master's address on the provisioning network"),
     ConfigKey("network", "debian_mirror", "http://deb.debian.org/debian", _mirror, "Debian mirror the live image and installed hosts use"),
@@ -178,6 +194,10 @@ class Config:
     listen: tuple[str, int] = ("127.0.0.1", 8080)
     threads: int = 8
     trusted_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
+    connections_per_source: int = 32
+    max_connections: int = 1000
+    client_timeout: int = 30
+    plain_http_admin_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
     tls_certificate: Path | None = None
     tls_key: Path | None = None
     pki_ca_key_type: str = "ec-p384"
@@ -245,6 +265,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         listen=values[("api", "listen")],  # type: ignore[arg-type]
         threads=values[("api", "threads")],  # type: ignore[arg-type]
         trusted_networks=values[("api", "trusted_networks")],  # type: ignore[arg-type]
+        connections_per_source=values[("api", "connections_per_source")],  # type: ignore[arg-type]
+        max_connections=values[("api", "max_connections")],  # type: ignore[arg-type]
+        client_timeout=values[("api", "client_timeout")],  # type: ignore[arg-type]
+        plain_http_admin_networks=values[("api", "plain_http_admin_networks")],  # type: ignore[arg-type]
         tls_certificate=values[("api", "tls_certificate")],  # type: ignore[arg-type]
         tls_key=values[("api", "tls_key")],  # type: ignore[arg-type]
         pki_ca_key_type=values[("pki", "ca_key_type")],  # type: ignore[arg-type]

@@ -75,6 +75,46 @@ def test_loopback_is_not_trusted_for_admin_routes(site):
     assert status == 401
 
 
+def test_admin_tokens_over_plain_http_only_from_loopback(site):
+    token = tokens.create(site, "ops", NOW)
+    client = Client(site, token=token)
+    before = snapshot(site)
+    for remote in ("10.20.30.40", "192.168.100.20", "::ffff:10.0.0.1", "2001:db8::1", "not-an-address"):
+        for forged in ({}, {"HTTP_X_FORWARDED_PROTO": "https"}):  # a header any client writes proves nothing
+            client.extra_environ = forged
+            status, reply = client.call("POST", "/api/v1/clusters", {"name": "cl2", "domain": "example.com"}, remote=remote, scheme="http")
+            assert status == 403, (remote, reply)
+            assert reply["message"] == "admin requests over plain HTTP are accepted only from 127.0.0.0/8: use HTTPS"
+            assert reply["hint"] == "see [api] plain_http_admin_networks"
+    client.extra_environ = {}
+    assert snapshot(site) == before
+    for remote in ("127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"):
+        status, reply = client.call("GET", "/api/v1/clusters", remote=remote, scheme="http")
+        assert status == 200, (remote, reply)
+    status, _ = client.call("GET", "/api/v1/clusters", remote="10.20.30.40", scheme="https")
+    assert status == 200
+    # Without a token, plain HTTP from afar is refused the same way: the refusal says nothing of tokens.
+    status, reply = client.call("GET", "/api/v1/clusters", remote="10.20.30.40", scheme="http", token=None)
+    assert status == 403 and "use HTTPS" in reply["message"]
+
+
+def test_plain_http_admin_networks_are_configurable(site, tmp_path):
+    from dataclasses import replace
+    from ipaddress import IPv4Network
+
+    token = tokens.create(site, "ops", NOW)
+    site.config = replace(site.config, plain_http_admin_networks=(IPv4Network("127.0.0.1/32"), IPv4Network("10.20.30.0/24")))
+    client = Client(site, token=token)
+    assert client.call("GET", "/api/v1/clusters", remote="10.20.30.40", scheme="http")[0] == 200
+    status, reply = client.call("GET", "/api/v1/clusters", remote="127.0.0.2", scheme="http")
+    assert status == 403
+    assert reply["message"] == "admin requests over plain HTTP are accepted only from 127.0.0.1/32, 10.20.30.0/24: use HTTPS"
+    site.config = replace(site.config, plain_http_admin_networks=())  # HTTPS only
+    status, reply = client.call("GET", "/api/v1/clusters", remote="127.0.0.1", scheme="http")
+    assert (status, reply["message"]) == (403, "admin requests over plain HTTP are accepted only from no network: use HTTPS")
+    assert client.call("GET", "/api/v1/clusters", remote="127.0.0.1", scheme="https")[0] == 200
+
+
 def test_admin_operations_with_a_token(site):
     client = Client(site, token=tokens.create(site, "ops", NOW))
     status, reply = client.call("GET", "/api/v1/clusters")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,28 @@ def test_explicit_missing_file_is_an_error():
 def test_shipped_example_is_the_defaults():
     cfg = config.load({"OCI_CONFIG": str(REPO / "etc" / "openstack-cluster-installer.conf")})
     assert (cfg.state_dir, cfg.listen, cfg.threads, cfg.lock_timeout) == (Path("/var/lib/oci"), ("127.0.0.1", 8080), 8, 60.0)
+
+
+def test_shipped_example_sets_every_key_to_its_default(tmp_path):
+    empty = tmp_path / "empty.conf"
+    empty.write_text("")
+    shipped = config.load({"OCI_CONFIG": str(REPO / "etc" / "openstack-cluster-installer.conf")})
+    defaults = config.load({"OCI_CONFIG": str(empty)})
+    assert replace(shipped, source=None) == replace(defaults, source=None) == config.Config()
+
+
+def test_connection_bounds_and_plain_http_admin_networks(tmp_path):
+    conf = tmp_path / "oci.conf"
+    conf.write_text(
+        "[api]\nconnections_per_source = 4\nmax_connections = 50\nclient_timeout = 2\nplain_http_admin_networks = 127.0.0.1/32,10.0.0.0/8\n"
+    )
+    cfg = config.load({"OCI_CONFIG": str(conf)})
+    assert (cfg.connections_per_source, cfg.max_connections, cfg.client_timeout) == (4, 50, 2)
+    assert cfg.plain_http_admin_networks == (IPv4Network("127.0.0.1/32"), IPv4Network("10.0.0.0/8"))
+    conf.write_text("[api]\nplain_http_admin_networks =\n")
+    assert config.load({"OCI_CONFIG": str(conf)}).plain_http_admin_networks == ()
+    for text, message in (("client_timeout = 0", "must be from 1 to 3600"), ("connections_per_source = many", "invalid literal"),
+                          ("plain_http_admin_networks = 0.0.0.0/-1", "invalid network list")):  # fmt: skip
+        conf.write_text(f"[api]\n{text}\n")
+        with pytest.raises(ConfigError, match=message):
+            config.load({"OCI_CONFIG": str(conf)})
