@@ -16,9 +16,12 @@ from oci.pki.authority import Authority, Settings
 from oci.service import clusters, machines, networks, topology
 
 
-def openssl_verify(store, fqdn, *extra):
+def openssl_verify(store, fqdn, *extra, at=NOW):
     pki = store.root / "pki"
-    return subprocess.run(["openssl", "verify", *extra, "-CAfile", str(pki / "ca-chain.pem"), str(pki / "certs" / fqdn / "cert.pem")],
+    # At the time the certificates and the CRL were made (the tests' NOW, unless the operation issued them
+    # now): the CRL's next update is days after it, so today's date would fail once those days have passed.
+    when = ["-attime", str(int(at.timestamp()))] if at is not None else []
+    return subprocess.run(["openssl", "verify", *when, *extra, "-CAfile", str(pki / "ca-chain.pem"), str(pki / "certs" / fqdn / "cert.pem")],
                           capture_output=True, text=True)  # fmt: skip
 
 
@@ -128,7 +131,7 @@ def test_the_workflow_issues_what_it_needs(store, discover):
     machines.add(store, "C1", "cl1", "controller", "loc1")
     shown = pki.describe("cl1-controller-1.example.com", NOW)
     assert (shown["dns_names"], shown["ips"]) == (["cl1-controller-1.example.com"], ["192.168.101.2"])
-    assert openssl_verify(store, "cl1-controller-1.example.com").returncode == 0
+    assert openssl_verify(store, "cl1-controller-1.example.com", at=None).returncode == 0  # issued by machine-add, now
     machines.set_(store, "C1", {}, [], hostname="api1.example.com")
     assert pki.describe("api1.example.com", NOW)["ips"] == ["192.168.101.2"]
     assert pki.describe("cl1-controller-1.example.com", NOW)["revoked"] is True
