@@ -21,8 +21,8 @@ def openssl_verify(store, fqdn, *extra, at=NOW):
     # At the time the certificates and the CRL were made (the tests' NOW, unless the operation issued them
     # now): the CRL's next update is days after it, so today's date would fail once those days have passed.
     when = ["-attime", str(int(at.timestamp()))] if at is not None else []
-    return subprocess.run(["openssl", "verify", *when, *extra, "-CAfile", str(pki / "ca-chain.pem"), str(pki / "certs" / fqdn / "cert.pem")],
-                          capture_output=True, text=True)  # fmt: skip
+    argv = ["openssl", "verify", *when, *extra, "-CAfile", str(pki / "ca-chain.pem"), str(pki / "certs" / fqdn / "cert.pem")]
+    return subprocess.run(argv, capture_output=True, text=True)
 
 
 @pytest.fixture
