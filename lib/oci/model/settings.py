@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from oci import names
+from oci import names, values
 from oci.errors import InvalidInput
 
 Value = str | int | bool | float
@@ -53,38 +53,48 @@ class Setting:
 
     def parse(self, text: str) -> Value:
         """Turn command-line text into a typed value, or raise a one-line error."""
-        try:
-            if self.kind is Kind.BOOL:
-                if text not in ("yes", "no"):
-                    raise ValueError("expected yes or no")
-                return text == "yes"
-            if self.kind is Kind.INT:
-                return self.check(int(text))
-            if self.kind is Kind.FLOAT:
-                return self.check(float(text))
-        except ValueError as exc:
-            raise InvalidInput(f"{self.option}: {text!r}: {exc}") from None
+        if self.kind is Kind.BOOL:
+            if text not in ("yes", "no"):
+                raise InvalidInput(f"{self.option}: {_show(text)}: expected yes or no")
+            return text == "yes"
+        if self.kind is Kind.INT:
+            number: int | float | None = values.integer(text)
+            if number is None:  # ASCII digits only: int() would take "٣" or "1_000"
+                raise InvalidInput(f"{self.option}: {_show(text)}: expected an integer (digits 0-9)")
+            return self.check(number)
+        if self.kind is Kind.FLOAT:
+            number = values.number(text)
+            if number is None:  # float() would take "nan", "inf", "1e999"
+                raise InvalidInput(f"{self.option}: {_show(text)}: expected a finite decimal number such as 1.5")
+            return self.check(number)
         return self.check(text)
+
+    def _check_range(self, value: int | float) -> None:
+        if self.minimum is not None and value < self.minimum:
+            raise InvalidInput(f"{self.option}: {value} is below {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise InvalidInput(f"{self.option}: {value} is above {self.maximum}")
 
     def check(self, value: object) -> Value:
         """Check a typed value (from a state file or from ``parse``)."""
         where = self.option
         if self.kind is Kind.BOOL:
             if type(value) is not bool:
-                raise InvalidInput(f"{where}: expected a boolean, got {value!r}")
+                raise InvalidInput(f"{where}: expected a boolean, got {_show(value)}")
             return value
         if self.kind is Kind.INT:
             if type(value) is not int:
-                raise InvalidInput(f"{where}: expected an integer, got {value!r}")
-            if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
-                raise InvalidInput(f"{where}: {value} is outside {self.minimum}..{self.maximum}")
+                raise InvalidInput(f"{where}: expected an integer, got {_show(value)}")
+            self._check_range(value)
             return value
         if self.kind is Kind.FLOAT:
-            if type(value) not in (int, float):
-                raise InvalidInput(f"{where}: expected a number, got {value!r}")
-            return float(value)  # type: ignore[arg-type]
+            number = values.finite(value) if type(value) in (int, float) else None  # type: ignore[arg-type]
+            if number is None:
+                raise InvalidInput(f"{where}: expected a finite number, got {_show(value)}")
+            self._check_range(number)
+            return number
         if type(value) is not str:
-            raise InvalidInput(f"{where}: expected text, got {value!r}")
+            raise InvalidInput(f"{where}: expected text, got {_show(value)}")
         if self.kind is Kind.FQDN:
             if value:
                 names.fqdn(value, kind=f"{where} value")
@@ -93,16 +103,21 @@ class Setting:
                 try:
                     (ipaddress.IPv4Address if self.kind is Kind.IPV4 else ipaddress.ip_address)(value)
                 except ValueError:
-                    raise InvalidInput(f"{where}: {value!r} is not an IP address") from None
+                    raise InvalidInput(f"{where}: {_show(value)} is not an IP address") from None
         elif self.kind is Kind.CHOICE:
             if value not in self.choices:
-                raise InvalidInput(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
+                raise InvalidInput(f"{where}: {_show(value)} is not one of {', '.join(self.choices)}")
         elif self.kind is Kind.UUID:
             if value and not _UUID.fullmatch(value):
-                raise InvalidInput(f"{where}: {value!r} is not a lowercase UUID")
+                raise InvalidInput(f"{where}: {_show(value)} is not a lowercase UUID")
         elif not _TEXT.fullmatch(value) or len(value) > 255:
-            raise InvalidInput(f"{where}: {value!r} has characters outside [-a-zA-Z0-9/_,+ :@.=] or is too long")
+            raise InvalidInput(f"{where}: {_show(value)} has characters outside [-a-zA-Z0-9/_,+ :@.=] or is too long")
         return value
+
+
+def _show(value: object) -> str:
+    shown = ascii(value) if type(value) is not int or abs(value) < 10**40 else "a huge integer"
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _table(*settings: Setting) -> dict[str, Setting]:
@@ -170,9 +185,9 @@ MACHINE_SETTINGS: Mapping[str, Setting] = _table(
     S("nested_virt", K.CHOICE, "cluster_value", "nested virtualisation", choices=("yes", "no", "cluster_value")),
     S("cpu_mode", K.CHOICE, "cluster_value", "libvirt CPU mode", choices=(*CPU_MODES, "cluster_value")),
     S("cpu_model", K.STRING, "cluster_value", "libvirt CPU model"),
-    S("cpu_allocation_ratio", K.FLOAT, 16.0, "Nova CPU overcommit ratio"),
-    S("ram_allocation_ratio", K.FLOAT, 1.5, "Nova RAM overcommit ratio"),
-    S("disk_allocation_ratio", K.FLOAT, 1.0, "Nova disk overcommit ratio"),
+    S("cpu_allocation_ratio", K.FLOAT, 16.0, "Nova CPU overcommit ratio", minimum=0),
+    S("ram_allocation_ratio", K.FLOAT, 1.5, "Nova RAM overcommit ratio", minimum=0),
+    S("disk_allocation_ratio", K.FLOAT, 1.0, "Nova disk overcommit ratio", minimum=0),
     S("nova_reserved_host_memory_mb", K.INT, 4096, "memory kept for the host", minimum=0),
     S("force_dhcp_agent", K.BOOL, False, "run the Neutron DHCP agent on this compute"),
     S("neutron_external_network_name", K.STRING, "external", "name of the external provider network"),

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from oci import remote
+from oci import remote, values
 from oci.bmc import Policy, PyghmiBmc, Target
 from oci.errors import Conflict, InvalidInput, OciError
 from oci.model import BmcAccess, Heartbeat, Machine, MachineStatus
@@ -32,11 +32,10 @@ def set_access(store: Store, ident: str, use: str, address: str, port: str | int
     The operator's word replaces automatic numbering: an address an ``ipmi`` network gave the BMC is released.
     """
     if use not in ("yes", "no"):
-        raise InvalidInput(f"invalid use flag {use!r}: expected yes or no")
-    try:
-        port_number = int(port)
-    except ValueError:
-        raise InvalidInput(f"invalid BMC port {port!r}") from None
+        raise InvalidInput(f"invalid use flag {ascii(use)[:40]}: expected yes or no")
+    port_number = port if type(port) is int else values.integer(port) if type(port) is str else None
+    if port_number is None:  # ASCII digits only: int() would take "٣"
+        raise InvalidInput(f"invalid BMC port {ascii(port)[:40]}: expected a number from 1 to 65535")
     with store.topology_lock():
         serial = resolve(store, ident)
         access = BmcAccess(serial, use == "yes", address, port_number, user, password)

@@ -1,0 +1,181 @@
+"""Bad input never makes a 5xx, a traceback or a wrong value (issue #14, points 5 and 6).
+
+Each case below is one of the inputs that used to give HTTP 500 (or to be taken as a number it is not),
+reproduced through the real path: the in-process WSGI app with a valid token, or ``ocicli`` in local mode.
+The property-based fuzz tests that look for more are in tests/unit/test_fuzz.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+
+import pytest
+from test_api import OCI42_BODY
+
+from conftest import NOW, report_body
+from oci.cli.main import main
+from oci.model import Machine
+from oci.service import clusters, machines, networks, tokens, topology
+from wsgi_client import Client
+
+
+@pytest.fixture
+def site(store, discover):
+    topology.region_create(store, "r1")
+    topology.location_create(store, "loc1", "r1")
+    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
+    networks.create(store, "spare", "10.1.0.0", "24", "loc1", "no")  # no address on it: renumbering is allowed
+    clusters.create(store, "cl1", "example.com")
+    networks.add(store, "net1", "cl1", "all", "eth0")
+    discover("C1")
+    discover("C2", address="192.168.100.21")
+    machines.add(store, "C1", "cl1", "controller", "loc1")
+    return store
+
+
+def state_files(store):
+    kept = (p for p in sorted(store.root.rglob("*")) if p.is_file() and p.parts[-2] not in ("locks", "cache") and p.name != "audit.log")
+    return {p.relative_to(store.root): p.read_bytes() for p in kept}
+
+
+def oci42(**machine):
+    body = copy.deepcopy(OCI42_BODY)
+    body["machine"][0].update(machine)
+    return body
+
+
+def raw(document):
+    """JSON text; ``"__1e999__"`` becomes the bare number 1e999, which json.dumps cannot write."""
+    return json.dumps(document).replace('"__1e999__"', "1e999").encode()
+
+
+REPORTS = [
+    pytest.param("/api/v1/report", report_body("C9", cpu={"threads": "²"}), 200, id="v1-superscript-digit"),
+    pytest.param("/api/v1/report", report_body("C9", cpu={"sockets": "¹", "threads": "2"}), 200, id="v1-superscript-one"),
+    pytest.param("/api/v1/report", report_body("C9", cpu={"threads": "1" * 5000}), 200, id="v1-5000-digits"),
+    pytest.param("/api/v1/report", report_body("C9", cpu={"mhz": 10**400}), 200, id="v1-int-beyond-float"),
+    pytest.param("/api/v1/report", report_body("C9", system={"manufacturer": "\ud800"}), 400, id="v1-lone-surrogate"),
+    pytest.param("/api/v1/report", report_body("C9", **{"\udfff": 1}), 400, id="v1-lone-surrogate-key"),
+    pytest.param("/api/v1/report", report_body("C9", cpu={"mhz": "__1e999__"}), 400, id="v1-1e999"),
+    pytest.param("/oci/report.php", oci42(cpu_threads="²"), 200, id="oci42-superscript-digit"),
+    pytest.param("/oci/report.php", oci42(productname="\ud800"), 400, id="oci42-lone-surrogate"),
+    pytest.param("/oci/report.php", oci42(cpu_mhz="__1e999__"), 400, id="oci42-1e999"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status"), REPORTS)
+def test_hostile_reports_are_a_4xx_or_unknown_values(store, caplog, path, body, status):
+    got, headers, payload = Client(store).request("POST", path, raw(body))
+    reply = json.loads(payload)
+    assert got == status, reply
+    assert "\n" not in reply["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    if status == 200:  # the odd value is unknown, never a number it is not
+        assert store.get(Machine, reply["data"]["serial"]).hardware.cpu.threads in (None, 2, 104)
+    else:
+        assert not (store.root / "machines").exists()
+
+
+@pytest.mark.parametrize("digits", ["٣", "１２", "²", "1_0", " 7", "7.0"])
+def test_report_integers_are_ascii_digits(store, digits):
+    status, _ = Client(store).post_json("/api/v1/report", report_body("C1", cpu={"threads": digits}, memory={"total_mb": digits}))
+    assert status == 200
+    hardware = store.get(Machine, "C1").hardware
+    assert hardware.cpu.threads == (7 if digits == " 7" else None)
+    assert hardware.memory is None or hardware.memory.total_mb == 7
+
+
+ADMIN = [
+    pytest.param("PATCH", "/api/v1/machines/C1", {"settings": {"cpu_allocation_ratio": "__1e999__"}}, "not a finite", id="ratio-1e999"),
+    pytest.param("PATCH", "/api/v1/machines/C1", {"settings": {"cpu_allocation_ratio": 10**400}}, "finite number", id="ratio-huge-int"),
+    pytest.param("PATCH", "/api/v1/machines/C1", {"settings": {"cpu_allocation_ratio": -2}}, "below 0", id="ratio-negative"),
+    pytest.param("PATCH", "/api/v1/machines/C1", {"settings": {"notes": "\ud800"}}, "unpaired surrogate", id="setting-surrogate"),
+    pytest.param("PATCH", "/api/v1/networks/net1", {"changes": {"vlan": "__1e999__"}}, "not a finite number", id="vlan-1e999"),
+    pytest.param("PATCH", "/api/v1/networks/net1", {"changes": {"vlan": 1.5}}, "invalid VLAN 1.5", id="vlan-float"),
+    pytest.param("PATCH", "/api/v1/networks/net1", {"changes": {"vlan": []}}, "invalid VLAN []", id="vlan-list"),
+    pytest.param("PATCH", "/api/v1/networks/net1", {"changes": {"vlan": "٣"}}, "invalid VLAN", id="vlan-arabic-digit"),
+    pytest.param("PATCH", "/api/v1/networks/net1", {"changes": {"mtu": "１５００"}}, "invalid MTU", id="mtu-fullwidth"),
+    pytest.param("PATCH", "/api/v1/networks/spare", {"changes": {"cidr": "٢٤"}}, "invalid prefix length", id="cidr-arabic-digits"),
+    pytest.param("PATCH", "/api/v1/networks/spare", {"changes": {"ip": 3232261377}}, "invalid network address", id="ip-as-int"),
+    pytest.param("PATCH", "/api/v1/networks/spare", {"changes": {"ipmi_match": ["x"]}}, "invalid network", id="ipmi-match-list"),
+    pytest.param("POST", "/api/v1/networks", {"name": "n2", "ip": "10.0.0.0", "cidr": "２４", "location": "loc1", "public": "no"},
+                 "invalid prefix length", id="create-fullwidth-cidr"),
+    pytest.param("PUT", "/api/v1/machines/C2/bmc", {"use": "no", "address": "", "port": "٦٢٣", "user": "u", "password": "p"},
+                 "invalid BMC port", id="bmc-port-arabic-digits"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "body", "message"), ADMIN)
+def test_hostile_admin_values_are_a_400_and_change_nothing(site, caplog, method, path, body, message):
+    client = Client(site, token=tokens.create(site, "ops", NOW))
+    before = state_files(site)
+    token = client.token
+    status, _, payload = client.request(method, path, raw(body), remote="10.20.30.40", token=token)
+    reply = json.loads(payload)
+    assert status == 400, reply
+    assert message in reply["message"] and "\n" not in reply["message"]
+    assert state_files(site) == before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+CLI = [
+    pytest.param(["--cpu-allocation-ratio", "nan"], "--cpu-allocation-ratio: 'nan': expected a finite decimal number", id="nan"),
+    pytest.param(["--cpu-allocation-ratio", "inf"], "--cpu-allocation-ratio: 'inf'", id="inf"),
+    pytest.param(["--ram-allocation-ratio", "1e999"], "--ram-allocation-ratio: '1e999'", id="1e999"),
+    pytest.param(["--disk-allocation-ratio", "١٫٥"], "--disk-allocation-ratio: '\\u0661\\u066b\\u0665'", id="arabic-decimal"),
+    pytest.param(["--loc-u-start", "٣"], "--loc-u-start: '\\u0663': expected an integer (digits 0-9)", id="arabic-digit"),
+    pytest.param(["--nova-reserved-host-memory-mb", "１２"], "--nova-reserved-host-memory-mb: '\\uff11\\uff12'", id="fullwidth"),
+    pytest.param(["--loc-u-end", "1_0"], "--loc-u-end: '1_0'", id="underscore"),
+    pytest.param(["--notes", "rack\udcff12"], "--notes: ", id="undecodable-argv"),
+]
+
+
+@pytest.mark.parametrize(("options", "message"), CLI)
+def test_ocicli_machine_set_refuses_non_numbers_in_one_line(site, capsys, options, message):
+    before = state_files(site)
+    code = main(["machine-set", "C1", *options], store_factory=lambda: site)
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.startswith("ocicli: error: ") and err.count("\n") == 1, err
+    assert message in err
+    assert state_files(site) == before
+
+
+def test_a_failed_change_is_audited_as_failed_in_strict_json(site):
+    client = Client(site, token=tokens.create(site, "ops", NOW))
+    (site.root / "roles" / "broken.yaml").mkdir(parents=True)  # reading it fails with an OSError, not an OciError
+    status, _ = client.call("POST", "/api/v1/roles", {"name": "broken"})
+    assert status == 500
+    status, _ = client.call("POST", "/api/v1/roles", {"name": "custom1"})
+    assert status == 200
+    status, _ = client.call("POST", "/api/v1/roles", {"name": "vm-net"})  # a built-in role
+    assert status in (400, 409)
+
+    def strict(name):
+        raise ValueError(f"{name} is not strict JSON")
+
+    entries = [json.loads(line, parse_constant=strict) for line in (site.root / "audit.log").read_text().splitlines()]
+    outcomes = [(e["params"].get("name"), e["outcome"]) for e in entries if e["actor"] == "token:ops"]
+    assert outcomes[0] == ("broken", "failed: IsADirectoryError")
+    assert outcomes[1] == ("custom1", "ok")
+    assert outcomes[2][0] == "vm-net" and outcomes[2][1].startswith("refused: ")
+
+
+def test_the_audit_log_stays_strict_json_whatever_a_local_caller_passes(site):
+    from oci import operations
+
+    for settings in ({"cpu_allocation_ratio": float("nan")}, {"ram_allocation_ratio": float("-inf")}, {"notes": "\ud800"}):
+        with pytest.raises(Exception) as refused:
+            operations.execute(site, "machine_set", {"machine": "C1", "settings": settings, "unset": []})
+        assert type(refused.value).__name__ == "InvalidInput", refused.value
+
+    def strict(name):
+        raise ValueError(f"{name} is not strict JSON")
+
+    lines = (site.root / "audit.log").read_text().splitlines()[-3:]
+    entries = [json.loads(line, parse_constant=strict) for line in lines]
+    assert [e["params"]["settings"] for e in entries] == [{"cpu_allocation_ratio": "nan"}, {"ram_allocation_ratio": "-inf"},
+                                                          {"notes": "\ud800"}]  # fmt: skip
+    assert all(e["outcome"].startswith("refused: ") for e in entries)
