@@ -128,7 +128,6 @@ CLI = [
     pytest.param(["--loc-u-start", "٣"], "--loc-u-start: '\\u0663': expected an integer (digits 0-9)", id="arabic-digit"),
     pytest.param(["--nova-reserved-host-memory-mb", "１２"], "--nova-reserved-host-memory-mb: '\\uff11\\uff12'", id="fullwidth"),
     pytest.param(["--loc-u-end", "1_0"], "--loc-u-end: '1_0'", id="underscore"),
-    pytest.param(["--notes", "rack\udcff12"], "--notes: ", id="undecodable-argv"),
 ]
 
 
@@ -179,3 +178,100 @@ def test_the_audit_log_stays_strict_json_whatever_a_local_caller_passes(site):
     assert [e["params"]["settings"] for e in entries] == [{"cpu_allocation_ratio": "nan"}, {"ram_allocation_ratio": "-inf"},
                                                           {"notes": "\ud800"}]  # fmt: skip
     assert all(e["outcome"].startswith("refused: ") for e in entries)
+
+
+FREE_TEXT = [
+    pytest.param(["--dest-blk", "../../etc/x"], "--dest-blk: '../../etc/x': expected a block device name", id="dest-blk-path"),
+    pytest.param(["--dest-blk", "/dev/sda"], "--dest-blk: '/dev/sda': expected a block device name", id="dest-blk-dev"),
+    pytest.param(["--raid-dev1", "sd b"], "--raid-dev1: 'sd b'", id="raid-dev-space"),
+    pytest.param(["--serial-console-device", "/etc/passwd"], "--serial-console-device: '/etc/passwd': expected a serial", id="tty-path"),
+    pytest.param(["--serial-console-device", "ttyS0;reboot"], "--serial-console-device: 'ttyS0;reboot'", id="tty-shell"),
+    pytest.param(["--notes", "two\nlines"], "--notes: 'two\\nlines': expected one line of printable text", id="notes-newline"),
+    pytest.param(["--notes", "csi\x9b2J"], "--notes: 'csi\\x9b2J'", id="notes-c1-csi"),
+    pytest.param(["--notes", "ls\u2028sep"], "--notes: 'ls\\u2028sep'", id="notes-line-separator"),
+    pytest.param(["--notes", "bidi\u202eevil"], "--notes: 'bidi\\u202eevil'", id="notes-bidi"),
+    pytest.param(["--notes", "x" * 256], "at most 255 characters", id="notes-too-long"),
+    pytest.param(["--notes", "rack\udcff12"], "--notes: 'rack\\udcff12'", id="notes-undecodable-argv"),
+    pytest.param(["--loc-rack", "r\t1"], "--loc-rack: 'r\\t1'", id="loc-tab"),
+    pytest.param(["--cpu-model", "Skylake Server"], "--cpu-model: 'Skylake Server': expected one word", id="cpu-model-space"),
+    pytest.param(["--neutron-external-network-name", "ext/../x"], "--neutron-external-network-name", id="network-name-path"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "message"), FREE_TEXT)
+def test_free_text_machine_settings_are_checked_by_kind(site, capsys, options, message):
+    before = state_files(site)
+    code = main(["machine-set", "C1", *options], store_factory=lambda: site)
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1, err
+    assert message in err
+    assert state_files(site) == before
+
+
+CLUSTER_TEXT = [
+    pytest.param(["--debian-mirror", "x y"], "--debian-mirror: 'x y': expected a URL", id="mirror-space"),
+    pytest.param(["--debian-mirror", "ftp://deb.debian.org/debian"], "expected an http:// or https:// URL", id="mirror-ftp"),
+    pytest.param(["--debian-mirror", "file:///etc/passwd"], "expected an http:// or https:// URL", id="mirror-file"),
+    pytest.param(["--debian-mirror", "http://x'y"], "no quote", id="mirror-quote"),
+    pytest.param(["--debian-mirror", "http://mirror:99999/debian"], "valid port", id="mirror-port"),
+    pytest.param(["--debian-mirror", ""], "expected an http:// or https:// URL", id="mirror-empty"),
+    pytest.param(["--haproxy-custom-url", "http://"], "with a host", id="haproxy-no-host"),
+    pytest.param(["--debian-release", "bookworm main"], "--debian-release: 'bookworm main': expected one word", id="release-space"),
+    pytest.param(["--region-name", "Region\nOne"], "--region-name", id="region-newline"),
+    pytest.param(["--amp-secgroup-list", "abc"], "expected comma-separated lowercase UUIDs", id="uuid-list"),
+    pytest.param(["--cpu-model-extra-flags", "pcid ssbd"], "--cpu-model-extra-flags: 'pcid ssbd'", id="flags-space"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "message"), CLUSTER_TEXT)
+def test_free_text_cluster_settings_are_checked_by_kind(site, capsys, options, message):
+    before = state_files(site)
+    code = main(["cluster-set", "cl1", *options], store_factory=lambda: site)
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1, err
+    assert message in err
+    assert state_files(site) == before
+
+
+def test_well_formed_text_settings_are_taken(site, capsys):
+    code = main(["--json", "machine-set", "C1", "--dest-blk", "nvme0n1", "--raid-dev0", "md0", "--serial-console-device", "ttyAMA0",
+                 "--notes", "rack 12 — spare PSU", "--cpu-model", "Skylake-Server-IBRS"], store_factory=lambda: site)  # fmt: skip
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert code == 0
+    assert (settings["dest_blk"], settings["raid_dev0"], settings["serial_console_device"]) == ("nvme0n1", "md0", "ttyAMA0")
+    assert settings["notes"] == "rack 12 — spare PSU"
+    code = main(["--json", "cluster-set", "cl1", "--debian-mirror", "https://mirror.example.com:8443/debian", "--cpu-model-extra-flags",
+                 "+pcid,-ssbd", "--amp-secgroup-list", "0b3f7c1e-8a4d-4c2b-9e6f-1a2b3c4d5e6f,1b3f7c1e-8a4d-4c2b-9e6f-1a2b3c4d5e6f",
+                 "--haproxy-custom-url", "http://10.0.0.1/x?y=1"], store_factory=lambda: site)  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert settings["debian_mirror"] == "https://mirror.example.com:8443/debian"
+    code = main(["--json", "machine-set", "C1", "--serial-console-device", "none", "--unset", "notes"], store_factory=lambda: site)
+    assert code == 0 and json.loads(capsys.readouterr().out)["settings"]["notes"] == ""
+
+
+BMC = [
+    pytest.param({"user": "root\nadmin"}, "invalid BMC user 'root\\nadmin'", id="user-newline"),
+    pytest.param({"user": "x" * 17}, "invalid BMC user", id="user-too-long"),
+    pytest.param({"user": "r\u00f6\u00f6t"}, "invalid BMC user", id="user-non-ascii"),
+    pytest.param({"password": "calvin\nrm -rf"}, "invalid BMC password:", id="password-newline"),
+    pytest.param({"password": "p" * 21}, "invalid BMC password:", id="password-too-long"),
+    pytest.param({"password": "c\x1balvin"}, "invalid BMC password:", id="password-escape"),
+    pytest.param({"port": "٦٢٣"}, "invalid BMC port", id="port-arabic-digits"),
+    pytest.param({"port": "0"}, "outside 1..65535", id="port-zero"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BMC)
+def test_bmc_user_password_and_port_are_checked_and_never_echo_a_password(site, change, message):
+    client = Client(site, token=tokens.create(site, "ops", NOW))
+    good = {"use": "no", "address": "10.8.0.9", "port": "623", "user": "root", "password": "calvin"}
+    body = {**good, **change}
+    before = state_files(site)
+    status, reply = client.call("PUT", "/api/v1/machines/C2/bmc", body)
+    assert status == 400, reply
+    assert message in reply["message"] and "\n" not in reply["message"]
+    assert "calvin" not in reply["message"] and "ppppp" not in reply["message"]
+    assert state_files(site) == before
+    status, reply = client.call("PUT", "/api/v1/machines/C2/bmc", good)
+    assert status == 200, reply
