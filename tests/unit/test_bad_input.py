@@ -1,4 +1,4 @@
-"""Bad input never makes a 5xx, a traceback or a wrong value (issue #14, points 5 and 6).
+"""Bad input never makes a 5xx, a traceback or a wrong value; hostile text never reaches a terminal (issue #14, 5-8).
 
 Each case below is one of the inputs that used to give HTTP 500 (or to be taken as a number it is not),
 reproduced through the real path: the in-process WSGI app with a valid token, or ``ocicli`` in local mode.
@@ -8,14 +8,20 @@ The property-based fuzz tests that look for more are in tests/unit/test_fuzz.py.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import logging
+import os
+import pty
+import select
+import subprocess
 
 import pytest
 from test_api import OCI42_BODY
 
-from conftest import NOW, report_body
+from conftest import NOW, REPO, report_body
 from oci.cli.main import main
+from oci.cli.output import emit
 from oci.model import Machine
 from oci.service import clusters, machines, networks, tokens, topology
 from wsgi_client import Client
@@ -275,3 +281,111 @@ def test_bmc_user_password_and_port_are_checked_and_never_echo_a_password(site, 
     assert state_files(site) == before
     status, reply = client.call("PUT", "/api/v1/machines/C2/bmc", good)
     assert status == 200, reply
+
+
+HOSTILE_TEXT = ("csi \x9b2J", "esc \x1b[31mred", "line\u2028sep", "bidi \u202eevil", "zero\u200bwidth", "bell\x07", "nbsp\xa0x")
+
+
+def hostile_machine(store):
+    """C1 as a hand-edited (or pre-upgrade) state file may hold it: text the report parser would strip now."""
+    from dataclasses import replace
+
+    with store.machine_lock(["C1"]):
+        machine = store.get(Machine, "C1")
+        hardware = replace(machine.hardware, product_name="PowerEdge\x9b2J\u202eR640")
+        store.write_machine(replace(machine, hardware=hardware, report_notes=HOSTILE_TEXT))
+
+
+def unsafe_characters(text, allowed="\n"):
+    return sorted({c for c in text if not c.isprintable() and c not in allowed})
+
+
+def test_records_and_tables_escape_control_and_format_characters_on_a_terminal(site):
+    from oci.cli.output import Column, Message, Record, Table, render_record, render_table
+
+    hostile_machine(site)
+    data = machines.show(site, "C1")
+    shown = render_record(Record(data), terminal=True)
+    assert unsafe_characters(shown) == []
+    for escaped in ("csi \\x9b2J", "esc \\x1b[31mred", "line\\u2028sep", "bidi \\u202eevil", "zero\\u200bwidth", "bell\\x07"):
+        assert escaped in shown
+    assert "PowerEdge\\x9b2J\\u202eR640" in shown
+    assert "\x9b" in render_record(Record(data), terminal=False)  # a pipe gets the data unchanged, for scripts
+
+    table = render_table(Table([{"a": "x\x9by", "b": 1}, {"a": "plain", "b": 2}], [Column("a", "name"), Column("b", "n")]), terminal=True)
+    assert table.splitlines() == ["name    n", "x\\x9by  1", "plain   2"]  # escaped before the widths are measured
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    emit(Message("two\tcolumns\nsecond line \x9b"), as_json=False, out=out)
+    assert out.getvalue() == "two\tcolumns\nsecond line \\x9b\n"
+    out = Terminal()
+    emit(Record(data), as_json=True, out=out)
+    assert out.getvalue().isascii() and unsafe_characters(out.getvalue()) == []  # json.dumps escapes every one of them
+    assert json.loads(out.getvalue())["report_notes"] == list(HOSTILE_TEXT)
+
+
+def run_on_a_terminal(argv, env):
+    """Run a command with its stdout on a pseudo-terminal, as an operator's shell does; its output."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    chunks = []
+    try:
+        while select.select([master], [], [], 60)[0]:  # a guard only: the command ends in well under a second
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, b"".join(chunks).decode(), err.decode()
+
+
+def test_machine_show_on_a_real_terminal_shows_escapes_not_controls(site):
+    hostile_machine(site)
+    env = {**os.environ, "OCI_STATE_DIR": str(site.root)}
+    env.pop("OCI_CONFIG", None)
+    code, shown, err = run_on_a_terminal([str(REPO / "bin" / "ocicli"), "machine-show", "C1"], env)
+    assert code == 0, err
+    assert unsafe_characters(shown, allowed="\r\n") == []  # the terminal's line discipline adds the \r
+    assert "csi \\x9b2J" in shown and "line\\u2028sep" in shown and "bidi \\u202eevil" in shown
+    code, shown, err = run_on_a_terminal([str(REPO / "bin" / "ocicli"), "--json", "machine-show", "C1"], env)
+    assert code == 0 and shown.isascii() and "\\u009b2J" in shown
+
+
+def test_notes_are_capped_like_agent_errors_and_the_machine_file_stays_small(store):
+    from oci.report import v1
+
+    body = report_body("C1", **{f"u{i}": 0 for i in range(40_000)})  # with the rest, just under the 1 MiB body limit
+    body["errors"] = [f"collector {i} failed" for i in range(500)]
+    body["disks"] = [{"name": "../x", "size_bytes": "y" * 100} for i in range(v1.MAX_ENTRIES)]
+    body["system"] = {"manufacturer": "M" * 10_000}
+    status, reply = Client(store).post_json("/api/v1/report", body)
+    assert status == 200
+    notes = reply["data"]["notes"]
+    assert len(notes) == v1.MAX_NOTES
+    assert notes[: v1.MAX_UNKNOWN_KEYS] == [f"unknown key 'u{i}' ignored" for i in sorted(range(40_000), key=str)[:10]]
+    assert notes[v1.MAX_UNKNOWN_KEYS] == f"{40_000 - v1.MAX_UNKNOWN_KEYS} more unknown keys ignored"
+    assert f"agent: {500 - v1.MAX_AGENT_ERRORS} more errors" in notes
+    assert notes[-1] == f"{v1.MAX_UNKNOWN_KEYS + 1 + v1.MAX_AGENT_ERRORS + 1 + v1.MAX_ENTRIES - v1.MAX_NOTES + 1} more notes"
+    assert max(len(n) for n in notes) < 200
+    machine = store.get(Machine, "C1")
+    assert machine.hardware.manufacturer == "M" * v1.MAX_TEXT
+    assert (store.root / "machines" / "C1.yaml").stat().st_size < 16_000
+
+
+def test_report_lists_beyond_their_bound_are_refused(store):
+    from oci.report import v1
+
+    body = report_body("C1", nics=[{"name": f"eth{i}", "mac": "52:54:00:12:34:56"} for i in range(v1.MAX_ENTRIES + 1)])
+    status, reply = Client(store).post_json("/api/v1/report", body)
+    assert status == 400 and f"more than {v1.MAX_ENTRIES}" in reply["message"]
+    assert not (store.root / "machines").exists()

@@ -18,7 +18,7 @@ from oci import __version__
 from oci import config as config_mod
 from oci.cli import bmc, clusters, machines, networks, topology
 from oci.cli.backend import Backend, HttpBackend, LocalBackend
-from oci.cli.output import emit
+from oci.cli.output import emit, terminal_safe
 from oci.errors import OciError
 from oci.store import Store
 
@@ -108,7 +108,8 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         if debug:
             traceback.print_exc()
         hint = f" ({exc.hint})" if exc.hint else ""
-        print(f"ocicli: error: {exc.message}{hint}", file=sys.stderr)
+        line = f"ocicli: error: {exc.message}{hint}"
+        print(terminal_safe(line) if sys.stderr.isatty() else line, file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         return EXIT_OK  # output piped into head
