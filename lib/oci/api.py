@@ -247,7 +247,9 @@ def make_app(
     for operation in OPERATIONS.values():
         app.route(f"{API}{operation.path}", method=operation.method, callback=_admin_route(store, operation))
 
-    for code, message in ((404, "no such endpoint"), (405, "method not allowed on this endpoint")):
+    # 400: bottle's own, for a percent-encoded path that is not UTF-8 (the only 400 it makes itself).
+    pages = ((400, "invalid request path: it is not UTF-8"), (404, "no such endpoint"), (405, "method not allowed on this endpoint"))
+    for code, message in pages:
         app.error(code)(_error_page(code, message))
     return app
 

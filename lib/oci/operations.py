@@ -321,6 +321,8 @@ def _loggable(value: Any) -> Any:
         return [_loggable(v) for v in value]
     if type(value) is float and not math.isfinite(value):
         return repr(value)
+    if type(value) is int and value.bit_length() > 64:  # json.dumps refuses ints of more than 4300 digits
+        return f"<a {value.bit_length()}-bit integer>"
     if value is None or type(value) in (str, int, float, bool):
         return value
     return repr(value)

@@ -389,3 +389,11 @@ def test_report_lists_beyond_their_bound_are_refused(store):
     status, reply = Client(store).post_json("/api/v1/report", body)
     assert status == 400 and f"more than {v1.MAX_ENTRIES}" in reply["message"]
     assert not (store.root / "machines").exists()
+
+
+def test_a_path_that_is_not_utf8_is_a_json_400(site):
+    client = Client(site, token=tokens.create(site, "ops", NOW))
+    not_utf8 = "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")  # what the server hands over for %ED%A0%80
+    status, headers, payload = client.request("GET", f"/api/v1/clusters/{not_utf8}/problems", token=client.token)
+    assert (status, headers["Content-Type"]) == (400, "application/json")
+    assert json.loads(payload)["message"] == "invalid request path: it is not UTF-8"
