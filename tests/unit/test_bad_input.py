@@ -397,3 +397,19 @@ def test_a_path_that_is_not_utf8_is_a_json_400(site):
     status, headers, payload = client.request("GET", f"/api/v1/clusters/{not_utf8}/problems", token=client.token)
     assert (status, headers["Content-Type"]) == (400, "application/json")
     assert json.loads(payload)["message"] == "invalid request path: it is not UTF-8"
+
+
+def test_error_lines_are_escaped_on_a_terminal_too(monkeypatch):
+    from oci.errors import NotFound
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    def failing_store():
+        raise NotFound("no machine named 'x\x9b2Jy'", hint="a server's message may quote anything \u2028")
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["machine-list"], store_factory=failing_store) == 1
+    assert terminal.getvalue() == ("ocicli: error: no machine named 'x\\x9b2Jy' (a server's message may quote anything \\u2028)\n")

@@ -95,6 +95,11 @@ def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend
     return HttpBackend(url, token, ca_file)
 
 
+def _say(line: str) -> None:
+    """An error line on stderr: it may quote data (a name, a server's message), escaped on a terminal."""
+    print(terminal_safe(line) if sys.stderr.isatty() else line, file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -108,8 +113,7 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         if debug:
             traceback.print_exc()
         hint = f" ({exc.hint})" if exc.hint else ""
-        line = f"ocicli: error: {exc.message}{hint}"
-        print(terminal_safe(line) if sys.stderr.isatty() else line, file=sys.stderr)
+        _say(f"ocicli: error: {exc.message}{hint}")
         return exc.exit_code
     except BrokenPipeError:
         return EXIT_OK  # output piped into head
@@ -117,7 +121,7 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         if debug:
             traceback.print_exc()
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"ocicli: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        _say(f"ocicli: error: {exc.strerror or exc}{where}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("ocicli: interrupted", file=sys.stderr)
@@ -126,7 +130,7 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         if debug:
             traceback.print_exc()
         else:
-            print(f"ocicli: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+            _say(f"ocicli: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return EXIT_ERROR
 
 
