@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import math
+import re
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from typing import Any
 
 import bottle
 
-from oci import operations
+from oci import operations, values
 from oci.boot import ipxe
 from oci.boot.site import BootSite
 from oci.enc import refresh as enc_refresh
@@ -32,6 +34,7 @@ from oci.store import Store
 MAX_BODY_BYTES = 1024 * 1024
 API = "/api/v1"
 LOG = logging.getLogger("oci.api")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def utcnow() -> datetime:
@@ -99,14 +102,25 @@ def read_json(allow_empty: bool = False) -> Any:
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not valid JSON")
 
+    def finite_only(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):  # 1e999: valid JSON syntax, but no state file or JSON reply can hold it
+            raise ValueError(f"{text[:20]} is not a finite number")
+        return value
+
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+        document = json.loads(raw.decode("utf-8"), parse_constant=no_constants, parse_float=finite_only)
     except UnicodeDecodeError:
         raise InvalidInput("request body is not UTF-8") from None
     except RecursionError:
         raise InvalidInput("request body is nested too deeply") from None
     except ValueError as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    # An escaped unpaired surrogate ("\ud800") decodes to a str no UTF-8 writer accepts; only a body with
+    # such an escape needs the walk (a paired escape, an emoji, passes it).
+    if _SURROGATE_ESCAPE.search(raw):
+        values.check_data(document, "request body")
+    return document
 
 
 def parse_ipv4(value: object, what: str) -> ipaddress.IPv4Address:
@@ -252,7 +266,9 @@ def make_app(
     for operation in OPERATIONS.values():
         app.route(f"{API}{operation.path}", method=operation.method, callback=_admin_route(store, operation))
 
-    for code, message in ((404, "no such endpoint"), (405, "method not allowed on this endpoint")):
+    # 400: bottle's own, for a percent-encoded path that is not UTF-8 (the only 400 it makes itself).
+    pages = ((400, "invalid request path: it is not UTF-8"), (404, "no such endpoint"), (405, "method not allowed on this endpoint"))
+    for code, message in pages:
         app.error(code)(_error_page(code, message))
     return app
 

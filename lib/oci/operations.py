@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from oci import names
+from oci import names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
@@ -92,6 +93,8 @@ class Operation:
                 continue
             if type(value) is not _TYPES[param.type]:
                 raise InvalidInput(f"{self.name}: parameter '{param.name}' must be a {param.type}")
+            # Both modes: a Python caller (ocicli's local mode) can pass what JSON cannot carry.
+            values.check_data(value, f"{self.name}: parameter '{param.name}'")
             out[param.name] = value
         return out
 
@@ -304,13 +307,25 @@ def masked(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters fit for a log: anything that looks like a secret is replaced by ``***``."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if any(word in key.lower() for word in _SECRET_WORDS):
-            out[key] = "***"
-        elif isinstance(value, dict):
-            out[key] = masked(value)
-        else:
-            out[key] = value
+        name = key if type(key) is str else repr(key)  # JSON keys are strings
+        out[name] = "***" if any(word in name.lower() for word in _SECRET_WORDS) else _loggable(value)
     return out
+
+
+def _loggable(value: Any) -> Any:
+    """``value`` as strict JSON can hold it: secrets inside masked, a non-finite float as its text ("nan",
+    "inf"; a refused request may hold one, and the log must still say what it was), other types as text."""
+    if isinstance(value, dict):
+        return masked(value)
+    if isinstance(value, (list, tuple)):
+        return [_loggable(v) for v in value]
+    if type(value) is float and not math.isfinite(value):
+        return repr(value)
+    if type(value) is int and value.bit_length() > 64:  # json.dumps refuses ints of more than 4300 digits
+        return f"<a {value.bit_length()}-bit integer>"
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return repr(value)
 
 
 def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | None = None) -> Any:
@@ -321,11 +336,15 @@ def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | Non
     look like secrets are masked.
     """
     operation = OPERATIONS[name]
-    outcome = "ok"
+    outcome = "failed"  # until the call returns: an exception of any kind is not a success
     try:
         result = operation.call(store, **operation.check(params))
+        outcome = "ok"
     except OciError as exc:
         outcome = f"refused: {exc.message}"
+        raise
+    except BaseException as exc:
+        outcome = f"failed: {type(exc).__name__}"  # a bug or a system error: the traceback goes to the caller's log
         raise
     finally:
         if operation.mutating:
@@ -336,8 +355,9 @@ def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | Non
                 "params": masked(params),
                 "outcome": outcome,
             }
-            store.append_audit(json.dumps(entry, sort_keys=True, default=str))
-    return json.loads(json.dumps(result, sort_keys=True))  # exactly what the API sends
+            # Strict JSON: a line every JSON reader takes (no NaN or Infinity, which _loggable turned into text).
+            store.append_audit(json.dumps(entry, sort_keys=True, allow_nan=False))
+    return json.loads(json.dumps(result, sort_keys=True, allow_nan=False))  # exactly what the API sends
 
 
 def _user() -> str:

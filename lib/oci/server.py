@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         raise_descriptor_limit(limits.total)
         store = config_mod.open_store(cfg)
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        store.remove_stale_temp_files()  # what writers killed mid-write (a crash, kill -9) left behind
         app = make_app(store, trusted=cfg.trusted_networks)
 
         def stop(signum: int, frame: FrameType | None) -> None:

@@ -18,7 +18,7 @@ from oci import __version__
 from oci import config as config_mod
 from oci.cli import bmc, clusters, machines, networks, topology
 from oci.cli.backend import Backend, HttpBackend, LocalBackend
-from oci.cli.output import emit
+from oci.cli.output import emit, terminal_safe
 from oci.errors import OciError
 from oci.store import Store
 
@@ -95,6 +95,11 @@ def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend
     return HttpBackend(url, token, ca_file)
 
 
+def _say(line: str) -> None:
+    """An error line on stderr: it may quote data (a name, a server's message), escaped on a terminal."""
+    print(terminal_safe(line) if sys.stderr.isatty() else line, file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -108,7 +113,7 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         if debug:
             traceback.print_exc()
         hint = f" ({exc.hint})" if exc.hint else ""
-        print(f"ocicli: error: {exc.message}{hint}", file=sys.stderr)
+        _say(f"ocicli: error: {exc.message}{hint}")
         return exc.exit_code
     except BrokenPipeError:
         return EXIT_OK  # output piped into head
@@ -116,7 +121,7 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         if debug:
             traceback.print_exc()
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"ocicli: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        _say(f"ocicli: error: {exc.strerror or exc}{where}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("ocicli: interrupted", file=sys.stderr)
@@ -125,7 +130,7 @@ def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] |
         if debug:
             traceback.print_exc()
         else:
-            print(f"ocicli: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+            _say(f"ocicli: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return EXIT_ERROR
 
 

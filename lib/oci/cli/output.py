@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -38,23 +38,46 @@ class Message:
     exit_code: int = 0
 
 
-def cell(value: Any) -> str:
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def terminal_safe(text: str, keep: str = "") -> str:
+    """``text`` with every character a terminal would act on, or that hides or reorders what is shown,
+    written as an escape (``\\x9b``, ``\\u2028``): C0 and C1 controls (U+009B is an 8-bit CSI that many
+    terminals obey like ESC [), line and paragraph separators, bidirectional and zero-width format
+    characters, unpaired surrogates. A machine's report or a hand-edited state file must not be able to
+    move the cursor, rewrite lines or change colours in the operator's terminal. ``keep``: characters
+    the caller's layout needs (newline and tab in a multi-line message)."""
+    if text.isprintable():  # the common case, in C
+        return text
+    return "".join(c if c.isprintable() or c in keep else _escaped(c) for c in text)
+
+
+def _plain(text: str, keep: str = "") -> str:
+    return text
+
+
+def cell(value: Any, safe: Callable[[str], str] = _plain) -> str:
     if value is None or value in ("", []):
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return " ".join(cell(v) for v in value)
+        return " ".join(cell(v, safe) for v in value)
     if isinstance(value, dict):
         if set(value) == {"network", "address"}:
-            return f"{value['address']}@{value['network']}"
-        return " ".join(f"{k}={cell(v)}" for k, v in value.items())
-    return str(value)
+            return safe(f"{value['address']}@{value['network']}")
+        return " ".join(f"{safe(str(k))}={cell(v, safe)}" for k, v in value.items())
+    return safe(str(value))
 
 
-def render_table(table: Table) -> str:
+def render_table(table: Table, terminal: bool = False) -> str:
+    """``terminal``: the output is a terminal, so data is shown through ``terminal_safe``."""
+    safe = terminal_safe if terminal else _plain
     headers = [c.header for c in table.columns]
-    body = [[cell(row.get(c.key)) for c in table.columns] for row in table.rows]
+    body = [[cell(row.get(c.key), safe) for c in table.columns] for row in table.rows]
     widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in body]
@@ -69,27 +92,29 @@ def _duration(seconds: int | None) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-def render_record(record: Record) -> str:
+def render_record(record: Record, terminal: bool = False) -> str:
+    safe = terminal_safe if terminal else _plain
     keys = [k for k in record.order if k in record.data] + sorted(k for k in record.data if k not in record.order)
     lines = []
-    width = max((len(k) for k in keys), default=0)
+    width = max((len(safe(k)) for k in keys), default=0)
     for key in keys:
         value = record.data[key]
+        shown = safe(key)
         if isinstance(value, dict) and value and key not in ("enrolment",):
-            lines.append(f"{key}:")
-            inner = max(len(str(k)) for k in value)
-            lines += [f"  {str(k).ljust(inner)}  {cell(v)}" for k, v in value.items()]
+            lines.append(f"{shown}:")
+            inner = max(len(safe(str(k))) for k in value)
+            lines += [f"  {safe(str(k)).ljust(inner)}  {cell(v, safe)}" for k, v in value.items()]
         elif key == "history" and value:
-            lines.append(f"{key}:")
-            lines += [f"  {h['since']}  {h['status']:<15} {_duration(h['seconds'])}" for h in value]
+            lines.append(f"{shown}:")
+            lines += [f"  {safe(str(h['since']))}  {safe(str(h['status'])):<15} {_duration(h['seconds'])}" for h in value]
         elif isinstance(value, list) and value and isinstance(value[0], dict) and set(value[0]) != {"network", "address"}:
-            lines.append(f"{key}:")
-            lines += [f"  - {cell(v)}" for v in value]
+            lines.append(f"{shown}:")
+            lines += [f"  - {cell(v, safe)}" for v in value]
         elif isinstance(value, list) and value and isinstance(value[0], str) and key in ("problems", "report_notes"):
-            lines.append(f"{key}:")
-            lines += [f"  - {v}" for v in value]
+            lines.append(f"{shown}:")
+            lines += [f"  - {safe(v)}" for v in value]
         else:
-            lines.append(f"{key.ljust(width)}  {cell(value)}")
+            lines.append(f"{shown.ljust(width)}  {cell(value, safe)}")
     return "\n".join(lines) + "\n"
 
 
@@ -104,13 +129,16 @@ def emit(result: Table | Record | Message | None, as_json: bool, out: TextIO | N
             data = result.data
         else:
             data = result.data if result.data is not None else {"message": result.text}
-        # Pretty on a terminal; compact (and several times faster to write) in a pipe.
+        # Pretty on a terminal; compact (and several times faster to write) in a pipe. ensure_ascii (the
+        # default) writes every non-ASCII character and every control character as a \\u escape, so JSON
+        # needs no terminal_safe.
         indent = 2 if out.isatty() else None
-        out.write(json.dumps(data, sort_keys=True, indent=indent) + "\n")
+        out.write(json.dumps(data, sort_keys=True, indent=indent, ensure_ascii=True) + "\n")
         return
+    terminal = out.isatty()  # a pipe gets the data as it is: scripts read it, no terminal interprets it
     if isinstance(result, Table):
-        out.write(render_table(result))
+        out.write(render_table(result, terminal))
     elif isinstance(result, Record):
-        out.write(render_record(result))
+        out.write(render_record(result, terminal))
     else:
-        out.write(result.text + "\n")
+        out.write((terminal_safe(result.text, keep="\n\t") if terminal else result.text) + "\n")

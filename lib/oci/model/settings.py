@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from oci import names
+from oci import names, values
 from oci.errors import InvalidInput
 
 Value = str | int | bool | float
 
 
 class Kind(StrEnum):
-    STRING = "string"
     INT = "int"
     FLOAT = "float"
     BOOL = "bool"
@@ -30,11 +30,55 @@ class Kind(StrEnum):
     IP = "ip"
     CHOICE = "choice"
     UUID = "uuid"
+    # Text settings, each checked by what it is: they travel into Puppet parameters, configuration files and
+    # command lines on the nodes, where a path, a space or a newline in the wrong place does damage.
+    NAME = "name"  # one word: a region, a release, a CPU model, a network name
+    NAMES = "names"  # comma-separated words: CPU flags
+    UUIDS = "uuids"  # comma-separated UUIDs
+    URL = "url"  # http:// or https://
+    DEVICE = "device"  # a block device's kernel name
+    TTY = "tty"  # a serial console's kernel name
+    TEXT = "text"  # free text for people: printable, one line
 
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# Free text travels into config files and shell commands on nodes: a conservative character set.
-_TEXT = re.compile(r"[-a-zA-Z0-9/_,+ :@.=]*")
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_WORD = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_FLAG = "[+-]?[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+MAX_TEXT = 255
+# (pattern, what the setting expects) for the kinds a regular expression decides; the empty value is
+# handled before (allowed when it is the default, as for the FQDN and address kinds).
+_PATTERNS: dict[Kind, tuple[re.Pattern[str], str]] = {
+    Kind.UUID: (re.compile(_UUID), "a lowercase UUID"),
+    Kind.NAME: (re.compile(_WORD), "one word of 1-64 letters, digits, '.', '_' or '-'"),
+    Kind.NAMES: (re.compile(f"{_FLAG}(,{_FLAG})*"), "comma-separated words of letters, digits, '.', '_' or '-', each with an optional +/-"),
+    Kind.UUIDS: (re.compile(f"{_UUID}(,{_UUID})*"), "comma-separated lowercase UUIDs"),
+    # Kernel names: sda, vdb, nvme0n1, mmcblk0, md0, dm-1. No '/', no '.': never a path.
+    Kind.DEVICE: (re.compile("[a-z][a-z0-9_-]{0,31}"), "a block device name such as sda or nvme0n1 (no /dev/, no path)"),
+    # ttyS0, ttyAMA0, ttyUSB1, hvc0; or none.
+    Kind.TTY: (re.compile("tty[A-Za-z]{0,8}[0-9]{1,3}|hvc[0-9]{1,3}|none"), "a serial tty name such as ttyS0, ttyAMA0 or hvc0, or none"),
+}
+# RFC 3986's unreserved and delimiter characters, without the quotes, '$', ';', '!', '*' and brackets
+# of sub-delims that a shell or a configuration file would read: a mirror URL needs none of them.
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@&=+,%-]+")
+
+
+def _url_problem(value: str) -> str | None:
+    """Why ``value`` is not an http(s) URL OCI can hand to apt or HAProxy, or None."""
+    if not value:
+        return "an http:// or https:// URL"
+    if len(value) > MAX_TEXT or not _URL_CHARACTERS.fullmatch(value):
+        return f"a URL of at most {MAX_TEXT} characters among letters, digits and ._~:/?#[]@&=+,%- (no space, no quote)"
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "an http:// or https:// URL with a host"
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError:
+        return "a URL with a valid port"
+    if not host:
+        return "an http:// or https:// URL with a host"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,38 +97,48 @@ class Setting:
 
     def parse(self, text: str) -> Value:
         """Turn command-line text into a typed value, or raise a one-line error."""
-        try:
-            if self.kind is Kind.BOOL:
-                if text not in ("yes", "no"):
-                    raise ValueError("expected yes or no")
-                return text == "yes"
-            if self.kind is Kind.INT:
-                return self.check(int(text))
-            if self.kind is Kind.FLOAT:
-                return self.check(float(text))
-        except ValueError as exc:
-            raise InvalidInput(f"{self.option}: {text!r}: {exc}") from None
+        if self.kind is Kind.BOOL:
+            if text not in ("yes", "no"):
+                raise InvalidInput(f"{self.option}: {_show(text)}: expected yes or no")
+            return text == "yes"
+        if self.kind is Kind.INT:
+            number: int | float | None = values.integer(text)
+            if number is None:  # ASCII digits only: int() would take "٣" or "1_000"
+                raise InvalidInput(f"{self.option}: {_show(text)}: expected an integer (digits 0-9)")
+            return self.check(number)
+        if self.kind is Kind.FLOAT:
+            number = values.number(text)
+            if number is None:  # float() would take "nan", "inf", "1e999"
+                raise InvalidInput(f"{self.option}: {_show(text)}: expected a finite decimal number such as 1.5")
+            return self.check(number)
         return self.check(text)
+
+    def _check_range(self, value: int | float) -> None:
+        if self.minimum is not None and value < self.minimum:
+            raise InvalidInput(f"{self.option}: {value} is below {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise InvalidInput(f"{self.option}: {value} is above {self.maximum}")
 
     def check(self, value: object) -> Value:
         """Check a typed value (from a state file or from ``parse``)."""
         where = self.option
         if self.kind is Kind.BOOL:
             if type(value) is not bool:
-                raise InvalidInput(f"{where}: expected a boolean, got {value!r}")
+                raise InvalidInput(f"{where}: expected a boolean, got {_show(value)}")
             return value
         if self.kind is Kind.INT:
             if type(value) is not int:
-                raise InvalidInput(f"{where}: expected an integer, got {value!r}")
-            if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
-                raise InvalidInput(f"{where}: {value} is outside {self.minimum}..{self.maximum}")
+                raise InvalidInput(f"{where}: expected an integer, got {_show(value)}")
+            self._check_range(value)
             return value
         if self.kind is Kind.FLOAT:
-            if type(value) not in (int, float):
-                raise InvalidInput(f"{where}: expected a number, got {value!r}")
-            return float(value)  # type: ignore[arg-type]
+            number = values.finite(value) if type(value) in (int, float) else None  # type: ignore[arg-type]
+            if number is None:
+                raise InvalidInput(f"{where}: expected a finite number, got {_show(value)}")
+            self._check_range(number)
+            return number
         if type(value) is not str:
-            raise InvalidInput(f"{where}: expected text, got {value!r}")
+            raise InvalidInput(f"{where}: expected text, got {_show(value)}")
         if self.kind is Kind.FQDN:
             if value:
                 names.fqdn(value, kind=f"{where} value")
@@ -93,16 +147,29 @@ class Setting:
                 try:
                     (ipaddress.IPv4Address if self.kind is Kind.IPV4 else ipaddress.ip_address)(value)
                 except ValueError:
-                    raise InvalidInput(f"{where}: {value!r} is not an IP address") from None
+                    raise InvalidInput(f"{where}: {_show(value)} is not an IP address") from None
         elif self.kind is Kind.CHOICE:
             if value not in self.choices:
-                raise InvalidInput(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
-        elif self.kind is Kind.UUID:
-            if value and not _UUID.fullmatch(value):
-                raise InvalidInput(f"{where}: {value!r} is not a lowercase UUID")
-        elif not _TEXT.fullmatch(value) or len(value) > 255:
-            raise InvalidInput(f"{where}: {value!r} has characters outside [-a-zA-Z0-9/_,+ :@.=] or is too long")
+                raise InvalidInput(f"{where}: {_show(value)} is not one of {', '.join(self.choices)}")
+        elif not value and self.default == "":
+            pass  # unset: the empty default
+        elif self.kind is Kind.URL:
+            problem = _url_problem(value)
+            if problem:
+                raise InvalidInput(f"{where}: {_show(value)}: expected {problem}")
+        elif self.kind is Kind.TEXT:
+            if len(value) > MAX_TEXT or not value.isprintable():  # isprintable: no control, format or separator character
+                raise InvalidInput(f"{where}: {_show(value)}: expected one line of printable text, at most {MAX_TEXT} characters")
+        else:
+            pattern, expected = _PATTERNS[self.kind]
+            if not pattern.fullmatch(value):
+                raise InvalidInput(f"{where}: {_show(value)}: expected {expected}")
         return value
+
+
+def _show(value: object) -> str:
+    shown = ascii(value) if type(value) is not int or abs(value) < 10**40 else "a huge integer"
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _table(*settings: Setting) -> dict[str, Setting]:
@@ -113,7 +180,7 @@ S, K = Setting, Kind
 CPU_MODES = ("host-model", "host-passthrough", "custom")
 
 CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
-    S("region_name", K.STRING, "RegionOne", "OpenStack region name"),
+    S("region_name", K.NAME, "RegionOne", "OpenStack region name"),
     S("vip_hostname", K.FQDN, "", "API endpoint hostname (default <cluster>-api.<domain>)"),
     S("initial_cluster_setup", K.BOOL, True, "one-time bootstrap actions are still to be done"),
     S("self_signed_api_cert", K.BOOL, True, "the API certificate comes from OCI's own PKI"),
@@ -135,8 +202,8 @@ CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("nested_virt", K.BOOL, False, "allow nested virtualisation on computes"),
     S("use_ovs_ifaces", K.BOOL, False, "build bonds with Open vSwitch instead of the kernel"),
     S("cpu_mode", K.CHOICE, "host-passthrough", "libvirt CPU mode", choices=CPU_MODES),
-    S("cpu_model", K.STRING, "", "libvirt CPU model when cpu_mode is custom"),
-    S("cpu_model_extra_flags", K.STRING, "", "extra libvirt CPU flags"),
+    S("cpu_model", K.NAME, "", "libvirt CPU model when cpu_mode is custom"),
+    S("cpu_model_extra_flags", K.NAMES, "", "extra libvirt CPU flags"),
     S("bgp_to_the_host", K.BOOL, False, "route node networks with BGP instead of bonds"),
     S("asn", K.INT, 64496, "BGP autonomous system number", minimum=1, maximum=4294967295),
     S("install_designate", K.BOOL, False, "install Designate (DNS as a service)"),
@@ -146,42 +213,42 @@ CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("cinder_backup_prefer_swift", K.BOOL, True, "Cinder backups go to Swift when both exist"),
     S("neutron_vxlan_vni_min", K.INT, 1000, "lowest VXLAN VNI", minimum=1, maximum=16777215),
     S("neutron_vxlan_vni_max", K.INT, 9999, "highest VXLAN VNI", minimum=1, maximum=16777215),
-    S("haproxy_custom_url", K.STRING, "", "extra URL served by HAProxy"),
-    S("amp_secgroup_list", K.STRING, "", "Octavia amphora security group UUIDs, comma-separated"),
-    S("amp_boot_network_list", K.STRING, "", "Octavia amphora boot network UUIDs, comma-separated"),
+    S("haproxy_custom_url", K.URL, "", "extra URL served by HAProxy"),
+    S("amp_secgroup_list", K.UUIDS, "", "Octavia amphora security group UUIDs, comma-separated"),
+    S("amp_boot_network_list", K.UUIDS, "", "Octavia amphora boot network UUIDs, comma-separated"),
     S("generate_root_ssh_keys", K.BOOL, False, "give every node a root SSH keypair"),
     S("cephosd_automatic_provisionning", K.BOOL, True, "prepare Ceph OSD disks automatically"),
-    S("debian_mirror", K.STRING, "http://deb.debian.org/debian", "Debian mirror of the nodes"),
-    S("debian_release", K.STRING, "bookworm", "Debian release of the nodes"),
+    S("debian_mirror", K.URL, "http://deb.debian.org/debian", "Debian mirror of the nodes"),
+    S("debian_release", K.NAME, "bookworm", "Debian release of the nodes"),
 )
 
 MACHINE_SETTINGS: Mapping[str, Setting] = _table(
-    S("notes", K.STRING, "", "free text about the machine"),
-    S("dest_blk", K.STRING, "none", "disk to install on ('none' picks the first disk)"),
+    S("notes", K.TEXT, "", "free text about the machine"),
+    S("dest_blk", K.DEVICE, "none", "disk to install on ('none' picks the first disk)"),
     S("install_on_raid", K.BOOL, False, "install on a software RAID"),
     S("raid_type", K.CHOICE, "1", "software RAID level", choices=("0", "1", "5", "10")),
-    S("raid_dev0", K.STRING, "sda", "first RAID member"),
-    S("raid_dev1", K.STRING, "sdb", "second RAID member"),
-    S("raid_dev2", K.STRING, "sdc", "third RAID member"),
-    S("raid_dev3", K.STRING, "sdd", "fourth RAID member"),
-    S("serial_console_device", K.STRING, "ttyS1", "serial console device, or none"),
+    S("raid_dev0", K.DEVICE, "sda", "first RAID member"),
+    S("raid_dev1", K.DEVICE, "sdb", "second RAID member"),
+    S("raid_dev2", K.DEVICE, "sdc", "third RAID member"),
+    S("raid_dev3", K.DEVICE, "sdd", "fourth RAID member"),
+    S("serial_console_device", K.TTY, "ttyS1", "serial console device, or none"),
     S("use_ceph_if_available", K.BOOL, False, "put Nova ephemeral disks on Ceph"),
     S("compute_is_cephosd", K.BOOL, False, "hyper-converged compute that is also a Ceph OSD"),
     S("nested_virt", K.CHOICE, "cluster_value", "nested virtualisation", choices=("yes", "no", "cluster_value")),
     S("cpu_mode", K.CHOICE, "cluster_value", "libvirt CPU mode", choices=(*CPU_MODES, "cluster_value")),
-    S("cpu_model", K.STRING, "cluster_value", "libvirt CPU model"),
-    S("cpu_allocation_ratio", K.FLOAT, 16.0, "Nova CPU overcommit ratio"),
-    S("ram_allocation_ratio", K.FLOAT, 1.5, "Nova RAM overcommit ratio"),
-    S("disk_allocation_ratio", K.FLOAT, 1.0, "Nova disk overcommit ratio"),
+    S("cpu_model", K.NAME, "cluster_value", "libvirt CPU model"),
+    S("cpu_allocation_ratio", K.FLOAT, 16.0, "Nova CPU overcommit ratio", minimum=0),
+    S("ram_allocation_ratio", K.FLOAT, 1.5, "Nova RAM overcommit ratio", minimum=0),
+    S("disk_allocation_ratio", K.FLOAT, 1.0, "Nova disk overcommit ratio", minimum=0),
     S("nova_reserved_host_memory_mb", K.INT, 4096, "memory kept for the host", minimum=0),
     S("force_dhcp_agent", K.BOOL, False, "run the Neutron DHCP agent on this compute"),
-    S("neutron_external_network_name", K.STRING, "external", "name of the external provider network"),
+    S("neutron_external_network_name", K.NAME, "external", "name of the external provider network"),
     S("swift_store_account", K.BOOL, True, "this store serves the account ring"),
     S("swift_store_container", K.BOOL, True, "this store serves the container ring"),
     S("swift_store_object", K.BOOL, True, "this store serves the object ring"),
-    S("loc_dc", K.STRING, "", "datacentre"),
-    S("loc_row", K.STRING, "", "row in the datacentre"),
-    S("loc_rack", K.STRING, "", "rack"),
+    S("loc_dc", K.TEXT, "", "datacentre"),
+    S("loc_row", K.TEXT, "", "row in the datacentre"),
+    S("loc_rack", K.TEXT, "", "rack"),
     S("loc_u_start", K.INT, 0, "lowest rack unit", minimum=0, maximum=100),
     S("loc_u_end", K.INT, 0, "highest rack unit", minimum=0, maximum=100),
 )

@@ -15,13 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from oci import names
+from oci import names, values
 from oci.errors import InvalidInput
 from oci.model import Bmc, Cpu, Disk, Hardware, Memory, Nic, RaidDrive, StorageController
 
 SCHEMA_VERSION = 1
+# Bounds of a report, so that what one report makes the server store stays small whatever it holds
+# (docs/report-schema.md, "Limits"): every text is cut, every list is bounded, and so are the notes.
 MAX_ENTRIES = 512  # per list; a machine with more disks or NICs than this is not a server we know
 MAX_TEXT = 128
+MAX_AGENT_ERRORS = 20
+MAX_UNKNOWN_KEYS = 10
+MAX_NOTES = 50  # the last one says how many more there were
 
 PLACEHOLDERS = frozenset(
     {
@@ -46,7 +51,10 @@ PLACEHOLDERS = frozenset(
 )
 _DEVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Removed from report text: C0 and C1 controls (U+009B is an 8-bit CSI, which terminals obey), line and
+# paragraph separators, bidirectional and zero-width format characters (they reorder or hide what an
+# operator reads) and unpaired surrogates (not text: they cannot be written as UTF-8).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]")
 _SLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
 
 T = TypeVar("T")
@@ -63,43 +71,53 @@ class ParsedReport:
     serial_source: str | None = None  # where the serial came from; "mac" is the fallback without DMI tables
 
 
+def _shown(value: Any) -> str:
+    """A raw value in a note: escaped (``ascii``: no control or format character reaches a terminal) and
+    short, so a hostile value cannot make a note longer than a line."""
+    try:
+        shown = ascii(value)
+    except (ValueError, RecursionError):  # an int with more digits than str() converts; a deep nest
+        shown = f"<{type(value).__name__}>"
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 class _Skip(Exception):
     """This entry is unusable; the message says why."""
 
 
 def text(value: Any) -> str | None:
     """Free text, or None for an absent or placeholder value."""
-    if value is None or isinstance(value, (dict, list, bool)):
+    if type(value) is str:
+        shown = value
+    elif type(value) in (int, float) and abs(value) < 1e18:  # str() of a huge int is refused (and no text)
+        shown = str(value)
+    else:
         return None
-    cleaned = _CONTROL.sub("", str(value)).strip()
+    cleaned = _CONTROL.sub("", shown[: MAX_TEXT * 4]).strip()
     if cleaned.lower() in PLACEHOLDERS:
         return None
     return cleaned[:MAX_TEXT]
 
 
 def integer(value: Any, minimum: int = 0) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not value.isdigit():
-            return None
+    """A count or a size: an int, an integral float, or ASCII digits (``values.integer``); None otherwise."""
+    if type(value) is str:
+        value = values.integer(value.strip())
+    elif type(value) is float and value.is_integer():  # is_integer() is False for NaN and infinities
         value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or value < minimum or value > 2**63:
+    if type(value) is not int or value < minimum or value > 2**63:
         return None
     return value
 
 
 def number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
+    if type(value) is str:
+        result = values.number(value.strip())
+    elif type(value) in (int, float):
+        result = values.finite(value)
+    else:
         return None
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return None
-    return result if 0 <= result < 1e12 else None
+    return result if result is not None and 0 <= result < 1e12 else None
 
 
 def flag(value: Any) -> bool | None:
@@ -144,7 +162,7 @@ def _entries(body: dict[str, Any], key: str, build: Callable[[dict[str, Any]], T
 def _device_name(value: Any, what: str) -> str:
     name = text(value)
     if name is None or not _DEVICE.fullmatch(name):
-        raise _Skip(f"invalid {what} name {value!r}")
+        raise _Skip(f"invalid {what} name {_shown(value)}")
     return name
 
 
@@ -152,7 +170,7 @@ def _disk(item: dict[str, Any]) -> Disk:
     name = _device_name(item.get("name"), "disk")
     size = integer(item.get("size_bytes"))
     if size is None:
-        raise _Skip(f"invalid size {item.get('size_bytes')!r}")
+        raise _Skip(f"invalid size {_shown(item.get('size_bytes'))}")
     if size == 0:
         raise _Skip("size 0 (an empty zram, loop or card-reader device)")
     realdev = item.get("realdev")
@@ -172,11 +190,11 @@ def _nic(item: dict[str, Any]) -> Nic:
     try:
         names.interface(name)
     except InvalidInput:
-        raise _Skip(f"invalid interface name {item.get('name')!r}") from None
+        raise _Skip(f"invalid interface name {_shown(item.get('name'))}") from None
     assert name is not None
     mac = (text(item.get("mac")) or "").lower().replace("-", ":")
     if not _MAC.fullmatch(mac):
-        raise _Skip(f"invalid MAC address {item.get('mac')!r}")
+        raise _Skip(f"invalid MAC address {_shown(item.get('mac'))}")
     return Nic(
         name=name,
         mac=mac,
@@ -204,10 +222,10 @@ def _controller(item: dict[str, Any]) -> StorageController:
 def _raid_drive(item: dict[str, Any]) -> RaidDrive:
     slot = text(item.get("slot"))
     if slot is None or not _SLOT.fullmatch(slot):
-        raise _Skip(f"invalid slot {item.get('slot')!r}")
+        raise _Skip(f"invalid slot {_shown(item.get('slot'))}")
     size = integer(item.get("size_bytes"))
     if not size:
-        raise _Skip(f"invalid size {item.get('size_bytes')!r}")
+        raise _Skip(f"invalid size {_shown(item.get('size_bytes'))}")
     return RaidDrive(
         slot=slot, size_bytes=size, model=text(item.get("model")), serial=text(item.get("serial")), state=text(item.get("state"))
     )
@@ -220,7 +238,7 @@ def _address(value: Any, notes: list[str], where: str) -> ipaddress.IPv4Address 
     try:
         return ipaddress.IPv4Address(shown)
     except ValueError:
-        notes.append(f"{where} ignored: {shown!r} is not an IPv4 address")
+        notes.append(f"{where} ignored: {_shown(shown)} is not an IPv4 address")
         return None
 
 
@@ -248,7 +266,7 @@ def parse(body: Any) -> ParsedReport:
         raise InvalidInput(f"report: expected a JSON object, got {type(body).__name__}")
     version = body.get("version")
     if version != SCHEMA_VERSION:
-        raise InvalidInput(f"report: unsupported schema version {version!r}", hint=f"this server reads version {SCHEMA_VERSION}")
+        raise InvalidInput(f"report: unsupported schema version {_shown(version)}", hint=f"this server reads version {SCHEMA_VERSION}")
     serial = body.get("serial")
     if serial is None:
         raise InvalidInput("report: 'serial' is missing")
@@ -256,7 +274,7 @@ def parse(body: Any) -> ParsedReport:
     notes: list[str] = []
     source = body.get("serial_source")
     if source is not None and source not in SERIAL_SOURCES:
-        notes.append(f"serial_source {text(source)!r} ignored: not one of {', '.join(SERIAL_SOURCES)}")
+        notes.append(f"serial_source {_shown(text(source))} ignored: not one of {', '.join(SERIAL_SOURCES)}")
         source = None
     known = {
         "version",
@@ -273,8 +291,10 @@ def parse(body: Any) -> ParsedReport:
         "bmc",
         "errors",
     }
-    for key in sorted(set(body) - known):
-        notes.append(f"unknown key '{text(key)}' ignored")
+    unknown = sorted(set(body) - known)
+    notes += [f"unknown key {_shown(key)} ignored" for key in unknown[:MAX_UNKNOWN_KEYS]]
+    if len(unknown) > MAX_UNKNOWN_KEYS:
+        notes.append(f"{len(unknown) - MAX_UNKNOWN_KEYS} more unknown keys ignored")
     system = _mapping(body.get("system"), "system")
     cpu = _mapping(body.get("cpu"), "cpu")
     memory = _mapping(body.get("memory"), "memory")
@@ -282,10 +302,12 @@ def parse(body: Any) -> ParsedReport:
     errors = body.get("errors") or []
     if not isinstance(errors, list):
         raise InvalidInput("report: 'errors' must be a list of strings")
-    for error in errors[:20]:
+    for error in errors[:MAX_AGENT_ERRORS]:
         message = text(error)
         if message:
             notes.append(f"agent: {message}")
+    if len(errors) > MAX_AGENT_ERRORS:
+        notes.append(f"agent: {len(errors) - MAX_AGENT_ERRORS} more errors")
 
     total_mb = integer(memory.get("total_mb"))
     hardware = Hardware(
@@ -321,5 +343,7 @@ def parse(body: Any) -> ParsedReport:
         bmc=_bmc(bmc, notes),
     )
     if memory and not total_mb:
-        notes.append(f"memory.total_mb ignored: {memory.get('total_mb')!r} is not a positive integer")
+        notes.append(f"memory.total_mb ignored: {_shown(memory.get('total_mb'))} is not a positive integer")
+    if len(notes) > MAX_NOTES:  # each note is short; their number is bounded too, as the agent's errors are
+        notes[MAX_NOTES - 1 :] = [f"{len(notes) - MAX_NOTES + 1} more notes"]
     return ParsedReport(serial=serial, hardware=hardware, notes=tuple(notes), serial_source=source)

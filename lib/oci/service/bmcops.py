@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from oci import remote
+from oci import remote, values
 from oci.bmc import Policy, PyghmiBmc, Target
 from oci.errors import Conflict, InvalidInput, OciError
 from oci.model import BmcAccess, Heartbeat, Machine, MachineStatus
@@ -18,6 +18,7 @@ from oci.service import bmcauto
 from oci.service.machines import resolve
 from oci.store import Store
 
+MAX_BMC_USER, MAX_BMC_PASSWORD = 16, 20  # IPMI 2.0 (a 1.5 BMC takes 16-byte passwords: it refuses longer ones itself)
 VERBS = ("power-status", "power-on", "power-off", "power-cycle", "power-reset", "power-soft", "boot-pxe", "boot-disk", "info")
 
 
@@ -32,11 +33,12 @@ def set_access(store: Store, ident: str, use: str, address: str, port: str | int
     The operator's word replaces automatic numbering: an address an ``ipmi`` network gave the BMC is released.
     """
     if use not in ("yes", "no"):
-        raise InvalidInput(f"invalid use flag {use!r}: expected yes or no")
-    try:
-        port_number = int(port)
-    except ValueError:
-        raise InvalidInput(f"invalid BMC port {port!r}") from None
+        raise InvalidInput(f"invalid use flag {ascii(use)[:40]}: expected yes or no")
+    port_number = port if type(port) is int else values.integer(port) if type(port) is str else None
+    if port_number is None:  # ASCII digits only: int() would take "٣"
+        raise InvalidInput(f"invalid BMC port {ascii(port)[:40]}: expected a number from 1 to 65535")
+    _check_credential(user, "user", MAX_BMC_USER, shown=True)
+    _check_credential(password, "password", MAX_BMC_PASSWORD, shown=False)
     with store.topology_lock():
         serial = resolve(store, ident)
         access = BmcAccess(serial, use == "yes", address, port_number, user, password)
@@ -46,6 +48,15 @@ def set_access(store: Store, ident: str, use: str, address: str, port: str | int
         tx.put(access)
         tx.commit()
     return describe(access)
+
+
+def _check_credential(value: object, what: str, maximum: int, shown: bool) -> None:
+    """A BMC user name or password: printable ASCII on one line, within IPMI 2.0's length (16 and 20 bytes).
+    A newline or a control character would end up in the BMC session and in the 0600 file's YAML."""
+    if type(value) is str and len(value) <= maximum and value.isascii() and value.isprintable():
+        return
+    what_given = f" {ascii(value)[:40]}" if shown else ""  # a password is never repeated, even a refused one
+    raise InvalidInput(f"invalid BMC {what}{what_given}: expected at most {maximum} printable ASCII characters on one line")
 
 
 def describe(access: BmcAccess) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from oci.errors import InvalidInput
-from oci.store import Store
+from oci.store import Store, files
 
 # Operations worth a dry run: those that change classifications.
 ALLOWED = ("machine_add", "machine_remove", "machine_set", "cluster_set", "network_add", "network_remove", "network_set")
@@ -31,13 +31,14 @@ def mask(text: str) -> str:
 
 
 def _snapshot(root: Path) -> Path:
-    scratch = Path(tempfile.mkdtemp(prefix=".dry-run-", dir=root))
+    # The pid in the name tells oci-api's start-up clean-up whether a crashed dry run left it (store/files.py).
+    scratch = Path(tempfile.mkdtemp(prefix=f"{files.SCRATCH_PREFIX}{os.getpid()}-", dir=root))
     for folder, dirs, filenames in os.walk(root):
         here = Path(folder)
         if here == scratch:
             dirs[:] = []
             continue
-        dirs[:] = [d for d in dirs if not d.startswith(".dry-run-") and d != "locks"]
+        dirs[:] = [d for d in dirs if not d.startswith(files.SCRATCH_PREFIX) and d != "locks"]
         target = scratch / here.relative_to(root)
         target.mkdir(exist_ok=True)
         for name in filenames:

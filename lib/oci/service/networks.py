@@ -6,7 +6,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from oci import ipam, names
+from oci import ipam, names, values
 from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
 from oci.model import SPECIAL_ROLES, AllocationKind, Cluster, Location, Network, NetworkRole
@@ -19,23 +19,26 @@ from oci.store import Store
 
 def parse_address(text: str, what: str = "address") -> IPv4Address:
     try:
+        if type(text) is not str:  # IPv4Address() would take an int as the address's number
+            raise ValueError
         return IPv4Address(text)
     except ValueError:
-        raise InvalidInput(f"invalid {what} {text!r}: expected a dotted IPv4 address") from None
+        raise InvalidInput(f"invalid {what} {_show(text)}: expected a dotted IPv4 address") from None
 
 
 def parse_subnet(text: str) -> IPv4Network:
     try:
+        if type(text) is not str:
+            raise ValueError
         return IPv4Network(text)
     except ValueError:
-        raise InvalidInput(f"invalid network {text!r}: expected a.b.c.d/n with no host bits set") from None
+        raise InvalidInput(f"invalid network {_show(text)}: expected a.b.c.d/n with no host bits set") from None
 
 
 def parse_prefix(text: str | int) -> int:
-    try:
-        prefix = int(text)
-    except ValueError:
-        raise InvalidInput(f"invalid prefix length {text!r}: expected a number from 8 to 32") from None
+    prefix = _integer(text)
+    if prefix is None:
+        raise InvalidInput(f"invalid prefix length {_show(text)}: expected a number from 8 to 32")
     if not 8 <= prefix <= 32:
         raise InvalidInput(f"invalid prefix length {prefix}: expected a number from 8 to 32")
     return prefix
@@ -43,7 +46,7 @@ def parse_prefix(text: str | int) -> int:
 
 def parse_yes_no(text: str, what: str) -> bool:
     if text not in ("yes", "no"):
-        raise InvalidInput(f"invalid {what} {text!r}: expected yes or no")
+        raise InvalidInput(f"invalid {what} {_show(text)}: expected yes or no")
     return text == "yes"
 
 
@@ -284,10 +287,22 @@ def set_(store: Store, name: str, changes: dict[str, str]) -> dict[str, Any]:
         return show(store, name)
 
 
-def _optional_int(text: str, what: str) -> int | None:
-    if text in ("0", "none", "null", "off"):
+def _integer(value: object) -> int | None:
+    """An int, or ASCII digits (a JSON client may send either); None for anything else (floats included)."""
+    if type(value) is int:
+        return value
+    return values.integer(value) if type(value) is str else None
+
+
+def _show(value: object) -> str:
+    shown = ascii(value) if type(value) is not int or abs(value) < 10**40 else "a huge integer"
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _optional_int(text: object, what: str) -> int | None:
+    if text in ("0", "none", "null", "off", 0):
         return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(f"invalid {what} {text!r}: expected a number, or none") from None
+    number = _integer(text)
+    if number is None:
+        raise InvalidInput(f"invalid {what} {_show(text)}: expected a number, or none")
+    return number

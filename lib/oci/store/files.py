@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -119,6 +120,69 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# Temporary files: ".<target name>.<writer's pid>.<8 random characters>.tmp", beside their target. The pid
+# lets a later process tell a temp file a crashed writer left from one a live writer is filling.
+TEMP_SUFFIX = ".tmp"
+SCRATCH_PREFIX = ".dry-run-"  # dry runs' scratch copies of the state (service/dryrun.py): ".dry-run-<pid>-<random>"
+_TEMP_NAME = re.compile(r"\..+\.(?P<pid>[0-9]{1,10})\.[a-z0-9_]{8}\.tmp")
+_SCRATCH_NAME = re.compile(r"\.dry-run-(?P<pid>[0-9]{1,10})-[a-z0-9_]{8}")
+STALE_TEMP_AGE = 3600.0  # seconds; a live writer holds its temp file for milliseconds
+
+
+def temp_prefix(name: str) -> str:
+    return f".{name}.{os.getpid()}."
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only the existence is checked
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def _stale(path: Path, match: re.Match[str] | None, now: float, max_age: float) -> bool:
+    """A temp file (or scratch folder) no live writer can still own: its writer's pid is gone, or it is
+    older than ``max_age`` (a name without a pid, from an older release; or a pid reused since)."""
+    if match is not None and not _process_exists(int(match["pid"])):
+        return True
+    try:
+        return now - path.lstat().st_mtime > max_age
+    except FileNotFoundError:  # its writer renamed or removed it meanwhile
+        return False
+
+
+def remove_stale_temp_files(root: Path, max_age: float = STALE_TEMP_AGE, now: float | None = None) -> list[Path]:
+    """Remove the temp files and dry-run scratch folders that crashed processes left under ``root``.
+
+    Safe while other processes write: a live writer's files carry its pid and are seconds old, so they are
+    kept; a file renamed away meanwhile is simply not there any more. Returns what was removed.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    for folder, dirs, filenames in os.walk(root):
+        here = Path(folder)
+        for name in [d for d in dirs if d.startswith(SCRATCH_PREFIX)]:
+            dirs.remove(name)  # never walked: a live dry run's copy is its own business
+            path = here / name
+            if _stale(path, _SCRATCH_NAME.fullmatch(name), now, max_age):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        for name in filenames:
+            if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+                continue
+            path = here / name
+            if _stale(path, _TEMP_NAME.fullmatch(name), now, max_age):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                    removed.append(path)
+    return removed
+
+
 def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new content, never a mix.
 
@@ -129,11 +193,12 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = Tru
     for every report, and Python file objects add several system calls per write.
     """
     folder = path.parent
+    prefix = temp_prefix(path.name)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=folder)
     except FileNotFoundError:  # the first object of its kind
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=folder)
     try:
         try:
             os.fchmod(fd, mode)

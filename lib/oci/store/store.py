@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import threading
 import zlib
@@ -44,6 +45,7 @@ from oci.store.locks import file_lock
 
 T = TypeVar("T")
 MACHINE_LOCK_STRIPES = 64
+LOG = logging.getLogger("oci.store")
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,14 @@ class Store:
         finally:
             os.close(fd)
 
+    def remove_stale_temp_files(self) -> int:
+        """Remove the temp files crashed writers left in the state (oci-api does it at start-up); how many."""
+        removed = files.remove_stale_temp_files(self.root)
+        if removed:
+            shown = ", ".join(os.fspath(p.relative_to(self.root)) for p in removed[:10]) + (" ..." if len(removed) > 10 else "")
+            LOG.info("removed %d stale temporary file(s) from %s: %s", len(removed), self.root, shown)
+        return len(removed)
+
     def transaction(self) -> Transaction:
         self._require("topology")
         return Transaction(self)
@@ -390,6 +400,7 @@ class Store:
         for op in ops:
             self._apply(op)
         files.remove(self._journal_path())
+        self.remove_stale_temp_files()  # a journal to replay means a crash, which may have left temp files too
 
 
 def _heartbeat_from_json(raw: bytes) -> Heartbeat:
