@@ -118,7 +118,7 @@ def test_hostile_admin_values_are_a_400_and_change_nothing(site, caplog, method,
     client = Client(site, token=tokens.create(site, "ops", NOW))
     before = state_files(site)
     token = client.token
-    status, _, payload = client.request(method, path, raw(body), remote="10.20.30.40", token=token)
+    status, _, payload = client.request(method, path, raw(body), remote="10.20.30.40", token=token, scheme="https")
     reply = json.loads(payload)
     assert status == 400, reply
     assert message in reply["message"] and "\n" not in reply["message"]
@@ -394,7 +394,7 @@ def test_report_lists_beyond_their_bound_are_refused(store):
 def test_a_path_that_is_not_utf8_is_a_json_400(site):
     client = Client(site, token=tokens.create(site, "ops", NOW))
     not_utf8 = "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")  # what the server hands over for %ED%A0%80
-    status, headers, payload = client.request("GET", f"/api/v1/clusters/{not_utf8}/problems", token=client.token)
+    status, headers, payload = client.request("GET", f"/api/v1/clusters/{not_utf8}/problems", token=client.token, scheme="https")
     assert (status, headers["Content-Type"]) == (400, "application/json")
     assert json.loads(payload)["message"] == "invalid request path: it is not UTF-8"
 

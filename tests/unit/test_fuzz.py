@@ -219,7 +219,8 @@ def test_fuzzed_admin_routes_never_5xx_and_refusals_change_nothing(site, token, 
         raw = encode(body)
     before = state_files(site)
     try:
-        status, headers, payload = Client(site).request(operation.method, path + query, raw, remote="10.20.30.40", token=token)
+        client = Client(site)
+        status, headers, payload = client.request(operation.method, path + query, raw, remote="10.20.30.40", token=token, scheme="https")
     finally:
         no_bmc_to_reach(site)
     assert status < 500, payload
