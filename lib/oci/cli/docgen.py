@@ -28,7 +28,9 @@ JSON_KEYS = {
     "machine-show": (
         "serial, serial_source, status, first_seen, puppet_status, history [{status, since, address, seconds}] (seconds: how "
         "long the phase lasted, null for the current one), hardware (every reported fact), report_notes, enrolment {cluster, "
-        "role, location, hostname} (null when not enrolled), settings (effective values), addresses, last_seen, reports, live_ip"
+        "role, location, hostname} (null when not enrolled), settings (effective values), addresses, last_seen, reports, live_ip, "
+        "host_key (the host key OCI last certified, absent before), conflicts [{address, route, first, last, count}] (requests "
+        "refused because they came from another address, docs/security.md)"
     ),
     "cluster-show": (
         "name, domain, api_hostname, first_master, vips {api|sql|messaging: {network, address}}, sql_vip_address, "

@@ -3,17 +3,21 @@ a BMC address of its own, a user and a generated password; the agent applies the
 
 The flow, one report at a time (reference §10.2, without its SSH round trip from the master):
 
-1. A machine in ``live`` reports from an address an ``ipmi`` network matches (``--ipmi-match``; no match
-   set: every address). It has no BMC access yet: the lowest free address of that network is allocated
-   to it (kind ``ipmi``) and ``bmc/<serial>.yaml`` records address, netmask, gateway, VLAN, user and a
-   new password, ``pending``.
+1. A machine in ``live`` reports from an address an ``ipmi`` network matches (``--ipmi-match``), or the
+   operator enrolled it and an ``ipmi`` network without a match exists. It has no BMC access yet: the
+   lowest free address of that network is allocated to it (kind ``ipmi``) and ``bmc/<serial>.yaml``
+   records address, netmask, gateway, VLAN, user and a new password, ``pending``. One source address
+   gets one pending numbering at a time, so a host inventing serials cannot drain the pool; a full pool
+   is logged and leaves the report accepted (it is not the report's fault).
 2. While pending, the reply to each of the machine's reports carries the settings; the agent runs
    ``ipmitool`` on the node (the one place where the node's own ipmitool is right).
-3. The next report shows the BMC at the new address: pending is cleared and the reply carries nothing.
+3. The next report shows the BMC at the new address: pending is cleared and the reply carries nothing,
+   ever again.
 
-A BMC the operator set by hand (``machine-set-ipmi``) is never renumbered. The settings go only to the
-machine reporting under that serial from a trusted network, in the live image, while pending: the
-provisioning network is trusted with them as it is trusted with the boot itself (docs/bmc.md).
+A BMC the operator set by hand (``machine-set-ipmi``) is never renumbered. The settings go only in the
+reply to a report of the machine, in the live image, from one of its own addresses (docs/security.md,
+"Node trust"), while pending: the provisioning network is trusted with them as it is trusted with the boot
+itself (docs/bmc.md).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from oci import ipam
+from oci.errors import Conflict
 from oci.model import AllocationKind, BmcAccess, Machine, MachineStatus, Network, NetworkRole
+from oci.service import identity
 from oci.store import Store
 
 LOG = logging.getLogger("oci.bmc")
@@ -43,12 +49,14 @@ def new_password() -> str:
             return password
 
 
-def pool_for(networks: list[Network], source: IPv4Address | None) -> Network | None:
-    """The ``ipmi`` network that numbers BMCs of machines reporting from ``source``: the narrowest match wins."""
+def pool_for(networks: list[Network], source: IPv4Address | None, enrolled: bool = False) -> Network | None:
+    """The ``ipmi`` network that numbers BMCs of machines reporting from ``source``: the narrowest match wins.
+    A network without a match numbers only machines the operator enrolled (accepted); with one, any machine
+    reporting from inside it."""
     candidates = [
         n
         for n in networks
-        if n.role == NetworkRole.IPMI.value and (n.ipmi_match is None or (source is not None and source in n.ipmi_match))
+        if n.role == NetworkRole.IPMI.value and (enrolled if n.ipmi_match is None else source is not None and source in n.ipmi_match)
     ]
     candidates.sort(key=lambda n: (-(n.ipmi_match.prefixlen if n.ipmi_match else -1), n.name))
     return candidates[0] if candidates else None
@@ -82,11 +90,14 @@ def after_report(store: Store, serial: str, source: IPv4Address | None, reported
         if reported is not None and str(reported) == access.address:
             _confirm(store, serial)
             return None
-        return instruction(store, access) if _in_live(store, serial) else None
-    pool = pool_for(store.all(Network), source)
-    if pool is None or not _in_live(store, serial):
+        return instruction(store, access) if _in_live(store, serial) and _own(store, serial, source) else None
+    machine = store.find(Machine, serial)
+    if machine is None or machine.status is not MachineStatus.LIVE or not _own(store, serial, source):
         return None
-    return _number(store, serial, pool.name)
+    pool = pool_for(store.all(Network), source, enrolled=machine.enrolment is not None)
+    if pool is None:
+        return None
+    return _number(store, serial, pool.name, source)
 
 
 def _in_live(store: Store, serial: str) -> bool:
@@ -94,7 +105,23 @@ def _in_live(store: Store, serial: str) -> bool:
     return machine is not None and machine.status is MachineStatus.LIVE
 
 
-def _number(store: Store, serial: str, pool_name: str) -> dict[str, Any] | None:
+def _own(store: Store, serial: str, source: IPv4Address | None) -> bool:
+    """Is ``source`` one of the machine's own addresses? The report was accepted, so it should be; checked
+    again here because the reply carries a password (docs/security.md)."""
+    return source is not None and source in identity.own_addresses(store, serial)
+
+
+def _pending_from(store: Store, source: IPv4Address | None, serial: str) -> str | None:
+    """Another machine reporting from ``source`` whose BMC numbering is still pending, if any."""
+    for access in store.all(BmcAccess):
+        if access.pending and access.serial != serial:
+            beat = store.heartbeat(access.serial)
+            if beat is not None and beat.address == source:
+                return access.serial
+    return None
+
+
+def _number(store: Store, serial: str, pool_name: str, source: IPv4Address | None) -> dict[str, Any] | None:
     with store.topology_lock():
         if store.find(BmcAccess, serial) is not None:  # another report of the same machine won the race
             access = store.get(BmcAccess, serial)
@@ -102,7 +129,15 @@ def _number(store: Store, serial: str, pool_name: str) -> dict[str, Any] | None:
         network = store.find(Network, pool_name)
         if network is None or network.role != NetworkRole.IPMI.value:
             return None
-        network, address = ipam.allocate(network, AllocationKind.IPMI, serial)
+        other = _pending_from(store, source, serial)
+        if other is not None:
+            LOG.warning("BMC of %s not numbered: %s, reporting from the same address %s, still has one pending", serial, other, source)
+            return None
+        try:
+            network, address = ipam.allocate(network, AllocationKind.IPMI, serial)
+        except Conflict as exc:  # a full pool is the operator's to widen, not an error of the report
+            LOG.warning("BMC of %s not numbered: %s", serial, exc.message)
+            return None
         access = BmcAccess(
             serial=serial,
             use=True,

@@ -4,6 +4,7 @@ Layout (docs/state.md has the full description)::
 
     <root>/machines/<serial>.yaml      Machine
     <root>/seen/<serial>.yaml          Heartbeat (one-line JSON, which is YAML too)
+    <root>/conflicts/<serial>.json     AddressConflict list: node requests refused for that machine
     <root>/clusters/<name>.yaml        Cluster
     <root>/networks/<name>.yaml        Network, with its address allocations
     <root>/locations/<name>.yaml       Location
@@ -37,7 +38,7 @@ from typing import Any, TypeVar
 from oci import names
 from oci.config import Config
 from oci.errors import InvalidName, InvalidState, NotFound, OciError
-from oci.model import BmcAccess, Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
+from oci.model import AddressConflict, BmcAccess, Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
 from oci.model.codec import decode, encode
 from oci.store import files
 from oci.store.locks import file_lock
@@ -96,6 +97,9 @@ class Store:
 
     def _seen_path(self, serial: object) -> Path:
         return self.root / "seen" / f"{names.serial(serial)}.yaml"
+
+    def _conflicts_path(self, serial: object) -> Path:
+        return self.root / "conflicts" / f"{names.serial(serial)}.json"
 
     # ----------------------------------------------------------------------------------------- reads
     def _decode(self, kind: Kind, path: Path, raw: bytes) -> Any:
@@ -172,6 +176,31 @@ class Store:
             except Exception as exc:
                 raise InvalidState(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
         return decode(Heartbeat, data, source, error=InvalidState)
+
+    def conflicts(self, serial: object) -> list[AddressConflict]:
+        """The refused requests recorded for ``serial`` (docs/security.md), oldest first."""
+        path = self._conflicts_path(serial)
+        raw = files.read_bytes(path)
+        if raw is None:
+            return []
+        source = os.fspath(path.relative_to(self.root))
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise InvalidState(f"{source}: not valid JSON") from None
+        if not isinstance(data, list):
+            raise InvalidState(f"{source}: expected a list")
+        return [decode(AddressConflict, item, f"{source}[{i}]", error=InvalidState) for i, item in enumerate(data)]
+
+    def write_conflicts(self, serial: str, conflicts: list[AddressConflict]) -> None:
+        self._require_machine(serial)
+        path = self._conflicts_path(serial)
+        if not conflicts:
+            files.remove(path)
+            return
+        data = json.dumps([encode(c) for c in conflicts], sort_keys=True).encode() + b"\n"
+        # Not durable, like heartbeats: a refused request costs no fsync, however many a source sends.
+        files.atomic_write(path, data, durable=False)
 
     def heartbeats(self) -> dict[str, Heartbeat]:
         """Every heartbeat. A listing reads thousands of these, so this path avoids per-file overheads."""
@@ -353,6 +382,7 @@ class Store:
             files.remove(self._path(kind, name))
             if kind.model is Machine:
                 files.remove(self._seen_path(name))
+                files.remove(self._conflicts_path(name))
             return
         if kind.model is Machine:
             # Only the operator's fields are journalled: a report written since keeps its facts.
