@@ -19,7 +19,7 @@ class Client:
         self.app = make_app(store, now=lambda: self.when, trusted=TRUSTED)
         self.token = token
 
-    def request(self, method, path, body=None, remote="192.168.100.20", length=None, token=None):
+    def request(self, method, path, body=None, remote="192.168.100.20", length=None, token=None, headers=None):
         raw = body or b""
         path, _, query = path.partition("?")
         environ = {
@@ -37,6 +37,8 @@ class Client:
         }
         if token:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        for name, value in (headers or {}).items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
         captured = {}
 
         def start_response(status, headers, exc_info=None):

@@ -15,6 +15,9 @@ The master checks, in-process with cryptography: the signing key is the host key
 machine, the namespace is ours, the signature is good, the time is within MAX_SKEW of its clock, and the
 nonce was not seen before (an in-memory cache, per oci-api process, for twice the skew window: a captured
 request cannot be replayed from another address). The SSHSIG format: OpenSSH's PROTOCOL.sshsig.
+
+The node side (oci.agent.signing) imports this module for ``message`` and the header names; cryptography,
+which the live image does not carry, is imported only by ``verify``.
 """
 
 from __future__ import annotations
@@ -27,9 +30,6 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 NAMESPACE = "oci-node@openstack-cluster-installer"
 MAX_SKEW = 300  # seconds between the node's clock and the master's
@@ -115,6 +115,9 @@ def armored_to_blob(armored: str) -> bytes:
 
 def verify(proof: Proof, host_key: str, now: datetime) -> bool:
     """Is ``proof`` a fresh signature of its request by ``host_key`` (an ``ssh-ed25519 AAAA...`` line)?"""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     current = int(now.timestamp())
     if abs(current - proof.when) > MAX_SKEW:
         return False

@@ -24,7 +24,7 @@ from oci.pki import nodesig
 from oci.store import Store
 
 LOG = logging.getLogger("oci.identity")
-CONFLICTS_KEPT = 20  # distinct (address, route) pairs per machine; the oldest goes first
+CONFLICTS_KEPT = 20  # distinct (address, route) pairs per machine
 
 
 def allocated_addresses(networks: list[Network], serial: str) -> set[IPv4Address]:
@@ -80,7 +80,9 @@ def record_conflict(store: Store, serial: str, address: str, route: str, now: da
         else:
             entries.append(AddressConflict(address=address, route=route, first=now, last=now))
             LOG.warning("refused %s for machine %s from %s: not one of its addresses", route, serial, address)
-        store.write_conflicts(serial, entries[-CONFLICTS_KEPT:])
+        # Past the cap, the entries whose source has been quiet longest go first; the list stays in order of first sight.
+        kept = sorted(sorted(entries, key=lambda c: c.last)[-CONFLICTS_KEPT:], key=lambda c: c.first)
+        store.write_conflicts(serial, kept)
 
 
 def _row(conflict: AddressConflict) -> dict[str, Any]:
