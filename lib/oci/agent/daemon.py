@@ -6,8 +6,8 @@ master does not take (no answer, HTTP 5xx) is retried with doubling delays withi
 it refuses (HTTP 4xx) is not retried, since sending it again would not change the answer. An exclusive
 lock keeps two agents from running at once. When the master numbers the machine's BMC, its reply carries
 the settings and the agent applies them in-band (oci.agent.bmcconf). Once the master has certified the
-node's host key, reports are signed with it (oci.agent.signing), so they prove which machine sends them. Time, sleeping, randomness and the network are passed in, so
-tests drive the schedule with a fake clock.
+node's host key, reports are signed with it (oci.agent.signing), so they prove which machine sends them.
+Time, sleeping, randomness and the network are passed in, so tests drive the schedule with a fake clock.
 """
 
 from __future__ import annotations

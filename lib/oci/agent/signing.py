@@ -38,4 +38,3 @@ def signer(key: Path, clock: Callable[[], float] = time.time) -> Signer:
         return dict(zip(nodesig.HEADERS, (str(when), nonce, signature), strict=True))
 
     return sign
-

@@ -19,9 +19,9 @@ from oci.model.topology import (
 )
 
 __all__ = [
-    "AddressConflict",
     "BUILTIN_ROLES",
     "SPECIAL_ROLES",
+    "AddressConflict",
     "Allocation",
     "AllocationKind",
     "Bmc",

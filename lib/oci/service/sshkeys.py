@@ -36,7 +36,9 @@ def sign_host_key(store: Store, serial: str, public_key: str, source: IPv4Addres
         known = set(addresses)
     if source is None or source not in known:
         where = ", ".join(map(str, addresses)) or "no address yet"
-        raise Forbidden(f"{source} is not the address machine {serial} is known at ({where})", hint="a node asks from the address it reports from")
+        raise Forbidden(
+            f"{source} is not the address machine {serial} is known at ({where})", hint="a node asks from the address it reports from"
+        )
     if installed:
         enrolment = machine.enrolment
         assert enrolment is not None
