@@ -76,6 +76,9 @@ def test_a_report_for_an_installed_machine_from_another_host_is_refused_and_reco
     assert "machine-accept-address M1" in reply["hint"]
     assert snapshot(site) == before  # NICs, live address, heartbeat: nothing changed
     assert [(c.address, c.route, c.count) for c in site.conflicts("M1")] == [(ATTACKER, "report", 1)]
+    oci42 = {"machine": [{"serial": "M1"}], "interfaces": [{"name": "eth0", "macaddr": "52:54:00:66:66:66"}]}
+    assert client.post_json("/oci/report.php", oci42, remote=ATTACKER)[0] == 409  # the OCI 42 form too
+    assert snapshot(site) == before
     # From its own addresses the machine still reports and gets its status through.
     assert report(client, "M1", "192.168.100.20")[0] == 200
     assert status(client, "M1", "puppet-running", remote="10.50.0.2")[0] == 200
