@@ -30,7 +30,7 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from oci import ipam
-from oci.errors import Conflict
+from oci.errors import Conflict, OciError
 from oci.model import AllocationKind, BmcAccess, Machine, MachineStatus, Network, NetworkRole
 from oci.service import identity
 from oci.store import Store
@@ -39,6 +39,7 @@ LOG = logging.getLogger("oci.bmc")
 # IPMI 1.5 BMCs take at most 16 characters; letters and digits pass every vendor's password rules.
 PASSWORD_LENGTH = 16
 _ALPHABET = string.ascii_letters + string.digits
+PENDING = "bmc-pending"  # <state>/bmc-pending/<address>: the machine last numbered from that address
 
 
 def new_password() -> str:
@@ -88,15 +89,16 @@ def after_report(store: Store, serial: str, source: IPv4Address | None, reported
         return None  # set by the operator, or numbered and confirmed
     if access is not None:
         if reported is not None and str(reported) == access.address:
-            _confirm(store, serial)
+            _confirm(store, serial, source)
             return None
         return instruction(store, access) if _in_live(store, serial) and _own(store, serial, source) else None
     machine = store.find(Machine, serial)
-    if machine is None or machine.status is not MachineStatus.LIVE or not _own(store, serial, source):
+    if machine is None or machine.status is not MachineStatus.LIVE:
         return None
     pool = pool_for(store.all(Network), source, enrolled=machine.enrolment is not None)
-    if pool is None:
-        return None
+    # Cheapest first: most sites have no pool for most reports.
+    if pool is None or not _own(store, serial, source) or _pending_from(store, source, serial) is not None:
+        return None  # (the pending check is made again under the lock)
     return _number(store, serial, pool.name, source)
 
 
@@ -112,13 +114,22 @@ def _own(store: Store, serial: str, source: IPv4Address | None) -> bool:
 
 
 def _pending_from(store: Store, source: IPv4Address | None, serial: str) -> str | None:
-    """Another machine reporting from ``source`` whose BMC numbering is still pending, if any."""
-    for access in store.all(BmcAccess):
-        if access.pending and access.serial != serial:
-            beat = store.heartbeat(access.serial)
-            if beat is not None and beat.address == source:
-                return access.serial
-    return None
+    """Another machine numbered from ``source`` whose BMC numbering is still pending, if any.
+
+    ``bmc-pending/<address>`` names the last machine numbered from that address: one small file read per
+    report of a machine without a BMC yet, where scanning every BMC file and heartbeat made numbering a
+    thousand machines quadratic. A stale name (confirmed, set by hand, destroyed) blocks nothing."""
+    if source is None:
+        return None
+    raw = store.read_blob(PENDING, str(source))
+    other = raw.decode(errors="replace").strip() if raw else ""
+    if not other or other == serial:
+        return None
+    try:
+        access = store.find(BmcAccess, other)
+    except OciError:  # a hand-edited file: it names no machine we can trust
+        return None
+    return other if access is not None and access.pending else None
 
 
 def _number(store: Store, serial: str, pool_name: str, source: IPv4Address | None) -> dict[str, Any] | None:
@@ -154,17 +165,22 @@ def _number(store: Store, serial: str, pool_name: str, source: IPv4Address | Non
         tx.put(network)
         tx.put(access)
         tx.commit()
+        if source is not None:
+            # Not durable: losing it to a power cut lets that source have one more numbering, nothing worse.
+            store.write_blob(PENDING, str(source), data=serial.encode() + b"\n", durable=False)
     LOG.info("BMC of %s numbered %s on network %s; waiting for the agent to apply it", serial, address, network.name)
     return instruction(store, access)
 
 
-def _confirm(store: Store, serial: str) -> None:
+def _confirm(store: Store, serial: str, source: IPv4Address | None) -> None:
     with store.topology_lock():
         access = store.find(BmcAccess, serial)
         if access is not None and access.pending:
             tx = store.transaction()
             tx.put(replace(access, pending=False))
             tx.commit()
+            if source is not None and (store.read_blob(PENDING, str(source)) or b"").strip() == serial.encode():
+                store.remove_blob(PENDING, str(source))
             LOG.info("BMC of %s answers at %s", serial, access.address)
 
 

@@ -280,9 +280,9 @@ class Store:
     def read_blob(self, *parts: str) -> bytes | None:
         return files.read_bytes(self.blob_path(*parts))
 
-    def write_blob(self, *parts: str, data: bytes, mode: int = 0o644) -> Path:
+    def write_blob(self, *parts: str, data: bytes, mode: int = 0o644, durable: bool = True) -> Path:
         path = self.blob_path(*parts)
-        files.atomic_write(path, data, mode=mode)
+        files.atomic_write(path, data, mode=mode, durable=durable)
         return path
 
     def remove_blob(self, *parts: str) -> bool:
