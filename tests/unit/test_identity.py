@@ -248,8 +248,11 @@ def test_invented_serials_from_one_host_do_not_drain_the_pool(tmp_path):
     assert all(code == 200 for code, _ in replies)
     assert [r["data"]["serial"] for _, r in replies if "bmc" in r["data"]] == ["FAKE0"]
     assert len(store.get(Network, "bmcs").allocations) == 1
+    # Once FAKE0's BMC answers at its address, that source may have the next one numbered.
+    assert "bmc" not in report(client, "FAKE0", "192.168.100.66", bmc={"address": "10.9.0.2"})[1]["data"]
+    assert report(client, "FAKE1", "192.168.100.66")[1]["data"]["bmc"]["address"] == "10.9.0.3"
     # A real machine reporting from its own address still gets its BMC numbered.
-    assert report(client, "REAL1", "192.168.100.67")[1]["data"]["bmc"]["address"] == "10.9.0.3"
+    assert report(client, "REAL1", "192.168.100.67")[1]["data"]["bmc"]["address"] == "10.9.0.4"
 
 
 def test_a_full_pool_does_not_fail_the_report(site):
