@@ -3,8 +3,10 @@
 ``ipmi`` network appears: the next wave numbers every BMC (an allocation per report, under the topology
 lock), and the one after repeats the pending settings.
 
-Clients are 4 processes x 16 threads, each thread with one keep-alive connection and its own loopback
-source address, sending prebuilt requests; server and clients share the machine's 2 cores, so the figure is a lower bound.
+Clients are 4 processes x 16 threads sending prebuilt requests. Each machine posts from its own loopback
+address, the same at every wave, like a node with its DHCP lease: the master binds a machine to its address
+and numbers one BMC per source at a time (docs/security.md). So each request has its own connection. Server
+and clients share the machine's 2 cores, so the figure is a lower bound.
 """
 
 from __future__ import annotations
@@ -51,28 +53,24 @@ def _read_response(sock: socket.socket, buffer: bytearray) -> int:
 
 
 def client_process(port: int, serials: list[tuple[int, str]], worker: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    """Simulated agents: a lean HTTP client (prebuilt requests on keep-alive sockets), so the clients take as
-    little as possible of the 2 cores the server runs on."""
-    requests = [(_request(json.dumps(report_body(serial, index)).encode()), serial) for index, serial in serials]
+    """Simulated agents: a lean HTTP client (prebuilt requests), so the clients take as little as possible of
+    the 2 cores the server runs on."""
+    requests = [(_request(json.dumps(report_body(serial, index)).encode()), serial, index) for index, serial in serials]
     failures: list[str] = []
     lock = threading.Lock()
 
     def run(thread: int) -> None:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=60, source_address=(f"127.1.{worker}.{thread + 1}", 0))
-        buffer = bytearray()
-        for request, serial in requests[thread::THREADS]:
+        for request, serial, index in requests[thread::THREADS]:
             try:
-                sock.sendall(request)
-                status = _read_response(sock, buffer)
+                source = f"127.1.{index // 250}.{index % 250 + 1}"  # the machine's own address
+                with socket.create_connection(("127.0.0.1", port), timeout=60, source_address=(source, 0)) as sock:
+                    sock.sendall(request)
+                    status = _read_response(sock, bytearray())
                 if status != 200:
                     raise RuntimeError(f"HTTP {status}")
             except Exception as exc:
                 with lock:
                     failures.append(f"{serial}: {exc}")
-                sock.close()
-                sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-                buffer.clear()
-        sock.close()
 
     threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
     for t in threads:

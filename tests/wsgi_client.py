@@ -20,7 +20,7 @@ class Client:
         self.token = token
         self.extra_environ: dict[str, str] = {}
 
-    def request(self, method, path, body=None, remote="192.168.100.20", length=None, token=None, scheme="http"):
+    def request(self, method, path, body=None, remote="192.168.100.20", length=None, token=None, scheme="http", headers=None):
         raw = body or b""
         path, _, query = path.partition("?")
         environ = {
@@ -39,6 +39,8 @@ class Client:
         environ.update(self.extra_environ)
         if token:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        for name, value in (headers or {}).items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
         captured = {}
 
         def start_response(status, headers, exc_info=None):

@@ -20,18 +20,21 @@ from typing import Any
 
 import bottle
 
-from oci import operations, values
+from oci import names, operations, values
 from oci.boot import ipxe
 from oci.boot.site import BootSite
 from oci.enc import refresh as enc_refresh
 from oci.errors import Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge
 from oci.model import AllocationKind, Network
 from oci.operations import OPERATIONS, Operation
+from oci.pki import nodesig
+from oci.ratelimit import NewMachineLimit
 from oci.report import oci42, v1
-from oci.service import boot, reports, sshkeys, status, tokens
+from oci.service import boot, identity, reports, sshkeys, status, tokens
 from oci.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
+RAW_BODY = "oci.raw_body"
 API = "/api/v1"
 LOG = logging.getLogger("oci.api")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -94,6 +97,7 @@ def read_json(allow_empty: bool = False) -> Any:
     raw = stream.read(MAX_BODY_BYTES + 1 if length is None else length)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    environ[RAW_BODY] = raw  # what a node's signature covers (oci.pki.nodesig)
     if not raw:
         if allow_empty:
             return {}
@@ -183,25 +187,42 @@ def make_app(
             raise Forbidden(f"{bottle.request.environ.get('REMOTE_ADDR')} is not in a trusted network", hint="see [api] trusted_networks")
         return address
 
-    def node_source(serial: object) -> ipaddress.IPv4Address | None:
-        """The requesting node's address, if it may speak for ``serial``; Forbidden otherwise."""
+    nonces = nodesig.NonceCache()
+    new_machines = NewMachineLimit()
+
+    def node_source(serial: object, route: str) -> tuple[ipaddress.IPv4Address, bool]:
+        """The requesting node's address, if it may speak for ``serial`` (docs/security.md, "Node trust"), and
+        whether ``serial`` is a machine OCI does not know yet. Forbidden or Conflict otherwise."""
+        names.serial(serial)
+        assert isinstance(serial, str)
         networks = store.all(Network)
         address = _trusted_source(networks)
+        when = now()
         for network in networks:  # an address OCI gave to a machine speaks only for that machine
             for allocation in network.allocations:
                 if allocation.address == address and allocation.kind is not AllocationKind.VIP and allocation.owner != serial:
+                    if store.exists_machine(serial):
+                        identity.record_conflict(store, serial, str(address), route, when)
                     raise Forbidden(f"{address} belongs to machine {allocation.owner}, which cannot report for {serial}")
-        return address
+        request = bottle.request
+        target = request.fullpath + (f"?{request.query_string}" if request.query_string else "")
+        headers = {h: request.get_header(h, "") for h in nodesig.HEADERS}
+        proof = nodesig.proof_from_headers(headers, request.method, target, request.environ.get(RAW_BODY, b""), nonces)
+        return address, identity.check(store, serial, address, route, when, proof, networks)
+
+    def report(parsed: v1.ParsedReport, bmc: bool) -> Any:
+        source, new = node_source(parsed.serial, "report")
+        if new:  # nothing is written for a source over its share
+            new_machines.admit(source, now(), store.config.new_machines_per_source_per_minute)
+        return success(reports.record(store, parsed, source, now(), bmc=bmc))
 
     @app.post("/api/v1/report")
     def report_v1() -> Any:
-        parsed = v1.parse(read_json())
-        return success(reports.record(store, parsed, node_source(parsed.serial), now(), bmc=True))
+        return report(v1.parse(read_json()), bmc=True)
 
     @app.post("/oci/report.php")
     def report_oci42() -> Any:
-        parsed = v1.parse(oci42.to_v1(read_json()))
-        return success(reports.record(store, parsed, node_source(parsed.serial), now()))
+        return report(v1.parse(oci42.to_v1(read_json())), bmc=False)
 
     @app.post("/api/v1/status")
     def status_v1() -> Any:
@@ -216,14 +237,14 @@ def make_app(
         if "serial" not in body or "status" not in body:
             raise InvalidInput("status: 'serial' and 'status' are required")
         reported = parse_ipv4(body["address"], "address") if body.get("address") is not None else None
-        source = node_source(body["serial"])
+        source, _ = node_source(body["serial"], "status")
         return success(status.record(store, body["serial"], body["status"], reported or source, now()))
 
     @app.get("/oci/install-status.php")
     def status_oci42() -> Any:
         query = bottle.request.query
         serial = query.get("chassis-serial") or status.serial_of_address(store, client_address())
-        source = node_source(serial)
+        source, _ = node_source(serial, "status")
         reported = parse_ipv4(query.get("ipaddr"), "ipaddr") if query.get("ipaddr") else None
         return success(status.record(store, serial, query.get("status", ""), reported or source, now()))
 
@@ -235,7 +256,8 @@ def make_app(
         serial = body.get("serial")
         if not isinstance(serial, str):
             raise InvalidInput("host key: 'serial' is required")
-        return success(sshkeys.sign_host_key(store, serial, body["public_key"], node_source(serial)))
+        source, _ = node_source(serial, "host-key")
+        return success(sshkeys.sign_host_key(store, serial, body["public_key"], source))
 
     @app.get("/boot/ipxe")
     def boot_ipxe() -> Any:

@@ -165,6 +165,13 @@ KEYS: tuple[ConfigKey, ...] = (
         parse_networks,
         "networks admin requests (bearer tokens) are accepted from over plain HTTP; empty: none (HTTPS only)",
     ),
+    ConfigKey(
+        "api",
+        "new_machines_per_source_per_minute",
+        "30",
+        _positive_int,
+        "reports of serials OCI does not know that one address may send in a minute (more: HTTP 429, nothing recorded)",
+    ),
     ConfigKey("network", "provisioning_network", "", _optional_network, "the network machines PXE-boot and report from (CIDR)"),
     ConfigKey("network", "oci_ip", "", _optional_address, "the master's address on the provisioning network"),
     ConfigKey("network", "debian_mirror", "http://deb.debian.org/debian", _mirror, "Debian mirror the live image and installed hosts use"),
@@ -198,6 +205,7 @@ class Config:
     max_connections: int = 1000
     client_timeout: int = 30
     plain_http_admin_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
+    new_machines_per_source_per_minute: int = 30
     tls_certificate: Path | None = None
     tls_key: Path | None = None
     pki_ca_key_type: str = "ec-p384"
@@ -269,6 +277,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         max_connections=values[("api", "max_connections")],  # type: ignore[arg-type]
         client_timeout=values[("api", "client_timeout")],  # type: ignore[arg-type]
         plain_http_admin_networks=values[("api", "plain_http_admin_networks")],  # type: ignore[arg-type]
+        new_machines_per_source_per_minute=values[("api", "new_machines_per_source_per_minute")],  # type: ignore[arg-type]
         tls_certificate=values[("api", "tls_certificate")],  # type: ignore[arg-type]
         tls_key=values[("api", "tls_key")],  # type: ignore[arg-type]
         pki_ca_key_type=values[("pki", "ca_key_type")],  # type: ignore[arg-type]

@@ -68,5 +68,11 @@ class Forbidden(OciError):
     status_code = 403
 
 
+class TooManyRequests(OciError):
+    """A source asked for more than its share (new machines per minute): nothing was done."""
+
+    status_code = 429
+
+
 class LockTimeout(OciError):
     status_code = 503

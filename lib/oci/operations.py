@@ -20,7 +20,7 @@ from oci import names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
-from oci.service import bmcauto, bmcops, clusters, dryrun, machines, networks, topology
+from oci.service import bmcauto, bmcops, clusters, dryrun, identity, machines, networks, topology
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
@@ -157,6 +157,28 @@ OPERATIONS: dict[str, Operation] = {
             "DELETE",
             "/machines/<machine>/addresses/<address>",
             lambda s, machine, address: machines.ip_remove(s, machine, address),
+            _params("machine address"),
+        ),
+        # node identity (docs/security.md)
+        Operation(
+            "machine_conflicts",
+            "GET",
+            "/machines/<machine>/conflicts",
+            lambda s, machine: identity.conflicts(s, machines.resolve(s, machine)),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_conflicts_clear",
+            "DELETE",
+            "/machines/<machine>/conflicts",
+            lambda s, machine: identity.clear_conflicts(s, machines.resolve(s, machine)),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_accept_address",
+            "PUT",
+            "/machines/<machine>/report-address",
+            lambda s, machine, address: identity.accept_address(s, machines.resolve(s, machine), address, datetime.now(UTC)),
             _params("machine address"),
         ),
         # clusters

@@ -135,5 +135,7 @@ def test_pool_choice_prefers_the_narrowest_match():
     pools = [pool("any", None), pool("site", "192.168.0.0/16"), pool("rack1", "192.168.100.0/24")]
     assert bmcauto.pool_for(pools, IPv4Address("192.168.100.9")).name == "rack1"
     assert bmcauto.pool_for(pools, IPv4Address("192.168.5.5")).name == "site"
-    assert bmcauto.pool_for(pools, IPv4Address("10.0.0.1")).name == "any"
-    assert bmcauto.pool_for(pools[1:], IPv4Address("10.0.0.1")) is None
+    # A network without a match numbers only the machines the operator enrolled.
+    assert bmcauto.pool_for(pools, IPv4Address("10.0.0.1")) is None
+    assert bmcauto.pool_for(pools, IPv4Address("10.0.0.1"), enrolled=True).name == "any"
+    assert bmcauto.pool_for(pools[1:], IPv4Address("10.0.0.1"), enrolled=True) is None

@@ -63,7 +63,7 @@ def test_live_node_gets_its_host_key_signed_only_from_its_own_address(cluster, t
     assert seen["principals"] == ["c9.oci-debian-live", "192.168.100.30"]
     assert reply["data"]["ca"] == ssh.public_ca(cluster, None)  # the live-image CA, not a cluster's
     code, reply = client.post_json("/api/v1/ssh/host-key", {"serial": "C9", "public_key": public}, remote="192.168.100.31")
-    assert code == 403
+    assert code == 409 and "192.168.100.31 is not an address of machine C9" in reply["message"]
     code, reply = client.post_json("/api/v1/ssh/host-key", {"serial": "NOPE", "public_key": public}, remote="192.168.100.30")
     assert code == 404
     status.record(cluster, "C1", "installed", IPv4Address("192.168.101.2"), NOW)

@@ -25,6 +25,9 @@ def test_file_and_environment(tmp_path):
     cfg = config.load({"OCI_CONFIG": str(conf)})
     assert (cfg.state_dir, cfg.listen) == (Path("/srv/oci"), ("0.0.0.0", 9000))
     assert config.load({"OCI_CONFIG": str(conf), "OCI_STATE_DIR": "/tmp/x"}).state_dir == Path("/tmp/x")
+    assert cfg.new_machines_per_source_per_minute == 30
+    conf.write_text("[api]\nnew_machines_per_source_per_minute = 5\n")
+    assert config.load({"OCI_CONFIG": str(conf)}).new_machines_per_source_per_minute == 5
 
 
 @pytest.mark.parametrize(
@@ -32,6 +35,7 @@ def test_file_and_environment(tmp_path):
     [
         ("[api]\nlisten = nowhere\n", "invalid listen address"),
         ("[api]\nthreads = -1\n", "threads = '-1'"),
+        ("[api]\nnew_machines_per_source_per_minute = 0\n", "new_machines_per_source_per_minute = '0': must be positive"),
         ("[state]\nlock_timout = 5\n", r"unknown key .lock_timout. in section \[state\]"),
         ("not an ini file", "cannot read"),
     ],

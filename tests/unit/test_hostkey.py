@@ -174,13 +174,25 @@ def test_sign_waits_for_the_first_report(store, node):
 def test_sign_gives_up_after_its_attempts_and_says_why(store, node, capsys):
     files = paths(node)
     sleeps: list[float] = []
-    reports.record(store, v1.parse(report_body("C9")), IPv4Address("192.168.100.31"), NOW)  # it reports from elsewhere
     code = hostkey.main(["sign", "--serial", "C9", "--server", "10.0.0.1:8080", "--attempts", "8"], post=Api(store),
                         runner=Runner(), sleep=sleeps.append, **files)  # fmt: skip
     assert code == 1
     assert sleeps == [5.0, 10.0, 20.0, 40.0, 60.0, 60.0, 60.0]  # doubling, capped at a minute
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.startswith("oci-live-host-key: error: host key not signed after 8 attempts: HTTP 403: ")
+    assert err.startswith("oci-live-host-key: error: host key not signed after 8 attempts: HTTP 404: ")
+    assert not files["drop_in"].exists()
+
+
+def test_sign_from_an_address_that_is_not_the_machines_is_refused_at_once(store, node, capsys):
+    files = paths(node)
+    sleeps: list[float] = []
+    reports.record(store, v1.parse(report_body("C9")), IPv4Address("192.168.100.31"), NOW)  # it reports from elsewhere
+    code = hostkey.main(["sign", "--serial", "C9", "--server", "10.0.0.1:8080", "--attempts", "8"], post=Api(store),
+                        runner=Runner(), sleep=sleeps.append, **files)  # fmt: skip
+    assert code == 1 and sleeps == []  # a conflict does not pass by itself: the operator resolves it
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "host key refused (HTTP 409)" in err and "is not an address of machine C9" in err
+    assert [c.route for c in store.conflicts("C9")] == ["host-key"]
     assert not files["drop_in"].exists()
 
 

@@ -78,9 +78,13 @@ def test_oci42_install_status_form(client, store):
     code, reply = get(client, "/oci/install-status.php?status=installing", remote="192.168.100.20")
     assert code == 200, reply
     assert store.get(Machine, "C1").status is MachineStatus.INSTALLING
-    code, reply = get(client, "/oci/install-status.php?status=installed&chassis-serial=C1&ipaddr=192.168.101.2", remote="192.168.100.77")
+    code, reply = get(client, "/oci/install-status.php?status=installed&chassis-serial=C1&ipaddr=192.168.101.2", remote="192.168.100.20")
     assert code == 200, reply
     assert str(store.get(Machine, "C1").history[-1].address) == "192.168.101.2"
+    # Another host naming C1 is refused (docs/security.md, "Node trust").
+    code, reply = get(client, "/oci/install-status.php?status=live&chassis-serial=C1", remote="192.168.100.77")
+    assert code == 409 and "192.168.100.77 is not an address of machine C1" in reply["message"]
+    assert store.get(Machine, "C1").status is MachineStatus.INSTALLED
     code, reply = get(client, "/oci/install-status.php?status=live", remote="192.168.100.99")
     assert code == 404 and "no machine reported from 192.168.100.99" in reply["message"]
     code, reply = get(client, "/oci/install-status.php?status=live&chassis-serial=C1", remote="10.9.9.9")

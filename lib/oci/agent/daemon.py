@@ -5,8 +5,9 @@ thousand machines that booted together do not post together (the reference agent
 master does not take (no answer, HTTP 5xx) is retried with doubling delays within the interval; a report
 it refuses (HTTP 4xx) is not retried, since sending it again would not change the answer. An exclusive
 lock keeps two agents from running at once. When the master numbers the machine's BMC, its reply carries
-the settings and the agent applies them in-band (oci.agent.bmcconf). Time, sleeping, randomness and the network are passed in, so
-tests drive the schedule with a fake clock.
+the settings and the agent applies them in-band (oci.agent.bmcconf). Once the master has certified the
+node's host key, reports are signed with it (oci.agent.signing), so they prove which machine sends them.
+Time, sleeping, randomness and the network are passed in, so tests drive the schedule with a fake clock.
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oci.agent import bmcconf
+from oci.agent import bmcconf, signing
 from oci.agent.collect import collect
 from oci.discover.report import build
+from oci.run import CommandError
 
 LOG = logging.getLogger("oci-discover")
 SERVER_FILE = Path("/etc/oci/pxe-server-ip")
 LOCK_FILE = Path("/run/lock/oci-discover.lock")
+HOST_KEY = Path("/etc/ssh/ssh_host_ed25519_key")
 
 Poster = Callable[[str, bytes], tuple[int, str]]  # (url, body) -> (HTTP status, body); OSError when unreachable
 
@@ -61,11 +64,11 @@ def server_url(option: str | None, server_file: Path = SERVER_FILE) -> str:
     return url if url.endswith("/api/v1/report") else f"{url}/api/v1/report"
 
 
-def http_post(url: str, body: bytes, timeout: float = 10) -> tuple[int, str]:
+def http_post(url: str, body: bytes, headers: Mapping[str, str] | None = None, timeout: float = 10) -> tuple[int, str]:
     import requests  # the live image has python3-requests; imported here to keep --print light
 
     try:
-        response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=timeout)
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json", **(headers or {})}, timeout=timeout)
     except requests.RequestException as exc:
         raise OSError(str(exc)) from exc
     return response.status_code, response.text
@@ -152,6 +155,23 @@ def _message(text: str) -> str:
         return text[:200]
 
 
+def poster(host_key: Path) -> Poster:
+    """Plain posts, or posts signed with ``host_key`` once the master has certified it (oci.agent.signing):
+    checked at each request, since the certificate arrives after the first report (oci-live-host-key)."""
+    sign = signing.signer(host_key)
+
+    def post(url: str, body: bytes) -> tuple[int, str]:
+        headers = None
+        if signing.certified(host_key):
+            try:
+                headers = sign("POST", url, body)
+            except (CommandError, ValueError) as exc:  # unsigned, the request still counts from the machine's own address
+                LOG.warning("request not signed: %s", str(exc).splitlines()[0])
+        return http_post(url, body, headers)
+
+    return post
+
+
 @contextlib.contextmanager
 def single_instance(path: Path) -> Iterator[None]:
     """Hold an exclusive lock for the life of the agent; a second agent stops at once, saying why."""
@@ -181,6 +201,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser.add_argument("--interval", type=float, default=30.0, metavar="SECONDS", help="seconds between reports (default 30)")
     parser.add_argument("--no-bmc", action="store_true", help="never configure the BMC, even when the master sends settings")
     parser.add_argument("--lock", type=Path, default=LOCK_FILE, help=f"lock file (default {LOCK_FILE})")
+    parser.add_argument("--host-key", type=Path, default=HOST_KEY,
+                        help=f"sign reports with this key once the master has certified it (default {HOST_KEY})")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.interval <= 0:
@@ -197,7 +219,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
             print(json.dumps(make_report(), indent=2, sort_keys=True))
             return 0
         configure_bmc = None if args.no_bmc else bmcconf.Configurator()
-        agent = Agent(server_url(args.server), make_report, clock=clock, interval=args.interval, on_reply=configure_bmc)
+        post = poster(args.host_key)
+        agent = Agent(server_url(args.server), make_report, post=post, clock=clock, interval=args.interval, on_reply=configure_bmc)
         with single_instance(args.lock):
             if args.once:
                 return 0 if agent.run_once() else 1

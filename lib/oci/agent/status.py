@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from oci.agent.collect import Runner, system_runner
-from oci.agent.daemon import SERVER_FILE, AgentError, Poster, http_post, server_url
+from oci.agent.daemon import HOST_KEY, SERVER_FILE, AgentError, Poster, poster, server_url
 from oci.discover.report import Captures, build
 from oci.model import Phase
 from oci.run import CommandError
@@ -44,7 +44,7 @@ def machine_serial(runner: Runner = system_runner, cache: Path = SERIAL_FILE) ->
     return str(serial)
 
 
-def main(argv: list[str] | None = None, post: Poster = http_post, runner: Runner = system_runner) -> int:
+def main(argv: list[str] | None = None, post: Poster | None = None, runner: Runner = system_runner) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-report-status",
         description="Tell the OCI master where this machine stands.",
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None, post: Poster = http_post, runner: Runner
     parser.add_argument("--address", metavar="IP", help="the machine's management address (with installed)")
     parser.add_argument("--server", metavar="URL", help=f"master URL or HOST[:PORT] (default: read from {SERVER_FILE})")
     parser.add_argument("--serial", help=f"this machine's serial (default: {SERIAL_FILE}, or found as the agent does)")
+    parser.add_argument("--host-key", type=Path, default=HOST_KEY,
+                        help=f"sign the status with this key once the master has certified it (default {HOST_KEY})")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     try:
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None, post: Poster = http_post, runner: Runner
         if args.address:
             body["address"] = args.address
         try:
-            code, text = post(url, json.dumps(body).encode())
+            code, text = (post or poster(args.host_key))(url, json.dumps(body).encode())
         except OSError as exc:
             raise AgentError(f"master not reachable at {url}: {exc}") from None
         if code != 200:

@@ -28,7 +28,9 @@ JSON_KEYS = {
     "machine-show": (
         "serial, serial_source, status, first_seen, puppet_status, history [{status, since, address, seconds}] (seconds: how "
         "long the phase lasted, null for the current one), hardware (every reported fact), report_notes, enrolment {cluster, "
-        "role, location, hostname} (null when not enrolled), settings (effective values), addresses, last_seen, reports, live_ip"
+        "role, location, hostname} (null when not enrolled), settings (effective values), addresses, last_seen, reports, live_ip, "
+        "host_key (the host key OCI last certified, absent before), conflicts [{address, route, first, last, count}] (requests "
+        "refused because they came from another address, docs/security.md)"
     ),
     "cluster-show": (
         "name, domain, api_hostname, first_master, vips {api|sql|messaging: {network, address}}, sql_vip_address, "
@@ -171,7 +173,8 @@ def api_markdown() -> str:
         "Served by `oci-api` (plain HTTP with waitress, or HTTPS with `--tls-cert`/`--tls-key`). Every reply is a JSON",
         'envelope `{"status": "success"|"error", "message": "...", "data": ..., "hint"?: "..."}` with a real HTTP status:',
         "400 bad input (the message names it), 401 no or bad token, 403 refused source, 404 unknown object, 409 conflict",
-        "(already exists, in use, already enrolled, address taken, network full), 413 body over 1 MiB, 503 the server's",
+        "(already exists, in use, already enrolled, address taken, network full; on node routes, a known machine claimed from",
+        "another address), 413 body over 1 MiB, 429 too many new machines from one source, 503 the server's",
         "configuration lacks what the route needs (e.g. the provisioning network for /boot). No reply carries",
         "a traceback; an unexpected failure is a 500 whose details go to the server log only. A client must send",
         "its whole request within `[api] client_timeout` (30 s) and may hold `[api] connections_per_source` (32)",
@@ -201,7 +204,10 @@ def api_markdown() -> str:
         "",
         "No token: they accept only sources inside `[api] trusted_networks` (loopback by default), the provisioning",
         "network (`[network] provisioning_network`) or a network OCI manages. An address OCI allocated to a machine may speak",
-        "only for that machine (403 otherwise).",
+        "only for that machine (403 otherwise). A machine OCI knows speaks only from its own addresses (its allocations and",
+        "the source of its last accepted report) or with a request signed with the host key OCI certified for it; anything",
+        "else is refused with 409 and recorded as a conflict (`machine-conflicts`). A source may report at most",
+        "`[api] new_machines_per_source_per_minute` unknown serials a minute (429 beyond). See docs/security.md.",
         "",
         "| method | path | what |",
         "|---|---|---|",

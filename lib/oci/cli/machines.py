@@ -100,6 +100,21 @@ def _ip_remove(args: argparse.Namespace, backend: Backend) -> Message:
     return Message(f"{result['address']} removed", data=result)
 
 
+def _conflicts(args: argparse.Namespace, backend: Backend) -> Table:
+    columns = [C("address", "address"), C("route", "route"), C("first", "first"), C("last", "last"), C("count", "count")]
+    return Table(backend.call("machine_conflicts", machine=args.machine), columns)
+
+
+def _conflicts_clear(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_conflicts_clear", machine=args.machine)
+    return Message(f"{result['cleared']} conflict(s) of {result['serial']} forgotten", data=result)
+
+
+def _accept_address(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_accept_address", machine=args.machine, address=args.address)
+    return Message(f"{result['serial']} now reports from {result['address']}", data=result)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "machine-list", _list, "list machines", add_help=False)
     p.add_argument("--help", action="help", help="show this help message and exit")
@@ -144,3 +159,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "machine-ip-remove", _ip_remove, "take an address away from a machine")
     p.add_argument("machine", help="serial or hostname")
     p.add_argument("address")
+
+    p = command(sub, common, "machine-conflicts", _conflicts, "list requests for a machine refused because they came from another address")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-conflicts-clear", _conflicts_clear, "forget a machine's recorded conflicts")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-accept-address", _accept_address,
+                "after a genuine renumbering: accept a machine's reports from a new address")  # fmt: skip
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("address", help="the address its reports now come from")

@@ -1,7 +1,7 @@
 """Typed, frozen models of everything OCI stores."""
 
 from oci.model.hardware import Bmc, Cpu, Disk, Hardware, Memory, Nic, RaidDrive, StorageController
-from oci.model.machine import Enrolment, Heartbeat, Machine, MachineStatus, Phase, PhaseChange, PuppetStatus
+from oci.model.machine import AddressConflict, Enrolment, Heartbeat, Machine, MachineStatus, Phase, PhaseChange, PuppetStatus
 from oci.model.topology import (
     BUILTIN_ROLES,
     SPECIAL_ROLES,
@@ -21,6 +21,7 @@ from oci.model.topology import (
 __all__ = [
     "BUILTIN_ROLES",
     "SPECIAL_ROLES",
+    "AddressConflict",
     "Allocation",
     "AllocationKind",
     "Bmc",

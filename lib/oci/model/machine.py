@@ -90,6 +90,9 @@ class Machine:
     enrolment: Enrolment | None = None
     settings: dict[str, Value] = field(default_factory=dict)
     history: tuple[PhaseChange, ...] = ()  # oldest first, the last HISTORY_LENGTH changes
+    # The ed25519 host key OCI last certified for this node (POST /api/v1/ssh/host-key): a request signed with
+    # its private half proves the node's identity from any address (docs/security.md, "Node trust").
+    host_key: str | None = None
 
     def __post_init__(self) -> None:
         names.serial(self.serial)
@@ -113,3 +116,18 @@ class Heartbeat:
     reports: int  # number of reports received, the first one included
     hardware_digest: str  # digest of the hardware last applied to machines/<serial>.yaml ('' forces a full update)
     address: IPv4Address | None = None  # source of the latest report (the live image's DHCP address); None if not IPv4
+
+
+@dataclass(frozen=True, slots=True)
+class AddressConflict:
+    """``conflicts/<serial>.json``: a request for a known machine from an address that is not its own, refused.
+
+    One entry per (address, route): a source that keeps trying bumps ``count`` and ``last`` and does not push
+    other entries out of the capped list.
+    """
+
+    address: str  # as the server saw it (REMOTE_ADDR); a string, since it may be IPv6
+    route: str  # report, status, host-key
+    first: datetime
+    last: datetime
+    count: int = 1

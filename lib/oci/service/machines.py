@@ -16,7 +16,7 @@ from oci.model.codec import encode
 from oci.model.settings import MACHINE_SETTINGS, Value, effective
 from oci.naming import natural_key, next_hostname
 from oci.placement import ClusterView, Member
-from oci.service import certificates
+from oci.service import certificates, identity
 from oci.service.networks import parse_address
 from oci.service.plan import plan_addresses
 from oci.service.topology import role_exists
@@ -116,6 +116,7 @@ def show(store: Store, ident: str) -> dict[str, Any]:
     data["bmc"] = {"use": access.use, "address": access.address, "port": access.port, "user": access.user} if access else None
     if access is not None and access.network is not None:  # numbered by OCI from an ipmi network
         data["bmc"].update(network=access.network, pending=access.pending)
+    data["conflicts"] = identity.conflicts(store, serial)
     return data
 
 

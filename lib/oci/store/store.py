@@ -4,6 +4,7 @@ Layout (docs/state.md has the full description)::
 
     <root>/machines/<serial>.yaml      Machine
     <root>/seen/<serial>.yaml          Heartbeat (one-line JSON, which is YAML too)
+    <root>/conflicts/<serial>.json     AddressConflict list: node requests refused for that machine
     <root>/clusters/<name>.yaml        Cluster
     <root>/networks/<name>.yaml        Network, with its address allocations
     <root>/locations/<name>.yaml       Location
@@ -38,7 +39,7 @@ from typing import Any, TypeVar
 from oci import names
 from oci.config import Config
 from oci.errors import InvalidName, InvalidState, NotFound, OciError
-from oci.model import BmcAccess, Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
+from oci.model import AddressConflict, BmcAccess, Cluster, ClusterSecrets, Heartbeat, Location, Machine, Network, Role, SwiftRegion, Token
 from oci.model.codec import decode, encode
 from oci.store import files
 from oci.store.locks import file_lock
@@ -98,6 +99,9 @@ class Store:
 
     def _seen_path(self, serial: object) -> Path:
         return self.root / "seen" / f"{names.serial(serial)}.yaml"
+
+    def _conflicts_path(self, serial: object) -> Path:
+        return self.root / "conflicts" / f"{names.serial(serial)}.json"
 
     # ----------------------------------------------------------------------------------------- reads
     def _decode(self, kind: Kind, path: Path, raw: bytes) -> Any:
@@ -174,6 +178,31 @@ class Store:
             except Exception as exc:
                 raise InvalidState(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
         return decode(Heartbeat, data, source, error=InvalidState)
+
+    def conflicts(self, serial: object) -> list[AddressConflict]:
+        """The refused requests recorded for ``serial`` (docs/security.md), oldest first."""
+        path = self._conflicts_path(serial)
+        raw = files.read_bytes(path)
+        if raw is None:
+            return []
+        source = os.fspath(path.relative_to(self.root))
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise InvalidState(f"{source}: not valid JSON") from None
+        if not isinstance(data, list):
+            raise InvalidState(f"{source}: expected a list")
+        return [decode(AddressConflict, item, f"{source}[{i}]", error=InvalidState) for i, item in enumerate(data)]
+
+    def write_conflicts(self, serial: str, conflicts: list[AddressConflict]) -> None:
+        self._require_machine(serial)
+        path = self._conflicts_path(serial)
+        if not conflicts:
+            files.remove(path)
+            return
+        data = json.dumps([encode(c) for c in conflicts], sort_keys=True).encode() + b"\n"
+        # Not durable, like heartbeats: a refused request costs no fsync, however many a source sends.
+        files.atomic_write(path, data, durable=False)
 
     def heartbeats(self) -> dict[str, Heartbeat]:
         """Every heartbeat. A listing reads thousands of these, so this path avoids per-file overheads."""
@@ -253,9 +282,9 @@ class Store:
     def read_blob(self, *parts: str) -> bytes | None:
         return files.read_bytes(self.blob_path(*parts))
 
-    def write_blob(self, *parts: str, data: bytes, mode: int = 0o644) -> Path:
+    def write_blob(self, *parts: str, data: bytes, mode: int = 0o644, durable: bool = True) -> Path:
         path = self.blob_path(*parts)
-        files.atomic_write(path, data, mode=mode)
+        files.atomic_write(path, data, mode=mode, durable=durable)
         return path
 
     def remove_blob(self, *parts: str) -> bool:
@@ -363,6 +392,7 @@ class Store:
             files.remove(self._path(kind, name))
             if kind.model is Machine:
                 files.remove(self._seen_path(name))
+                files.remove(self._conflicts_path(name))
             return
         if kind.model is Machine:
             # Only the operator's fields are journalled: a report written since keeps its facts.
