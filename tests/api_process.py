@@ -35,7 +35,7 @@ def running(
                             stdout=log, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     log.close()
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a guard: it answers within a second
         while True:
             try:
                 if get(port, "/api/v1/health", context=context)[0] == 200:

@@ -90,6 +90,31 @@ def discover(store: Store) -> Callable[..., dict[str, Any]]:
     return run
 
 
+def state_files(store: Store, besides: tuple[str, ...] = ()) -> dict[Path, bytes]:
+    """Every state file's content, except what reads and refusals may write (locks, caches, the audit log)
+    and the top-level folders ``besides``: compared before and after, it shows a refusal changed nothing."""
+    kept = (p for p in sorted(store.root.rglob("*")) if p.is_file() and p.name != "audit.log"
+            and not {"locks", "cache", *besides} & set(p.relative_to(store.root).parts[:-1]))  # fmt: skip
+    return {p.relative_to(store.root): p.read_bytes() for p in kept}
+
+
+@pytest.fixture
+def site(store: Store, discover: Callable[..., dict[str, Any]]) -> Store:
+    """A small site: cluster cl1 on net1 (a spare network besides), C1 enrolled as a controller, C2 live."""
+    from oci.service import clusters, machines, networks, topology
+
+    topology.region_create(store, "r1")
+    topology.location_create(store, "loc1", "r1")
+    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
+    networks.create(store, "spare", "10.1.0.0", "24", "loc1", "no")  # no address on it: renumbering is allowed
+    clusters.create(store, "cl1", "example.com")
+    networks.add(store, "net1", "cl1", "all", "eth0")
+    discover("C1")
+    discover("C2", address="192.168.100.21")
+    machines.add(store, "C1", "cl1", "controller", "loc1")
+    return store
+
+
 @pytest.fixture
 def server(tmp_path: Path):
     """oci-api on a free loopback port with a fresh state directory: (port, environment, state dir)."""

@@ -8,33 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOW
+from conftest import NOW, state_files
 from oci.api import make_app
 from oci.cli.docgen import NODE_ENDPOINTS
 from oci.operations import OPERATIONS
-from oci.service import clusters, machines, networks, tokens, topology
+from oci.service import tokens
 from wsgi_client import Client
 
 NODE_ROUTES = {(method, path) for method, path, _ in NODE_ENDPOINTS}  # documented in docs/api.md
-
-
-@pytest.fixture
-def site(store, discover):
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "net1", "cl1", "all", "eth0")
-    discover("C1")
-    discover("C2", address="192.168.100.21")
-    machines.add(store, "C1", "cl1", "controller", "loc1")
-    return store
-
-
-def snapshot(store):
-    """Every state file's content, except what reads and refusals may write (locks, caches, the audit log)."""
-    kept = (p for p in sorted(store.root.rglob("*")) if p.is_file() and p.parts[-2] not in ("locks", "cache") and p.name != "audit.log")
-    return {p.relative_to(store.root): p.read_bytes() for p in kept}
 
 
 def concrete(path):
@@ -60,14 +41,14 @@ def test_every_admin_route_refuses_missing_wrong_and_revoked_tokens(site, method
     old = tokens.create(site, "old", NOW)
     tokens.revoke(site, "old")
     client = Client(site)
-    before = snapshot(site)
+    before = state_files(site)
     for token, message in ((None, "authentication required"), ("oci-wrong", "invalid or revoked token"), (old, "invalid or revoked token"),
                            ("Basic abc", "invalid or revoked token")):  # fmt: skip
         status, reply = client.call(method, concrete(rule), body={}, token=token)
         assert status == 401, (rule, token, reply)
         assert message in reply["message"]
         assert good not in json.dumps(reply)
-    assert snapshot(site) == before
+    assert state_files(site) == before
 
 
 def test_loopback_is_not_trusted_for_admin_routes(site):
@@ -78,7 +59,7 @@ def test_loopback_is_not_trusted_for_admin_routes(site):
 def test_admin_tokens_over_plain_http_only_from_loopback(site):
     token = tokens.create(site, "ops", NOW)
     client = Client(site, token=token)
-    before = snapshot(site)
+    before = state_files(site)
     for remote in ("10.20.30.40", "192.168.100.20", "::ffff:10.0.0.1", "2001:db8::1", "not-an-address"):
         for forged in ({}, {"HTTP_X_FORWARDED_PROTO": "https"}):  # a header any client writes proves nothing
             client.extra_environ = forged
@@ -87,7 +68,7 @@ def test_admin_tokens_over_plain_http_only_from_loopback(site):
             assert reply["message"] == "admin requests over plain HTTP are accepted only from 127.0.0.0/8: use HTTPS"
             assert reply["hint"] == "see [api] plain_http_admin_networks"
     client.extra_environ = {}
-    assert snapshot(site) == before
+    assert state_files(site) == before
     for remote in ("127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"):
         status, reply = client.call("GET", "/api/v1/clusters", remote=remote, scheme="http")
         assert status == 200, (remote, reply)
@@ -183,9 +164,9 @@ def test_fuzzed_requests_never_5xx_and_refusals_change_nothing(site, fuzz_token,
     path = f"/api/v1{operation.path}"
     for param in operation.path_params:
         path = path.replace(f"<{param}>", segment)
-    before = snapshot(site)
+    before = state_files(site)
     status, reply = client.call(operation.method, path, body=body)
     assert status < 500, reply
     assert reply["status"] in ("success", "error")
     if status != 200:
-        assert snapshot(site) == before
+        assert state_files(site) == before

@@ -19,31 +19,12 @@ import subprocess
 import pytest
 from test_api import OCI42_BODY
 
-from conftest import NOW, REPO, report_body
+from conftest import NOW, REPO, report_body, state_files
 from oci.cli.main import main
 from oci.cli.output import emit
 from oci.model import Machine
-from oci.service import clusters, machines, networks, tokens, topology
+from oci.service import machines, tokens
 from wsgi_client import Client
-
-
-@pytest.fixture
-def site(store, discover):
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
-    networks.create(store, "spare", "10.1.0.0", "24", "loc1", "no")  # no address on it: renumbering is allowed
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "net1", "cl1", "all", "eth0")
-    discover("C1")
-    discover("C2", address="192.168.100.21")
-    machines.add(store, "C1", "cl1", "controller", "loc1")
-    return store
-
-
-def state_files(store):
-    kept = (p for p in sorted(store.root.rglob("*")) if p.is_file() and p.parts[-2] not in ("locks", "cache") and p.name != "audit.log")
-    return {p.relative_to(store.root): p.read_bytes() for p in kept}
 
 
 def oci42(**machine):

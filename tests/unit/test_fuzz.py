@@ -22,12 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOW
+from conftest import NOW, state_files
 from oci import operations
 from oci.errors import OciError
 from oci.model.settings import CLUSTER_SETTINGS, MACHINE_SETTINGS
 from oci.operations import OPERATIONS
-from oci.service import clusters, machines, networks, tokens, topology
+from oci.service import tokens
 from oci.service.networks import SETTABLE
 from oci.store import Store
 from wsgi_client import Client
@@ -121,20 +121,6 @@ def test_fuzzed_report_bodies_never_5xx(tmp_path_factory, caplog, body):
 
 
 # ------------------------------------------------------------------------------------------- admin routes
-@pytest.fixture
-def site(store, discover):
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
-    networks.create(store, "spare", "10.1.0.0", "24", "loc1", "no")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "net1", "cl1", "all", "eth0")
-    discover("C1")
-    discover("C2", address="192.168.100.21")
-    machines.add(store, "C1", "cl1", "controller", "loc1")
-    return store
-
-
 # Plausible values per parameter name (so that fuzzing reaches the services, not only the first check).
 PLAUSIBLE = {
     "machine": ["C1", "C2", "cl1-controller-1.example.com"], "serial": ["C2", "C1"], "cluster": ["cl1"], "name": ["cl1", "net1", "spare",
@@ -190,11 +176,6 @@ def no_bmc_to_reach(store):
     it, so no later command sends a packet anywhere but loopback."""
     for path in (store.root / "bmc").glob("*.yaml"):
         path.unlink()
-
-
-def state_files(store):
-    kept = (p for p in sorted(store.root.rglob("*")) if p.is_file() and p.parts[-2] not in ("locks", "cache") and p.name != "audit.log")
-    return {p.relative_to(store.root): p.read_bytes() for p in kept}
 
 
 @pytest.fixture

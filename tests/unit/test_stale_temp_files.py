@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import subprocess
 import time
 
 import pytest
 
-from conftest import REPO, free_port
+from api_process import running, server_log
 from oci.store import files
 
 HOUR = 3600
@@ -71,26 +70,9 @@ def test_atomic_write_names_its_temp_file_with_its_pid(tmp_path):
 
 def test_oci_api_removes_stale_temp_files_at_start(crashed_state, tmp_path):
     root, stale, kept = crashed_state
-    port = free_port()
-    env = {**os.environ, "OCI_STATE_DIR": str(root)}
-    env.pop("OCI_CONFIG", None)
-    proc = subprocess.Popen([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30  # a guard: it answers within a second
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/api/v1/health")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "oci-api did not start"
-                time.sleep(0.05)
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
+    assert root == tmp_path / "state"  # the state directory running() configures
+    with running(tmp_path):
+        pass
     assert [p for p in stale if p.exists()] == []
     assert [p for p in kept if not p.exists()] == []
-    assert f"removed {len(stale)} stale temporary file(s)" in err
-    assert "Traceback" not in err
+    assert f"removed {len(stale)} stale temporary file(s)" in server_log(tmp_path)
