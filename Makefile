@@ -1,6 +1,7 @@
 # openstack-cluster-installer — developer entry points.
 #   make poc     the main job on an embedded default (installs what it needs)
 #   make check   every test (installs what it needs)
+#   make check-twice   two make check at once in fresh clones: the suite does not need the machine to itself
 #   make bench   the benchmarks in bench/
 #   make deb     the Debian packages, unsigned, into dist/ (then lintian; docs/packaging.md)
 #   make live-image     the discovery live image into dist/live (docs/live-image.md)
@@ -32,7 +33,7 @@ PACKAGING_DEBS := debhelper dh-python python3-all dpkg-dev fakeroot lintian po-d
 APT_WAIT := -o DPkg::Lock::Timeout=1800
 PYTEST_ARGS ?=
 
-.PHONY: deps poc check lint test bench clean deb
+.PHONY: deps poc check check-twice lint test bench clean deb
 
 deps: $(VENV)/.installed
 
@@ -54,6 +55,17 @@ poc: deps
 
 check: deps
 	$(VPY) -m pytest $(PYTEST_ARGS)
+
+# Two make check at once, each in a fresh clone of HEAD: no test depends on the machine's speed or on having
+# it alone (docs/benchmarks.md has the figures). Logs in build/twice/{a,b}.log.
+check-twice:
+	rm -rf build/twice && mkdir -p build/twice
+	git clone -q . build/twice/a && git clone -q . build/twice/b
+	@$(MAKE) -C build/twice/a check > build/twice/a.log 2>&1 & a=$$!; \
+	$(MAKE) -C build/twice/b check > build/twice/b.log 2>&1 & b=$$!; \
+	wait $$a; ra=$$?; wait $$b; rb=$$?; \
+	tail -n 2 build/twice/a.log build/twice/b.log; \
+	echo "make check beside another: $$ra and $$rb (exit codes)"; test $$ra = 0 && test $$rb = 0
 
 bench: deps
 	PYTHON=$(abspath $(VPY)) sh bench/run-all
