@@ -9,12 +9,17 @@ typos); sections OCI does not read are left alone.
 from __future__ import annotations
 
 import configparser
+import contextlib
+import fcntl
 import os
+import re
+import stat
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from oci.errors import ConfigError
 
@@ -114,6 +119,10 @@ def _optional_url(text: str) -> str:
     return _mirror(text) if text.strip() else ""
 
 
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
 def _bmc_user(text: str) -> str:
     # IPMI user names are at most 16 ASCII characters; this one goes on an ipmitool command line.
     if not 1 <= len(text) <= 16 or not all(c.isascii() and (c.isalnum() or c in "._-") for c in text):
@@ -123,77 +132,95 @@ def _bmc_user(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ConfigKey:
+    """One setting: where it is in the file, the ``Config`` field it fills, its default as written in the file,
+    the parser that turns the file's text into the field's value (and refuses bad text), and what it means
+    (docs/configuration.md and the shipped example are generated from ``help``: oci.cli.docgen)."""
+
     section: str
     key: str
+    field: str
     default: str
     parse: Callable[[str], object]
     help: str
 
 
+# The one declaration of the settings, grouped by section in the order the documentation shows them.
 KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey("state", "dir", os.fspath(DEFAULT_STATE_DIR), Path, "state directory (OCI_STATE_DIR overrides it)"),
-    ConfigKey("state", "lock_timeout", "60", _positive_float, "seconds a command waits for a lock before giving up"),
-    ConfigKey("api", "listen", "127.0.0.1:8080", parse_listen, "address and port oci-api listens on"),
-    ConfigKey("api", "threads", "8", _positive_int, "worker threads of oci-api"),
-    ConfigKey("api", "tls_certificate", "", lambda t: Path(t) if t else None, "certificate (PEM) to serve HTTPS with; empty: HTTP"),
-    ConfigKey("api", "tls_key", "", lambda t: Path(t) if t else None, "private key (PEM) of tls_certificate"),
-    ConfigKey("pki", "ca_key_type", "ec-p384", _key_type, "key type of the root and intermediate CAs"),
-    ConfigKey("pki", "key_type", "ec-p256", _key_type, "key type of node and API certificates"),
-    ConfigKey("pki", "root_days", "7300", _positive_int, "validity of the root CA, in days"),
-    ConfigKey("pki", "ca_days", "3650", _positive_int, "validity of the intermediate CA, in days"),
-    ConfigKey("pki", "leaf_days", "825", _positive_int, "validity of node and API certificates, in days"),
-    ConfigKey(
-        "api",
-        "trusted_networks",
-        "127.0.0.0/8",
-        parse_networks,
-        "networks whose nodes may post reports and statuses, besides the networks OCI manages",
-    ),
-    ConfigKey("api", "connections_per_source", "32", _bounded_int(1, 65535), "connections one address may hold open on oci-api"),
-    ConfigKey("api", "max_connections", "1000", _bounded_int(1, 100000), "connections oci-api holds open in all; more wait"),
-    ConfigKey(
-        "api",
-        "client_timeout",
-        "30",
-        _bounded_int(1, 3600),
-        "seconds a client has to send a whole request (or oci-api closes its connection), and to read the reply",
-    ),
-    ConfigKey(
-        "api",
-        "plain_http_admin_networks",
-        "127.0.0.0/8",
-        parse_networks,
-        "networks admin requests (bearer tokens) are accepted from over plain HTTP; empty: none (HTTPS only)",
-    ),
-    ConfigKey(
-        "api",
-        "new_machines_per_source_per_minute",
-        "30",
-        _positive_int,
-        "reports of serials OCI does not know that one address may send in a minute (more: HTTP 429, nothing recorded)",
-    ),
-    ConfigKey("network", "provisioning_network", "", _optional_network, "the network machines PXE-boot and report from (CIDR)"),
-    ConfigKey("network", "oci_ip", "", _optional_address, "the master's address on the provisioning network"),
-    ConfigKey("network", "debian_mirror", "http://deb.debian.org/debian", _mirror, "Debian mirror the live image and installed hosts use"),
-    ConfigKey("network", "dhcp_range", "", _address_range, "addresses DHCP gives to unknown machines (FIRST-LAST); empty: the upper half"),
-    ConfigKey("network", "gateway", "", _optional_address, "router of the provisioning network given by DHCP; empty: none"),
-    ConfigKey("network", "dns_servers", "", _addresses, "comma-separated DNS servers given by DHCP; empty: none"),
-    ConfigKey("boot", "url", "", _optional_url, "base URL nodes reach OCI at while booting; empty: http://OCI_IP:API_PORT"),
-    ConfigKey("boot", "live_dir", "/var/lib/openstack-cluster-installer/live", Path, "folder of vmlinuz, initrd.img, filesystem.squashfs"),
-    ConfigKey("boot", "ipxe_dir", "/usr/lib/ipxe", Path, "where the iPXE binaries for the TFTP root come from (Debian's ipxe)"),
-    ConfigKey("boot", "kernel_args", "console=tty0 console=ttyS0,115200", str, "extra kernel arguments of the live image"),
-    ConfigKey("bmc", "timeout", "10", _positive_float, "seconds one IPMI call may take before it is abandoned"),
-    ConfigKey("bmc", "retries", "1", _bounded_int(0, 10), "attempts after the first, for a BMC that did not answer"),
-    ConfigKey("bmc", "min_interval", "0.2", _non_negative_float, "seconds between two calls to the same BMC"),
-    ConfigKey("bmc", "concurrency", "8", _bounded_int(1, 256), "BMCs check-all-ipmi asks at once"),
-    ConfigKey("bmc", "auto_user", "oci", _bmc_user, "user name OCI creates on BMCs it numbers automatically"),
-    ConfigKey("bmc", "auto_user_id", "3", _bounded_int(2, 63), "user slot of auto_user in the BMC (slot 2 is often the vendor's admin)"),
-    ConfigKey("bmc", "auto_channel", "1", _bounded_int(1, 15), "LAN channel of the BMC that OCI configures"),
-    ConfigKey("ssh", "port", "22", _bounded_int(1, 65535), "SSH port of the nodes (live image and installed systems)"),
-    ConfigKey("ssh", "connect_timeout", "5", _bounded_int(1, 120), "seconds to wait for a node's SSH server before giving up"),
-)
+    ConfigKey("state", "dir", "state_dir", os.fspath(DEFAULT_STATE_DIR), Path,
+              "state directory (docs/state.md); `OCI_STATE_DIR` overrides it"),
+    ConfigKey("state", "lock_timeout", "lock_timeout", "60", _positive_float,
+              "seconds a command waits for a lock held by another before giving up"),
+    ConfigKey("api", "listen", "listen", "127.0.0.1:8080", parse_listen,
+              "address and port of `oci-api`; `oci-api --listen` overrides it. Nodes report and boot over plain HTTP: to "
+              "serve them, listen on the master's provisioning address (e.g. 192.168.100.2:8080)"),
+    ConfigKey("api", "threads", "threads", "8", _positive_int, "worker threads of `oci-api`; `oci-api --threads` overrides it"),
+    ConfigKey("api", "tls_certificate", "tls_certificate", "", _optional_path,
+              "PEM certificate `oci-api` serves HTTPS with (`--tls-cert` overrides it); empty: plain HTTP"),
+    ConfigKey("api", "tls_key", "tls_key", "", _optional_path, "PEM private key of `tls_certificate` (`--tls-key` overrides it)"),
+    ConfigKey("api", "plain_http_admin_networks", "plain_http_admin_networks", "127.0.0.0/8", parse_networks,
+              "comma-separated networks admin requests (bearer tokens) are accepted from over plain HTTP; elsewhere they "
+              "get a 403 saying to use HTTPS; empty: none (HTTPS only). Applies to Apache too (it tells the application "
+              "whether the request came over TLS)"),
+    ConfigKey("api", "connections_per_source", "connections_per_source", "32", _bounded_int(1, 65535),
+              "connections one address may hold open on `oci-api` (1-65535); more are refused at once (429 over HTTP, "
+              "closed over HTTPS)"),
+    ConfigKey("api", "max_connections", "max_connections", "1000", _bounded_int(1, 100000),
+              "connections `oci-api` holds open in all (1-100000); more wait in the kernel's queue until one ends. "
+              "`oci-api` raises its descriptor limit to fit"),
+    ConfigKey("api", "client_timeout", "client_timeout", "30", _bounded_int(1, 3600),
+              "seconds a client has to send a whole request (over HTTPS from its connection, TLS handshake included; "
+              "over HTTP from the request's first byte, and an idle connection lasts as long) and to take each part of "
+              "the reply (1-3600); slower clients are disconnected (docs/security.md)"),
+    ConfigKey("api", "trusted_networks", "trusted_networks", "127.0.0.0/8", parse_networks,
+              "comma-separated networks whose nodes may post reports and statuses (no token), besides every network OCI "
+              "manages; add the provisioning (PXE) network"),
+    ConfigKey("api", "new_machines_per_source_per_minute", "new_machines_per_source_per_minute", "30", _positive_int,
+              "reports of serials OCI does not know that one source address may send in a minute; beyond, HTTP 429 and "
+              "nothing is recorded (counted in memory by each `oci-api` process; docs/security.md)"),
+    ConfigKey("network", "provisioning_network", "provisioning_network", "", _optional_network,
+              "the network machines PXE-boot and report from (CIDR); set by `dpkg-reconfigure openstack-cluster-installer` "
+              "(docs/packaging.md); empty: not configured yet"),
+    ConfigKey("network", "oci_ip", "master_address", "", _optional_address,
+              "the master's address on the provisioning network; set with `provisioning_network`"),
+    ConfigKey("network", "debian_mirror", "debian_mirror", "http://deb.debian.org/debian", _mirror,
+              "the Debian mirror of the live image and installed hosts"),
+    ConfigKey("network", "dhcp_range", "dhcp_range", "", _address_range,
+              "addresses DHCP gives to unknown machines on the provisioning network (FIRST-LAST); empty: the upper half of "
+              "the network (docs/boot.md)"),
+    ConfigKey("network", "gateway", "gateway", "", _optional_address, "router of the provisioning network given by DHCP; empty: none"),
+    ConfigKey("network", "dns_servers", "dns_servers", "", _addresses, "comma-separated DNS servers given by DHCP; empty: none"),
+    ConfigKey("boot", "url", "boot_url", "", _optional_url,
+              "base URL booting nodes reach OCI at (iPXE scripts, the live image); empty: http://OCI_IP:API_PORT"),
+    ConfigKey("boot", "live_dir", "live_dir", "/var/lib/openstack-cluster-installer/live", Path,
+              "folder of the live image: vmlinuz, initrd.img and filesystem.squashfs (`make live-image`)"),
+    ConfigKey("boot", "ipxe_dir", "ipxe_dir", "/usr/lib/ipxe", Path,
+              "where the iPXE binaries copied into the TFTP root come from (Debian's ipxe package)"),
+    ConfigKey("boot", "kernel_args", "kernel_args", "console=tty0 console=ttyS0,115200", str, "extra kernel arguments of the live image"),
+    ConfigKey("pki", "ca_key_type", "pki_ca_key_type", "ec-p384", _key_type,
+              "key type of the root and intermediate CAs (`ec-p256`, `ec-p384`, `rsa-2048`, `rsa-3072`, `rsa-4096`)"),
+    ConfigKey("pki", "key_type", "pki_key_type", "ec-p256", _key_type, "key type of node and API certificates"),
+    ConfigKey("pki", "root_days", "pki_root_days", "7300", _positive_int, "validity of the root CA, in days"),
+    ConfigKey("pki", "ca_days", "pki_ca_days", "3650", _positive_int, "validity of the intermediate CA, in days"),
+    ConfigKey("pki", "leaf_days", "pki_leaf_days", "825", _positive_int, "validity of node and API certificates, in days"),
+    ConfigKey("bmc", "timeout", "bmc_timeout", "10", _positive_float, "seconds one IPMI call may take before it is abandoned"),
+    ConfigKey("bmc", "retries", "bmc_retries", "1", _bounded_int(0, 10), "attempts after the first, for a BMC that did not answer (0-10)"),
+    ConfigKey("bmc", "min_interval", "bmc_min_interval", "0.2", _non_negative_float,
+              "seconds between two calls to the same BMC (BMCs wedge under frequent polling; every process of OCI honours it)"),
+    ConfigKey("bmc", "concurrency", "bmc_concurrency", "8", _bounded_int(1, 256), "BMCs `check-all-ipmi` asks at once (1-256)"),
+    ConfigKey("bmc", "auto_user", "bmc_auto_user", "oci", _bmc_user, "user name OCI creates on the BMCs it numbers (docs/bmc.md)"),
+    ConfigKey("bmc", "auto_user_id", "bmc_auto_user_id", "3", _bounded_int(2, 63),
+              "user slot of `auto_user` in the BMC (2-63; slot 2 is often the vendor's admin)"),
+    ConfigKey("bmc", "auto_channel", "bmc_auto_channel", "1", _bounded_int(1, 15), "LAN channel of the BMC that OCI configures (1-15)"),
+    ConfigKey("ssh", "port", "ssh_port", "22", _bounded_int(1, 65535), "SSH port of the nodes (live image and installed systems)"),
+    ConfigKey("ssh", "connect_timeout", "ssh_connect_timeout", "5", _bounded_int(1, 120),
+              "seconds to wait for a node's SSH server before falling back on the BMC (1-120)"),
+)  # fmt: skip
 
 
+# Config is written out rather than made from KEYS with dataclasses.make_dataclass: mypy cannot see the fields
+# of a class made at run time, and every ``cfg.threads`` in the library would become unchecked. The price is
+# a second list of names, which tests/unit/test_config.py holds to KEYS exactly (the same fields in the same
+# order, each default the parse of the key's default text, each parsed value of the field's type).
 @dataclass(frozen=True, slots=True)
 class Config:
     state_dir: Path = DEFAULT_STATE_DIR
@@ -235,10 +262,15 @@ class Config:
     source: Path | None = None  # the file read, if any
 
 
-def load(environ: Mapping[str, str] | None = None) -> Config:
-    env = os.environ if environ is None else environ
-    explicit = env.get("OCI_CONFIG")
-    path = Path(explicit) if explicit else DEFAULT_CONFIG
+def path_of(env: Mapping[str, str]) -> Path:
+    """The configuration file: the one ``OCI_CONFIG`` names, or the default."""
+    return Path(env["OCI_CONFIG"]) if env.get("OCI_CONFIG") else DEFAULT_CONFIG
+
+
+def read(env: Mapping[str, str]) -> tuple[configparser.ConfigParser, Path | None]:
+    """The file's settings and the file read (None: the default file does not exist, so every key has its
+    default), after refusing unknown keys in the sections OCI reads."""
+    path = path_of(env)
     parser = configparser.ConfigParser(interpolation=None)
     source: Path | None = None
     try:
@@ -246,7 +278,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
             parser.read_file(handle)
         source = path
     except FileNotFoundError:
-        if explicit:
+        if env.get("OCI_CONFIG"):
             raise ConfigError(f"configuration file {path} (from OCI_CONFIG) does not exist") from None
     except (OSError, configparser.Error, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
@@ -254,58 +286,140 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     known = {(k.section, k.key) for k in KEYS}
     for section in {k.section for k in KEYS}:
         if parser.has_section(section):
-            for key in parser[section]:
-                if (section, key) not in known:
-                    raise ConfigError(f"{path}: unknown key '{key}' in section [{section}]")
+            for name in parser[section]:
+                if (section, name) not in known:
+                    raise ConfigError(f"{path}: unknown key '{name}' in section [{section}]")
+    return parser, source
 
-    values: dict[tuple[str, str], object] = {}
+
+def load(environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    parser, source = read(env)
+    path = path_of(env)
+    values: dict[str, object] = {}
     for k in KEYS:
         text = parser.get(k.section, k.key, fallback=k.default)
-        try:
-            values[(k.section, k.key)] = k.parse(text)
-        except (ValueError, ConfigError) as exc:
-            raise ConfigError(f"{path}: [{k.section}] {k.key} = {text!r}: {exc}") from None
+        values[k.field] = parse_value(k, text, path)
+    if env.get("OCI_STATE_DIR"):
+        values["state_dir"] = Path(env["OCI_STATE_DIR"])
+    # Each parser returns its field's type (tests/unit/test_config.py checks it), which mypy cannot see.
+    return Config(**cast(dict[str, Any], values), source=source)
 
-    state_dir = env.get("OCI_STATE_DIR") or values[("state", "dir")]
-    return Config(
-        state_dir=Path(state_dir),  # type: ignore[arg-type]
-        lock_timeout=values[("state", "lock_timeout")],  # type: ignore[arg-type]
-        listen=values[("api", "listen")],  # type: ignore[arg-type]
-        threads=values[("api", "threads")],  # type: ignore[arg-type]
-        trusted_networks=values[("api", "trusted_networks")],  # type: ignore[arg-type]
-        connections_per_source=values[("api", "connections_per_source")],  # type: ignore[arg-type]
-        max_connections=values[("api", "max_connections")],  # type: ignore[arg-type]
-        client_timeout=values[("api", "client_timeout")],  # type: ignore[arg-type]
-        plain_http_admin_networks=values[("api", "plain_http_admin_networks")],  # type: ignore[arg-type]
-        new_machines_per_source_per_minute=values[("api", "new_machines_per_source_per_minute")],  # type: ignore[arg-type]
-        tls_certificate=values[("api", "tls_certificate")],  # type: ignore[arg-type]
-        tls_key=values[("api", "tls_key")],  # type: ignore[arg-type]
-        pki_ca_key_type=values[("pki", "ca_key_type")],  # type: ignore[arg-type]
-        pki_key_type=values[("pki", "key_type")],  # type: ignore[arg-type]
-        pki_root_days=values[("pki", "root_days")],  # type: ignore[arg-type]
-        pki_ca_days=values[("pki", "ca_days")],  # type: ignore[arg-type]
-        pki_leaf_days=values[("pki", "leaf_days")],  # type: ignore[arg-type]
-        provisioning_network=values[("network", "provisioning_network")],  # type: ignore[arg-type]
-        master_address=values[("network", "oci_ip")],  # type: ignore[arg-type]
-        debian_mirror=values[("network", "debian_mirror")],  # type: ignore[arg-type]
-        dhcp_range=values[("network", "dhcp_range")],  # type: ignore[arg-type]
-        gateway=values[("network", "gateway")],  # type: ignore[arg-type]
-        dns_servers=values[("network", "dns_servers")],  # type: ignore[arg-type]
-        boot_url=values[("boot", "url")],  # type: ignore[arg-type]
-        live_dir=values[("boot", "live_dir")],  # type: ignore[arg-type]
-        ipxe_dir=values[("boot", "ipxe_dir")],  # type: ignore[arg-type]
-        kernel_args=values[("boot", "kernel_args")],  # type: ignore[arg-type]
-        bmc_timeout=values[("bmc", "timeout")],  # type: ignore[arg-type]
-        bmc_retries=values[("bmc", "retries")],  # type: ignore[arg-type]
-        bmc_min_interval=values[("bmc", "min_interval")],  # type: ignore[arg-type]
-        bmc_concurrency=values[("bmc", "concurrency")],  # type: ignore[arg-type]
-        bmc_auto_user=values[("bmc", "auto_user")],  # type: ignore[arg-type]
-        bmc_auto_user_id=values[("bmc", "auto_user_id")],  # type: ignore[arg-type]
-        bmc_auto_channel=values[("bmc", "auto_channel")],  # type: ignore[arg-type]
-        ssh_port=values[("ssh", "port")],  # type: ignore[arg-type]
-        ssh_connect_timeout=values[("ssh", "connect_timeout")],  # type: ignore[arg-type]
-        source=source,
-    )
+
+def parse_value(k: ConfigKey, text: str, path: Path) -> object:
+    """``text`` as the value of ``k``, or a one-line error naming the file, the section and the key."""
+    try:
+        return k.parse(text)
+    except (ValueError, ConfigError) as exc:
+        raise ConfigError(f"{path}: [{k.section}] {k.key} = {text!r}: {exc}") from None
+
+
+def key(section: str, name: str) -> ConfigKey:
+    """The setting ``name`` of ``[section]`` (names are case-insensitive, as in the file)."""
+    for k in KEYS:
+        if k.section == section and k.key == name.lower():
+            return k
+    raise ConfigError(f"unknown key '{name}' in section [{section}]", hint="docs/configuration.md lists the keys")
+
+
+def effective_text(section: str, name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The text of a setting as OCI reads it: from the file (``OCI_CONFIG`` or the default), else its default;
+    ``OCI_STATE_DIR`` for ``[state] dir``. Refused, like ``load``, when OCI would refuse it."""
+    env = os.environ if environ is None else environ
+    k = key(section, name)
+    parser, _ = read(env)
+    text = parser.get(k.section, k.key, fallback=k.default)
+    if (k.section, k.key) == ("state", "dir") and env.get("OCI_STATE_DIR"):
+        text = env["OCI_STATE_DIR"]
+    parse_value(k, text, path_of(env))
+    return text
+
+
+_SECTION = re.compile(r"\s*\[(?P<name>[^]]+)\]")
+_ASSIGNMENT = re.compile(r"(?P<key>[^#;\s][^=:]*?)\s*[=:]")  # configparser's delimiters, no indentation (else a continuation)
+
+
+def set_text(section: str, name: str, text: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Set a setting in the file (``OCI_CONFIG`` or the default), which must exist: the key's line is replaced,
+    or added at the end of its section, or the section is added at the end; every other line (comments, other
+    keys and sections) is kept. The value is checked by the key's parser first; the file is replaced
+    atomically, keeping its owner and mode, and only when it changes. True if it changed."""
+    env = os.environ if environ is None else environ
+    k = key(section, name)
+    path = path_of(env)
+    if text != text.strip() or any(not c.isprintable() for c in text):
+        raise ConfigError(f"[{k.section}] {k.key}: a value is one line, without control characters or surrounding spaces")
+    parse_value(k, text, path)
+    try:
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise ConfigError(f"cannot open {path.parent}: {exc.strerror}") from None
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # two writers would each lose the other's change
+        env_with_file = {**env, "OCI_CONFIG": os.fspath(path)}  # the file must exist, even the default one
+        read(env_with_file)  # an unreadable file or an unknown key is refused before anything is written
+        before = path.read_text(encoding="utf-8")
+        after = _with_setting(before, k, text)
+        if after == before:
+            return False
+        _replace(path, after.encode("utf-8"), folder)
+        return True
+    finally:
+        os.close(folder)
+
+
+def _with_setting(document: str, k: ConfigKey, text: str) -> str:
+    lines = document.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    line = f"{k.key} = {text}\n"
+    section = ""
+    end_of_section: int | None = None  # after the last non-blank line of k.section
+    out: list[str] = []
+    replaced = skipping = False
+    for current in lines:
+        if skipping and current[:1].isspace() and current.strip():
+            continue  # the replaced value's continuation lines
+        skipping = False
+        heading = _SECTION.match(current)
+        assignment = _ASSIGNMENT.match(current)
+        if heading:
+            section = heading["name"].strip()
+        elif section == k.section and assignment and assignment["key"].strip().lower() == k.key:
+            if not replaced:
+                out.append(line)
+            replaced = skipping = True
+            continue
+        out.append(current)
+        if section == k.section and current.strip():
+            end_of_section = len(out)
+    if replaced:
+        return "".join(out)
+    if end_of_section is not None:
+        out.insert(end_of_section, line)
+        return "".join(out)
+    return "".join(out) + ("\n" if out and out[-1].strip() else "") + f"[{k.section}]\n{line}"
+
+
+def _replace(path: Path, data: bytes, folder: int) -> None:
+    current = os.stat(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            os.fchmod(fd, stat.S_IMODE(current.st_mode))
+            os.fchown(fd, current.st_uid, current.st_gid)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+        os.fsync(folder)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def open_store(cfg: Config) -> Store:

@@ -1,0 +1,36 @@
+"""``oci-config``: read or change one setting of the configuration file (the package's maintainer scripts use it)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from oci import config
+from oci.errors import OciError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="oci-config",
+        description="Print or set one setting of the OCI configuration file: the file OCI_CONFIG names, or "
+        "/etc/openstack-cluster-installer/openstack-cluster-installer.conf (docs/configuration.md lists the keys).",
+        epilog="Exit codes: 0 success, 1 error (nothing changed), 2 usage.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    get = sub.add_parser("get", help="print the value OCI uses: the file's, else the default")
+    set_ = sub.add_parser("set", help="check VALUE with the key's rules and write it, keeping comments and other keys")
+    for command in (get, set_):
+        command.add_argument("section")
+        command.add_argument("key")
+    set_.add_argument("value")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "get":
+            print(config.effective_text(args.section, args.key))
+        else:
+            config.set_text(args.section, args.key, args.value)
+    except OciError as exc:
+        print(f"oci-config: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
+        return 1
+    return 0
