@@ -227,19 +227,14 @@ class Config:
     lock_timeout: float = 60.0
     listen: tuple[str, int] = ("127.0.0.1", 8080)
     threads: int = 8
-    trusted_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+    plain_http_admin_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
     connections_per_source: int = 32
     max_connections: int = 1000
     client_timeout: int = 30
-    plain_http_admin_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
+    trusted_networks: tuple[IPv4Network, ...] = (IPv4Network("127.0.0.0/8"),)
     new_machines_per_source_per_minute: int = 30
-    tls_certificate: Path | None = None
-    tls_key: Path | None = None
-    pki_ca_key_type: str = "ec-p384"
-    pki_key_type: str = "ec-p256"
-    pki_root_days: int = 7300
-    pki_ca_days: int = 3650
-    pki_leaf_days: int = 825
     provisioning_network: IPv4Network | None = None
     master_address: IPv4Address | None = None
     debian_mirror: str = "http://deb.debian.org/debian"
@@ -250,6 +245,11 @@ class Config:
     live_dir: Path = Path("/var/lib/openstack-cluster-installer/live")
     ipxe_dir: Path = Path("/usr/lib/ipxe")
     kernel_args: str = "console=tty0 console=ttyS0,115200"
+    pki_ca_key_type: str = "ec-p384"
+    pki_key_type: str = "ec-p256"
+    pki_root_days: int = 7300
+    pki_ca_days: int = 3650
+    pki_leaf_days: int = 825
     bmc_timeout: float = 10.0
     bmc_retries: int = 1
     bmc_min_interval: float = 0.2

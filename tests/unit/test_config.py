@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import configparser
+import dataclasses
+import types
+import typing
 from dataclasses import replace
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -11,6 +15,20 @@ import pytest
 from conftest import REPO
 from oci import config
 from oci.errors import ConfigError
+
+# Values other than the defaults, so that each parser's other results are checked against the field's type too.
+SAMPLES = {
+    ("state", "dir"): ("/srv/oci",),
+    ("api", "tls_certificate"): ("/etc/ssl/oci.pem",),
+    ("api", "trusted_networks"): ("10.0.0.0/8, 192.168.1.0/24", ""),
+    ("network", "provisioning_network"): ("192.168.100.0/24",),
+    ("network", "oci_ip"): ("192.168.100.2",),
+    ("network", "dhcp_range"): ("192.168.100.100-192.168.100.199",),
+    ("network", "dns_servers"): ("192.0.2.53,192.0.2.54",),
+    ("boot", "url"): ("https://oci.example.org:8443/",),
+    ("bmc", "min_interval"): ("1",),
+    ("state", "lock_timeout"): ("2.5",),
+}
 
 
 def test_missing_default_file_means_defaults(monkeypatch):
@@ -80,3 +98,50 @@ def test_connection_bounds_and_plain_http_admin_networks(tmp_path):
         conf.write_text(f"[api]\n{text}\n")
         with pytest.raises(ConfigError, match=message):
             config.load({"OCI_CONFIG": str(conf)})
+
+
+def conforms(value: object, hint: object) -> bool:
+    """``value`` is of the type ``hint`` (the forms Config's annotations use: classes, unions, tuples)."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(conforms(value, a) for a in arguments)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return all(conforms(v, arguments[0]) for v in value)
+        return len(value) == len(arguments) and all(conforms(v, a) for v, a in zip(value, arguments, strict=True))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, hint)  # type: ignore[arg-type]
+
+
+def test_config_fields_are_the_table():
+    """Config is written out for mypy (see the comment above it): it must be KEYS, field for field, in order."""
+    fields = dataclasses.fields(config.Config)
+    assert [f.name for f in fields] == [k.field for k in config.KEYS] + ["source"]
+    hints = typing.get_type_hints(config.Config)
+    for k, f in zip(config.KEYS, fields, strict=False):
+        assert f.default == k.parse(k.default), k
+        assert conforms(f.default, hints[f.name]), k
+    assert len({(k.section, k.key) for k in config.KEYS}) == len(config.KEYS)
+    assert all(k.key == k.key.lower() and k.help for k in config.KEYS)
+
+
+@pytest.mark.parametrize(
+    ("k", "text"),
+    [(k, text) for k in config.KEYS for text in SAMPLES.get((k.section, k.key), ())],
+    ids=lambda v: f"{v.section}.{v.key}" if isinstance(v, config.ConfigKey) else str(v),
+)
+def test_every_parser_returns_its_fields_type(k, text):
+    value = k.parse(text)
+    assert conforms(value, typing.get_type_hints(config.Config)[k.field])
+
+
+def test_shipped_example_sets_every_key_of_the_table():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "etc" / "openstack-cluster-installer.conf", encoding="utf-8")
+    written = {(section, name): parser[section][name] for section in parser.sections() for name in parser[section]}
+    assert written == {(k.section, k.key): k.default for k in config.KEYS}
