@@ -170,7 +170,7 @@ def puppet_setting(name: str) -> str:
 
 def test_the_commands_run_from_the_private_library(master):
     assert sh("/usr/bin/ocicli", "--help").stdout.startswith("usage: ocicli")
-    for command in ("oci-api", "oci-pki", "oci-token", "oci-discover", "oci-report-status", "oci-poc"):
+    for command in ("oci-api", "oci-pki", "oci-token", "oci-config", "oci-discover", "oci-report-status", "oci-poc"):
         assert sh(f"/usr/bin/{command}", "--help").returncode == 0
     unknown = sh("/usr/bin/oci-enc", "unknown.example.com", check=False)
     assert unknown.returncode == 1 and "unknown node unknown.example.com" in unknown.stderr
@@ -203,6 +203,7 @@ def test_service_user_state_directory_and_secrets(master):
     text = CONF.read_text()
     assert "listen = 10.250.0.1:8080" in text and "trusted_networks = 127.0.0.0/8,10.250.0.0/24" in text
     assert "oci_ip = 10.250.0.1" in text and "debian_mirror = http://deb.debian.org/debian" in text
+    assert sh("/usr/bin/oci-config", "get", "network", "provisioning_network").stdout == "10.250.0.0/24\n"
     # The embedded server is enabled (systemd is not running here, so nothing was started).
     assert Path("/etc/systemd/system/multi-user.target.wants/oci-api.service").is_symlink()
     # A command root runs on the master acts as the service user: the API can still change what it wrote.
