@@ -4,6 +4,10 @@ The file is ``/etc/openstack-cluster-installer/openstack-cluster-installer.conf`
 another; when the default file does not exist, every setting has its documented default (docs/configuration.md).
 ``OCI_STATE_DIR`` overrides ``[state] dir``. Unknown keys in a section OCI reads are refused (they are
 typos); sections OCI does not read are left alone.
+
+``KEYS`` is the one table of the settings: ``load()`` fills ``Config`` from it, ``oci-config`` reads and edits
+one setting with it (``effective_text``, ``set_text``), and oci.cli.docgen writes docs/configuration.md and the
+shipped example from it.
 """
 
 from __future__ import annotations
@@ -356,8 +360,9 @@ def set_text(section: str, name: str, text: str, environ: Mapping[str, str] | No
         raise ConfigError(f"cannot open {path.parent}: {exc.strerror}") from None
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)  # two writers would each lose the other's change
-        env_with_file = {**env, "OCI_CONFIG": os.fspath(path)}  # the file must exist, even the default one
-        read(env_with_file)  # an unreadable file or an unknown key is refused before anything is written
+        if not path.is_file():  # even the default one: there is no file of defaults to start from here
+            raise ConfigError(f"configuration file {path} does not exist")
+        read(env)  # a file OCI would refuse (not INI, an unknown key) is refused before anything is written
         before = path.read_text(encoding="utf-8")
         after = _with_setting(before, k, text)
         if after == before:
@@ -372,7 +377,7 @@ def _with_setting(document: str, k: ConfigKey, text: str) -> str:
     lines = document.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    line = f"{k.key} = {text}\n"
+    line = f"{k.key} = {text}".rstrip() + "\n"
     section = ""
     end_of_section: int | None = None  # after the last non-blank line of k.section
     out: list[str] = []

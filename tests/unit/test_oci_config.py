@@ -7,9 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO
 from oci import config
+from oci.errors import ConfigError
 
 EXAMPLE = REPO / "etc" / "openstack-cluster-installer.conf"
 
@@ -113,3 +116,33 @@ def test_set_keeps_the_files_owner(conf):
     assert oci_config(conf, "set", "api", "threads", "4").returncode == 0
     st = os.stat(conf)
     assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, 4321, 0o640)
+
+
+def test_set_to_empty_writes_the_key_without_a_value(conf):
+    assert oci_config(conf, "set", "api", "plain_http_admin_networks", "").returncode == 0
+    assert "\nplain_http_admin_networks =\n" in conf.read_text()
+    assert config.load({"OCI_CONFIG": str(conf)}).plain_http_admin_networks == ()
+
+
+def test_set_without_the_default_file_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "DEFAULT_CONFIG", tmp_path / "oci.conf")
+    with pytest.raises(ConfigError, match=r"configuration file .*oci.conf does not exist$"):
+        config.set_text("api", "threads", "4", {})
+    assert list(tmp_path.iterdir()) == []
+
+
+@settings(deadline=None, max_examples=200)
+@given(text=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=40).map(str.strip))
+def test_any_one_line_value_reads_back_and_other_lines_stay(tmp_path_factory, text):
+    conf = tmp_path_factory.mktemp("set") / "oci.conf"
+    conf.write_text(EXAMPLE.read_text())
+    try:
+        config.set_text("boot", "kernel_args", text, {"OCI_CONFIG": str(conf)})
+    except ConfigError:  # not printable (e.g. U+200B): refused, and the file is as it was
+        assert conf.read_text() == EXAMPLE.read_text()
+        return
+    assert config.load({"OCI_CONFIG": str(conf)}).kernel_args == text
+    assert config.effective_text("boot", "kernel_args", {"OCI_CONFIG": str(conf)}) == text
+    before, after = EXAMPLE.read_text().splitlines(), conf.read_text().splitlines()
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert changed in ([], [before.index("kernel_args = console=tty0 console=ttyS0,115200")])  # [] when text is the default
