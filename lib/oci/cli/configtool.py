@@ -13,17 +13,18 @@ from oci.errors import OciError
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-config",
+        usage="%(prog)s get SECTION KEY\n       %(prog)s set SECTION KEY VALUE",
         description="Print or set one setting of the OCI configuration file: the file OCI_CONFIG names, or "
         "/etc/openstack-cluster-installer/openstack-cluster-installer.conf (docs/configuration.md lists the keys).",
         epilog="Exit codes: 0 success, 1 error (nothing changed), 2 usage.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    get = sub.add_parser("get", help="print the value OCI uses: the file's, else the default")
-    set_ = sub.add_parser("set", help="check VALUE with the key's rules and write it, keeping comments and other keys")
+    get = sub.add_parser("get", prog="oci-config get", help="print the value OCI uses: the file's, else the default")
+    set_ = sub.add_parser("set", prog="oci-config set", help="check VALUE by OCI's rules and write it, keeping comments and other keys")
     for command in (get, set_):
-        command.add_argument("section")
-        command.add_argument("key")
-    set_.add_argument("value")
+        command.add_argument("section", metavar="SECTION", help="section of the file, without brackets (e.g. api)")
+        command.add_argument("key", metavar="KEY", help="key in the section (e.g. listen)")
+    set_.add_argument("value", metavar="VALUE", help="the new value, as it would be written in the file")
     args = parser.parse_args(argv)
     try:
         if args.command == "get":
