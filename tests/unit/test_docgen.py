@@ -1,4 +1,5 @@
-"""The reference page, man page and bash completion are generated from the parser and kept in sync."""
+"""Generated files are kept in sync: the reference page, man page and bash completion (from the parser), the API
+reference (from the operations table), the configuration reference and the shipped example (from config.KEYS)."""
 
 from __future__ import annotations
 
