@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = Path("/etc/openstack-cluster-installer/openstack-cluster-installer.conf")
 DEFAULT_STATE_DIR = Path("/var/lib/oci")
+DEFAULT_TEMPLATES_DIR = Path("/etc/openstack-cluster-installer/templates")
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -182,6 +183,13 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("boot", "live_dir", "/var/lib/openstack-cluster-installer/live", Path, "folder of vmlinuz, initrd.img, filesystem.squashfs"),
     ConfigKey("boot", "ipxe_dir", "/usr/lib/ipxe", Path, "where the iPXE binaries for the TFTP root come from (Debian's ipxe)"),
     ConfigKey("boot", "kernel_args", "console=tty0 console=ttyS0,115200", str, "extra kernel arguments of the live image"),
+    ConfigKey(
+        "templates",
+        "dir",
+        os.fspath(DEFAULT_TEMPLATES_DIR),
+        Path,
+        "folder of operator templates: a file here replaces the shipped template of the same name (docs/templates.md)",
+    ),
     ConfigKey("bmc", "timeout", "10", _positive_float, "seconds one IPMI call may take before it is abandoned"),
     ConfigKey("bmc", "retries", "1", _bounded_int(0, 10), "attempts after the first, for a BMC that did not answer"),
     ConfigKey("bmc", "min_interval", "0.2", _non_negative_float, "seconds between two calls to the same BMC"),
@@ -223,6 +231,7 @@ class Config:
     live_dir: Path = Path("/var/lib/openstack-cluster-installer/live")
     ipxe_dir: Path = Path("/usr/lib/ipxe")
     kernel_args: str = "console=tty0 console=ttyS0,115200"
+    templates_dir: Path = DEFAULT_TEMPLATES_DIR
     bmc_timeout: float = 10.0
     bmc_retries: int = 1
     bmc_min_interval: float = 0.2
@@ -295,6 +304,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         live_dir=values[("boot", "live_dir")],  # type: ignore[arg-type]
         ipxe_dir=values[("boot", "ipxe_dir")],  # type: ignore[arg-type]
         kernel_args=values[("boot", "kernel_args")],  # type: ignore[arg-type]
+        templates_dir=values[("templates", "dir")],  # type: ignore[arg-type]
         bmc_timeout=values[("bmc", "timeout")],  # type: ignore[arg-type]
         bmc_retries=values[("bmc", "retries")],  # type: ignore[arg-type]
         bmc_min_interval=values[("bmc", "min_interval")],  # type: ignore[arg-type]
