@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -28,14 +28,30 @@ from oci.errors import ConfigError
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "share" / "templates"
 
 
+class _Loader(jinja2.FileSystemLoader):
+    """Jinja2's file loader, whose cached template also goes stale when an override appears or goes: an
+    operator's new file takes effect in a running oci-api, as an edit of an existing one does."""
+
+    def __init__(self, override_dir: Path | None) -> None:
+        self.override_dir = override_dir
+        super().__init__([*([os.fspath(override_dir)] if override_dir is not None else []), os.fspath(SHIPPED_DIR)])
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if self.override_dir is None:
+            return source, filename, uptodate
+        override = self.override_dir / template
+        overridden = override.is_file()
+        return source, filename, lambda: override.is_file() == overridden and uptodate()
+
+
 class Templates:
     """The templates of one override folder (``None``: the shipped ones only), in a cached environment."""
 
     def __init__(self, override_dir: Path | None) -> None:
         self.override_dir = override_dir
-        search = [os.fspath(override_dir)] if override_dir is not None else []
         self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([*search, os.fspath(SHIPPED_DIR)]),
+            loader=_Loader(override_dir),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             autoescape=False,  # noqa: S701 (no template is HTML: escaping would corrupt the files)
@@ -56,7 +72,7 @@ class Templates:
             return self._env.get_template(name).render(variables)
         except jinja2.TemplateSyntaxError as exc:
             path = Path(exc.filename) if exc.filename else self.path(name)
-            raise ConfigError(f"template {path}:{exc.lineno}: {exc.message}", hint=self._hint(path)) from None
+            raise ConfigError(f"template {path}:{exc.lineno}: {_one_line(exc.message or exc)}", hint=self._hint(path)) from None
         except jinja2.TemplateNotFound as exc:
             raise self._not_found(exc.name if isinstance(exc.name, str) else name) from None
         except Exception as exc:  # StrictUndefined, or a filter given the wrong type: one line, the template's line
@@ -73,12 +89,12 @@ class Templates:
 
     def _not_found(self, name: str) -> ConfigError:
         searched = " or ".join(os.fspath(d) for d in self._folders())
-        return ConfigError(f"template {name} not found in {searched}", hint="reinstall openstack-cluster-installer-common")
+        return ConfigError(f"template {name} not found in {searched}", hint="reinstall openstack-cluster-installer")
 
 
-def _one_line(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+def _one_line(what: Exception | str) -> str:
+    text = " ".join(str(what).split())
+    return text or type(what).__name__
 
 
 def _template_line(tb: TracebackType | None, path: Path) -> str:
