@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from oci import templates
+from oci.agent import hostkey
 from oci.boot import dhcp, ipxe, render
 from oci.boot.site import BootSite
 from oci.config import Config
@@ -58,6 +59,7 @@ def test_every_shipped_template_is_used_by_a_renderer():
     ipxe.script(SITE, machine, recording)
     eni.render(HostNetwork("h1", (nic,)), recording)
     hosts.render("cl1", ["10.0.0.5 h1.example.com h1"], recording)
+    hostkey.sshd_drop_in(Path("/etc/ssh/ssh_host_ed25519_key-cert.pub"), recording)
     shipped = {p.name for p in SHIPPED_DIR.iterdir()}
     assert recording.used == shipped, "a shipped template no renderer uses (or a renderer's template not shipped)"
 
