@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from oci import templates
 from oci.agent import hostkey
 from oci.boot import dhcp, ipxe, render
@@ -175,3 +176,12 @@ def test_oci_netconf_renders_hosts_and_interfaces_from_the_override(site, tmp_pa
     site.config = replace(site.config, templates_dir=tmp_path / "none")
     assert "OCISTA_MAINTAINED" in service.plan(site, "C1").files[hosts.PATH]
     assert files[eni.HOST_FILE] == service.plan(site, "C1").files[eni.HOST_FILE]
+
+
+def test_the_package_installs_the_templates_where_the_library_looks():
+    """SHIPPED_DIR is <root>/share/templates for the library at <root>/lib/oci: in the package too."""
+    install = (REPO / "debian" / "openstack-cluster-installer-common.install").read_text().splitlines()
+    destinations = dict(line.split() for line in install if line.strip())
+    assert SHIPPED_DIR == REPO / "share" / "templates"
+    assert destinations["lib/oci"] + "oci" == "usr/share/openstack-cluster-installer/lib/oci"
+    assert destinations["share/templates"] + "templates" == "usr/share/openstack-cluster-installer/share/templates"
