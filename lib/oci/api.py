@@ -20,7 +20,7 @@ from typing import Any
 
 import bottle
 
-from oci import names, operations, values
+from oci import names, operations, templates, values
 from oci.boot import ipxe
 from oci.boot.site import BootSite
 from oci.enc import refresh as enc_refresh
@@ -266,10 +266,11 @@ def make_app(
         _trusted_source()
         query = bottle.request.query
         bottle.response.content_type = "text/plain; charset=utf-8"
+        chosen = templates.load(store.config.templates_dir)
         if not query.get("mac") and not query.get("serial"):
-            return ipxe.entry_script(site)
+            return ipxe.entry_script(site, chosen)
         machine = boot.find(store, query.get("mac"), query.get("serial"), client_address())
-        return ipxe.script(site, machine)
+        return ipxe.script(site, machine, chosen)
 
     @app.get("/boot/live/<filename>")
     def boot_live(filename: str) -> Any:

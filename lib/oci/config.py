@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = Path("/etc/openstack-cluster-installer/openstack-cluster-installer.conf")
 DEFAULT_STATE_DIR = Path("/var/lib/oci")
+DEFAULT_TEMPLATES_DIR = Path("/etc/openstack-cluster-installer/templates")
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -200,6 +201,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("boot", "ipxe_dir", "ipxe_dir", "/usr/lib/ipxe", Path,
               "where the iPXE binaries copied into the TFTP root come from (Debian's ipxe package)"),
     ConfigKey("boot", "kernel_args", "kernel_args", "console=tty0 console=ttyS0,115200", str, "extra kernel arguments of the live image"),
+    ConfigKey("templates", "dir", "templates_dir", os.fspath(DEFAULT_TEMPLATES_DIR), Path,
+              "folder of operator templates: a file here replaces the shipped template of the same name (docs/templates.md)"),
     ConfigKey("pki", "ca_key_type", "pki_ca_key_type", "ec-p384", _key_type,
               "key type of the root and intermediate CAs (`ec-p256`, `ec-p384`, `rsa-2048`, `rsa-3072`, `rsa-4096`)"),
     ConfigKey("pki", "key_type", "pki_key_type", "ec-p256", _key_type, "key type of node and API certificates"),
@@ -249,6 +252,7 @@ class Config:
     live_dir: Path = Path("/var/lib/openstack-cluster-installer/live")
     ipxe_dir: Path = Path("/usr/lib/ipxe")
     kernel_args: str = "console=tty0 console=ttyS0,115200"
+    templates_dir: Path = DEFAULT_TEMPLATES_DIR
     pki_ca_key_type: str = "ec-p384"
     pki_key_type: str = "ec-p256"
     pki_root_days: int = 7300

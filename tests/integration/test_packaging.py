@@ -184,6 +184,9 @@ def test_the_commands_run_from_the_private_library(master):
     assert list((PRIVATE / "lib" / "oci").glob("__pycache__/__init__.cpython-*.pyc"))
     assert not Path("/usr/lib/python3/dist-packages/oci").exists()
     assert Path("/usr/share/bash-completion/completions/ocicli").is_file()
+    # The shipped templates sit beside the library, which finds them as in a checkout (docs/templates.md).
+    assert (PRIVATE / "share" / "templates" / "dhcpd.conf.j2").is_file()
+    assert "subnet 10.250.0.0 netmask 255.255.255.0 {" in sh("/usr/bin/oci-boot-render", "--print").stdout
     assert sh("man", "-w", "ocicli").stdout.strip().endswith("ocicli.1.gz")
     assert Path("/usr/share/puppet/modules/oci/manifests/generic.pp").is_file()
 

@@ -13,9 +13,11 @@ import pytest
 from conftest import NOW, report_body
 from oci.agent import hostkey
 from oci.agent.daemon import AgentError
+from oci.errors import ConfigError
 from oci.pki import ssh
 from oci.report import v1
 from oci.service import reports
+from oci.templates import Templates
 from wsgi_client import Client
 
 NODE = "192.168.100.30"
@@ -148,6 +150,11 @@ def test_prepare_then_sign_against_the_api(store, node):
     cert_info = subprocess.run(["ssh-keygen", "-Lf", str(cert)], capture_output=True, text=True, check=True).stdout
     assert key_fp in cert_info
     assert files["drop_in"].read_text().splitlines()[-1] == f"HostCertificate {cert}"
+    # the real sshd takes the drop-in (rendered from its template) and loads the certificate it names
+    config = files["drop_in"].with_name("sshd_config")
+    config.write_text(f"HostKey {files['key']}\n" + files["drop_in"].read_text())
+    checked = subprocess.run(["/usr/sbin/sshd", "-t", "-f", str(config)], capture_output=True, text=True)
+    assert (checked.returncode, checked.stderr) == (0, "")
     assert runner.argvs[-1] == ["systemctl", "try-reload-or-restart", "ssh.service"]
 
 
@@ -236,3 +243,11 @@ def test_server_errors_are_retried():
     with pytest.raises(AgentError, match=r"not signed after 2 attempts: HTTP 500: disk full"):
         hostkey.sign("http://m/api/v1/ssh/host-key", "C9", "ssh-ed25519 AAAA", flaky, attempts=2, sleep=sleeps.append)
     assert sleeps == [5.0]
+
+
+def test_a_broken_drop_in_override_writes_nothing(tmp_path):
+    (tmp_path / hostkey.DROP_IN_TEMPLATE).write_text("HostCertificate {{ certificat }}\n")  # a misspelt variable
+    key, drop_in = tmp_path / "ssh_host_ed25519_key", tmp_path / "sshd_config.d" / "oci.conf"
+    with pytest.raises(ConfigError, match=r"^template .*sshd-host-certificate.conf.j2:1: 'certificat' is undefined$"):
+        hostkey.install_certificate("ssh-ed25519-cert-v01@openssh.com AAAA", key, drop_in, Templates(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [hostkey.DROP_IN_TEMPLATE]

@@ -32,12 +32,17 @@ from typing import Any
 from oci.agent.collect import Runner, system_runner
 from oci.agent.daemon import SERVER_FILE, AgentError, Poster, http_post, server_url
 from oci.agent.status import SERIAL_FILE, machine_serial
+from oci.config import DEFAULT_TEMPLATES_DIR
+from oci.errors import ConfigError
 from oci.run import CommandError
+from oci.templates import Templates, shipped
+from oci.templates import load as load_templates
 
 LOG = logging.getLogger("oci-live-host-key")
 CMDLINE = Path("/proc/cmdline")
 HOST_KEY = Path("/etc/ssh/ssh_host_ed25519_key")
 DROP_IN = Path("/etc/ssh/sshd_config.d/oci-live-host-certificate.conf")
+DROP_IN_TEMPLATE = "sshd-host-certificate.conf.j2"
 PARAMETER = "oci.master"
 # HOST[:PORT] (HOST: a name, an IPv4 address or a bracketed IPv6 address), or a URL of the API's base (the
 # iPXE script gives [boot] url): what the agent's server_url() takes.
@@ -116,12 +121,17 @@ def request_certificate(url: str, serial: str, public_key: str, post: Poster) ->
     raise Refused(f"host key refused (HTTP {code}): {message}")
 
 
-def install_certificate(certificate: str, key: Path = HOST_KEY, drop_in: Path = DROP_IN) -> Path:
+def sshd_drop_in(certificate: Path, templates: Templates | None = None) -> str:
+    """The sshd configuration drop-in that presents the host certificate at ``certificate``."""
+    return (templates or shipped()).render(DROP_IN_TEMPLATE, {"certificate": os.fspath(certificate)})
+
+
+def install_certificate(certificate: str, key: Path = HOST_KEY, drop_in: Path = DROP_IN, templates: Templates | None = None) -> Path:
     """Write the certificate beside the key and the sshd drop-in that presents it; the certificate's path."""
     path = key.with_name(key.name + "-cert.pub")
+    text = sshd_drop_in(path, templates)  # first: a broken template override leaves sshd's files alone
     _write(path, certificate.strip() + "\n", 0o644)
     drop_in.parent.mkdir(parents=True, exist_ok=True)
-    text = f"# Written by oci-live-host-key: the host certificate the master's live host CA signed.\nHostCertificate {path}\n"
     _write(drop_in, text, 0o644)
     return path
 
@@ -174,6 +184,7 @@ def main(
     serial_file: Path = SERIAL_FILE,
     key: Path = HOST_KEY,
     drop_in: Path = DROP_IN,
+    templates_dir: Path = DEFAULT_TEMPLATES_DIR,  # a live node has no OCI configuration: the default folder
 ) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-live-host-key",
@@ -203,11 +214,11 @@ def main(
         public_key = ensure_host_key(key, runner)
         serial = args.serial or machine_serial(runner, serial_file)
         data = sign(url, serial, public_key, post, attempts=args.attempts, sleep=sleep)
-        path = install_certificate(data["certificate"], key, drop_in)
+        path = install_certificate(data["certificate"], key, drop_in, load_templates(templates_dir))
         if not args.no_reload:
             reload_sshd(runner)
         LOG.info("host certificate %s for %s", path, ", ".join(str(p) for p in data.get("principals", [])))
-    except (AgentError, CommandError, OSError) as exc:
+    except (AgentError, CommandError, ConfigError, OSError) as exc:
         print(f"oci-live-host-key: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 1
     return 0

@@ -8,38 +8,23 @@ that first stage travels by TFTP, whose stalls peers' users complain of; everyth
 from __future__ import annotations
 
 from oci.boot.site import BootSite
+from oci.templates import Templates, shipped
 
-HEADER = "# Written by oci-boot-render from the OCI configuration; changes here are overwritten.\n"
+TEMPLATE = "dhcpd.conf.j2"
 
 
-def render(site: BootSite) -> str:
+def render(site: BootSite, templates: Templates | None = None) -> str:
     net = site.network
-    options = []
-    if site.gateway is not None:
-        options.append(f"  option routers {site.gateway};")
-    if site.dns_servers:
-        options.append(f"  option domain-name-servers {', '.join(map(str, site.dns_servers))};")
-    lines = [
-        HEADER.rstrip("\n"),
-        "authoritative;",
-        "ping-check false;",
-        "default-lease-time 600;",
-        "max-lease-time 7200;",
-        "# One lease for the PXE ROM, iPXE and the live system: OCI knows a live machine by the address it reports from.",
-        "ignore-client-uids true;",
-        "option arch code 93 = unsigned integer 16;",
-        "",
-        f"subnet {net.network_address} netmask {net.netmask} {{",
-        f"  range {site.range_first} {site.range_last};",
-        *options,
-        f"  next-server {site.master};",
-        '  if exists user-class and option user-class = "iPXE" {',
-        f'    filename "{site.url}/boot/ipxe";',
-        "  } elsif option arch = 00:07 or option arch = 00:09 {",
-        '    filename "ipxe.efi";',
-        "  } else {",
-        '    filename "undionly.kpxe";',
-        "  }",
-        "}",
-    ]
-    return "\n".join(lines) + "\n"
+    return (templates or shipped()).render(
+        TEMPLATE,
+        {
+            "network_address": str(net.network_address),
+            "netmask": str(net.netmask),
+            "range_first": str(site.range_first),
+            "range_last": str(site.range_last),
+            "gateway": str(site.gateway) if site.gateway is not None else "",
+            "dns_servers": [str(a) for a in site.dns_servers],
+            "master": str(site.master),
+            "url": site.url,
+        },
+    )

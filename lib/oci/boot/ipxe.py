@@ -11,9 +11,13 @@ from enum import StrEnum
 
 from oci.boot.site import BootSite
 from oci.model import Machine, MachineStatus
+from oci.templates import Templates, shipped
 
 LIVE_FILES = ("vmlinuz", "initrd.img", "filesystem.squashfs")
 _DISK_STATES = (MachineStatus.FIRSTBOOT, MachineStatus.INSTALLED)
+ENTRY_TEMPLATE = "ipxe-entry.ipxe.j2"
+LIVE_TEMPLATE = "ipxe-live.ipxe.j2"
+DISK_TEMPLATE = "ipxe-disk.ipxe.j2"
 
 
 class Boot(StrEnum):
@@ -25,30 +29,24 @@ def choose(machine: Machine | None) -> Boot:
     return Boot.DISK if machine is not None and machine.status in _DISK_STATES else Boot.LIVE
 
 
-def entry_script(site: BootSite) -> str:
+def entry_script(site: BootSite, templates: Templates | None = None) -> str:
     """What DHCP points iPXE at: ask again, saying who we are (iPXE cannot put its variables in a DHCP URL)."""
-    return f"#!ipxe\nchain {site.url}/boot/ipxe?mac=${{net0/mac}}&serial=${{serial:uristring}}\n"
+    return (templates or shipped()).render(ENTRY_TEMPLATE, {"url": site.url})
 
 
-def live_script(site: BootSite) -> str:
+def live_script(site: BootSite, templates: Templates | None = None) -> str:
     base = f"{site.url}/boot/live"
     # initrd= is needed by UEFI iPXE builds (environment-notes §4); oci.master tells the agent where to report.
     args = f"initrd=initrd.img boot=live fetch={base}/filesystem.squashfs oci.master={site.url} {site.kernel_args}".strip()
-    return f"#!ipxe\necho OCI: booting the live image\nkernel {base}/vmlinuz {args}\ninitrd {base}/initrd.img\nboot\n"
+    return (templates or shipped()).render(LIVE_TEMPLATE, {"base": base, "kernel_args": args})
 
 
-def disk_script(serial: str) -> str:
-    # UEFI: leave iPXE, so the firmware tries its next boot entry (the installed system); BIOS: boot disk 0x80.
-    return (
-        "#!ipxe\n"
-        f"echo OCI: {serial} is installed: booting from its disk\n"
-        "iseq ${platform} efi && exit 0 ||\n"
-        "sanboot --no-describe --drive 0x80 || exit 0\n"
-    )
+def disk_script(serial: str, templates: Templates | None = None) -> str:
+    return (templates or shipped()).render(DISK_TEMPLATE, {"serial": serial})
 
 
-def script(site: BootSite, machine: Machine | None) -> str:
+def script(site: BootSite, machine: Machine | None, templates: Templates | None = None) -> str:
     if choose(machine) is Boot.DISK:
         assert machine is not None
-        return disk_script(machine.serial)
-    return live_script(site)
+        return disk_script(machine.serial, templates)
+    return live_script(site, templates)

@@ -19,6 +19,8 @@ from oci.boot.site import BootSite
 from oci.errors import ConfigError, OciError
 from oci.run import CommandError, run
 from oci.store.files import atomic_write, read_bytes
+from oci.templates import Templates
+from oci.templates import load as load_templates
 
 DHCPD_CONF = Path("etc/dhcp/dhcpd.conf")
 TFTP_ROOT = Path("srv/tftp")
@@ -37,8 +39,8 @@ def check_dhcpd(text: str) -> None:
             raise ConfigError("dhcpd refuses the rendered configuration: " + (complaint[0] if complaint else exc.message)) from None
 
 
-def files(site: BootSite, ipxe_dir: Path) -> dict[Path, bytes]:
-    out = {DHCPD_CONF: dhcp.render(site).encode()}
+def files(site: BootSite, ipxe_dir: Path, templates: Templates | None = None) -> dict[Path, bytes]:
+    out = {DHCPD_CONF: dhcp.render(site, templates).encode()}
     for name in IPXE_FILES:
         data = read_bytes(ipxe_dir / name)
         if data is None:
@@ -74,12 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_mod.load()
         site = BootSite.from_config(cfg)
+        templates = load_templates(cfg.templates_dir)
         if args.print:
+            text = dhcp.render(site, templates)
             if args.check:
-                check_dhcpd(dhcp.render(site))
-            sys.stdout.write(dhcp.render(site))
+                check_dhcpd(text)
+            sys.stdout.write(text)
             return 0
-        written = write(args.target, files(site, cfg.ipxe_dir), args.check)
+        written = write(args.target, files(site, cfg.ipxe_dir, templates), args.check)
     except OciError as exc:
         print(f"oci-boot-render: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
         return 1

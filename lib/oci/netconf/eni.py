@@ -14,12 +14,37 @@ ifenslave brings up the NICs a bond lists in ``bond-slaves``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from oci.naming import natural_key
 from oci.netconf.model import Bond, Bridge, BridgeKind, Device, HostNetwork, Physical, Vlan
+from oci.templates import Templates, shipped
 
 INTERFACES = "etc/network/interfaces"
 HOST_FILE = "etc/network/interfaces.d/oci"
-INDENT = "    "
+INTERFACES_TEMPLATE = "interfaces.j2"
+HOST_TEMPLATE = "interfaces.d-oci.j2"
+
+
+@dataclass(frozen=True)
+class BondMember:
+    """A NIC in a bond: it gets no stanza, only a comment saying where it is."""
+
+    name: str
+    mac: str
+    bond: str
+
+
+@dataclass(frozen=True)
+class Stanza:
+    """One device as the template lays it out; every choice (method, options, their order) is made here."""
+
+    name: str
+    comments: tuple[str, ...]
+    starts: tuple[str, ...]  # the words that bring it up: "auto", "allow-ovs", "allow-<bridge>"
+    method: str  # "static" or "manual"
+    options: tuple[str, ...]
+    more_addresses: tuple[str, ...]  # one "iface ... inet static" each: ifupdown adds each with its own "ip addr add"
 
 
 def _kind_options(device: Device) -> list[str]:
@@ -40,24 +65,23 @@ def _kind_options(device: Device) -> list[str]:
     return []
 
 
-def _stanza(net: HostNetwork, device: Device) -> list[str]:
+def _stanza(net: HostNetwork, device: Device) -> Stanza:
     master = net.master_of(device.name)
     ovs_port = isinstance(master, Bridge) and master.kind is BridgeKind.OVS
-    lines = []
+    comments = []
     if isinstance(device, Physical):
         speed = f", {device.speed_mbps} Mb/s" if device.speed_mbps else ""
-        lines.append(f"# {device.name}: {device.mac}{speed}")
+        comments.append(f"{device.name}: {device.mac}{speed}")
     if device.networks:
-        lines.append(f"# network{'s' if len(device.networks) > 1 else ''} {', '.join(device.networks)}")
+        comments.append(f"network{'s' if len(device.networks) > 1 else ''} {', '.join(device.networks)}")
     if ovs_port:
         assert master is not None
-        lines.append(f"allow-{master.name} {device.name}")  # brought up by its bridge (ovs_ports)
+        starts = [f"allow-{master.name}"]  # brought up by its bridge (ovs_ports)
     else:
-        lines.append(f"auto {device.name}")
+        starts = ["auto"]
         if isinstance(device, Bridge) and device.kind is BridgeKind.OVS:
-            lines.append(f"allow-ovs {device.name}")
+            starts.append("allow-ovs")
     first, *more = device.addresses or (None,)
-    lines.append(f"iface {device.name} inet {'static' if first else 'manual'}")
     options = []
     if first is not None:
         options.append(f"address {first.with_prefixlen}")
@@ -75,31 +99,27 @@ def _stanza(net: HostNetwork, device: Device) -> list[str]:
         options += [f"ovs_bridge {master.name}", "ovs_type OVSPort"]
     for route in device.routes:
         options.append(f"up ip route replace {route.destination} via {route.via} dev {device.name}")
-    lines += [INDENT + o for o in options]
-    for extra in more:  # one stanza per further address: ifupdown adds each with its own "ip addr add"
-        assert extra is not None
-        lines += ["", f"iface {device.name} inet static", f"{INDENT}address {extra.with_prefixlen}"]
-    return lines
+    return Stanza(
+        name=device.name,
+        comments=tuple(comments),
+        starts=tuple(starts),
+        method="static" if first else "manual",
+        options=tuple(options),
+        more_addresses=tuple(extra.with_prefixlen for extra in more if extra is not None),
+    )
 
 
-def render(net: HostNetwork) -> dict[str, str]:
+def render(net: HostNetwork, templates: Templates | None = None) -> dict[str, str]:
     """Relative path -> content of every file of the host's ifupdown configuration."""
-    main = [
-        "# interfaces(5) of this host, rendered by OCI (oci-netconf); the host's devices are in interfaces.d/oci.",
-        "",
-        "auto lo",
-        "iface lo inet loopback",
-        "",
-        "source-directory interfaces.d",
-    ]
-    body = [f"# Network of {net.hostname}, rendered by OCI from the cluster's networks (oci-netconf)."]
-    members = {}
+    members = []
     for bond in sorted(net.of_kind(Bond), key=lambda b: natural_key(b.name)):  # members have no stanza: say which NIC is where
         for name in bond.members:
             nic = net.device(name)
-            members[name] = bond.name
-            body.append(f"# {name} ({nic.mac if isinstance(nic, Physical) else '?'}) is a member of {bond.name}")
-    for device in net.in_order():
-        if device.name not in members:
-            body += ["", *_stanza(net, device)]
-    return {INTERFACES: "\n".join(main) + "\n", HOST_FILE: "\n".join(body) + "\n"}
+            members.append(BondMember(name, nic.mac if isinstance(nic, Physical) else "?", bond.name))
+    in_a_bond = {m.name for m in members}
+    stanzas = [_stanza(net, device) for device in net.in_order() if device.name not in in_a_bond]
+    chosen = templates or shipped()
+    return {
+        INTERFACES: chosen.render(INTERFACES_TEMPLATE, {"hostname": net.hostname}),
+        HOST_FILE: chosen.render(HOST_TEMPLATE, {"hostname": net.hostname, "bond_members": members, "stanzas": stanzas}),
+    }

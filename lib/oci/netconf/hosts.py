@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from oci.templates import Templates, shipped
+
 PATH = "etc/hosts"
+TEMPLATE = "hosts.j2"
 
 
-def render(cluster: str, lines: Sequence[str]) -> str:
-    out = [
-        "127.0.0.1 localhost",
-        "::1 localhost ip6-localhost ip6-loopback",
-        "ff02::1 ip6-allnodes",
-        "ff02::2 ip6-allrouters",
-        f"# OCISTA_MAINTAINED: cluster {cluster}; OCI rewrites the lines down to OCIFIN_MAINTAINED",
-    ]
-    out += lines
-    out.append("# OCIFIN_MAINTAINED")
-    return "\n".join(out) + "\n"
+def render(cluster: str, lines: Sequence[str], templates: Templates | None = None) -> str:
+    return (templates or shipped()).render(TEMPLATE, {"cluster": cluster, "lines": list(lines)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from oci import templates
 from oci.enc import refresh as enc
 from oci.errors import InvalidInput, NotFound
 from oci.model import Machine
@@ -41,7 +42,8 @@ def plan(store: Store, ident: str) -> Plan:
     member = next(m for m in view.members if m.serial == serial)
     network = build(view, member, machine.hardware.nics)
     lines = _etc_hosts_lines(store, member.hostname)
-    files = {**eni.render(network), hosts.PATH: hosts.render(view.cluster.name, lines)}
+    chosen = templates.load(store.config.templates_dir)
+    files = {**eni.render(network, chosen), hosts.PATH: hosts.render(view.cluster.name, lines, chosen)}
     return Plan(serial, network, files)
 
 
