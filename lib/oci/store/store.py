@@ -16,7 +16,8 @@ Layout (docs/state.md has the full description)::
 
 Concurrency: every change to clusters, networks, locations, regions, roles or a machine's enrolment runs
 under the *topology lock*; every write of a machine file runs under that machine's lock (lock striping over
-64 files). Reports take only the machine lock, so they never wait for a long topology command. Readers take
+64 files). Reports write under the machine lock only, so they never wait for a long topology command to
+record a report (only the rare one that changes a classification then waits to re-render it). Readers take
 no lock: every file is replaced atomically, so a reader sees each file whole.
 """
 
