@@ -290,7 +290,7 @@ OPERATIONS: dict[str, Operation] = {
             "dry_run",
             "POST",
             "/dry-run/<operation>",
-            lambda s, operation, params: dryrun.dry_run(s, operation, params),
+            lambda s, operation, params: dryrun.dry_run(s, operation, params, execute),
             _params("operation params:dict"),
         ),
         # locations, swift regions, roles
@@ -356,11 +356,15 @@ def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | Non
     Every attempted change is appended to the audit log (``<state>/audit.log``): when, who (``token:<name>``
     through the API, ``local:<user>`` for ocicli on the master), what, and how it ended. Parameters that
     look like secrets are masked.
+
+    The ENC follows the change: the clusters whose classifications the objects it wrote may change are
+    re-rendered once, after it succeeded (enc/refresh.py ``following``), whatever the operation.
     """
     operation = OPERATIONS[name]
     outcome = "failed"  # until the call returns: an exception of any kind is not a success
     try:
-        result = operation.call(store, **operation.check(params))
+        with enc_refresh.following(store):
+            result = operation.call(store, **operation.check(params))
         outcome = "ok"
     except OciError as exc:
         outcome = f"refused: {exc.message}"

@@ -178,6 +178,7 @@ def test_a_secret_added_by_a_new_release_is_made_once_and_kept(store, discover):
         tx = store.transaction()
         tx.put(ClusterSecrets("cl1", store_values))
         tx.commit()
+    refresh.refresh(store, "cl1")  # completing the secrets is the refresh's first step, a write by design
     first = refresh.render(store, "cl1")
     assert refresh.render(store, "cl1") == first
     assert store.get(ClusterSecrets, "cl1").values["nova_db"] != secrets.values["nova_db"]
@@ -193,12 +194,13 @@ def state_files(store):
 
 
 def test_dry_run_shows_the_changes_and_changes_nothing(store, discover):
+    from oci.operations import execute
     from oci.service import dryrun
 
     build(store, discover, "minimal")
     discover("NEW1", address="192.168.100.99")
     before = state_files(store)
-    found = dryrun.dry_run(store, "machine_add", {"serial": "NEW1", "cluster": "cl1", "role": "compute", "location": "loc1"})
+    found = dryrun.dry_run(store, "machine_add", {"serial": "NEW1", "cluster": "cl1", "role": "compute", "location": "loc1"}, execute)
     assert state_files(store) == before
     assert found["result"]["hostname"] == "cl1-compute-3.example.com"
     assert "cl1-compute-3.example.com" in found["changes"] and "cl1-controller-1.example.com" in found["changes"]
@@ -207,7 +209,7 @@ def test_dry_run_shows_the_changes_and_changes_nothing(store, discover):
     assert "<secret>" in every and not any(v in every for v in store.get(ClusterSecrets, "cl1").values.values())
     assert not list(store.root.glob(".dry-run-*"))
     with pytest.raises(Exception, match="no dry run for cluster_delete"):
-        dryrun.dry_run(store, "cluster_delete", {"name": "cl1"})
+        dryrun.dry_run(store, "cluster_delete", {"name": "cl1"}, execute)
 
 
 def test_enc_show_masks_secrets(store, discover):

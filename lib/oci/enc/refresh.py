@@ -1,10 +1,18 @@
 """Keep ``enc/<cluster>/<fqdn>.yaml`` in line with the state: render every host of a cluster, write only the
-files whose content changed, remove those of hosts that left. Called after every change that can affect a
-classification (machines, networks, cluster settings); ``oci-enc`` only reads these files."""
+files whose content changed, remove those of hosts that left. ``oci-enc`` only reads these files.
+
+The files are one view derived from the state, and nothing refreshes them by hand: ``following`` records
+every object a change writes (the store's ``recording``) and, once the change succeeded, re-renders the
+clusters whose classifications those objects may change (``clusters_touched``). ``operations.execute`` runs
+every operator operation in it and report intake every report, so a new operation needs no ENC code.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from oci import ipam, names, placement, vips
 from oci.enc import secrets as secret_table
@@ -17,6 +25,8 @@ from oci.service.views import machine_views, members
 from oci.store import Store
 from oci.store.files import dump_yaml, load_yaml
 
+P = ParamSpec("P")
+R = TypeVar("R")
 FOLDER = "enc"
 INPUTS = "configuration.yaml"  # beside the clusters' folders (cluster-*), which alone hold host files
 
@@ -26,16 +36,13 @@ def folder(cluster: str) -> str:
 
 
 def facts(store: Store, cluster_name: str) -> ClusterFacts:
+    """What the classifications of a cluster's hosts are made of. Only reads: the secrets are those stored
+    (made at cluster-create, completed by ``complete_secrets`` before each refresh)."""
     cluster = store.get(Cluster, cluster_name)
     networks = store.all(Network)
     view = ClusterView.build(cluster, networks, members(machine_views(store)))
     stored = store.find(ClusterSecrets, cluster_name)
-    values = secret_table.complete(stored.values if stored else {})
-    if stored is None or values != stored.values:  # a release added secrets: keep them, or each render would differ
-        with store.topology_lock():
-            tx = store.transaction()
-            tx.put(ClusterSecrets(cluster_name, values))
-            tx.commit()
+    values = dict(stored.values) if stored else {}
     hosts = []
     for member in view.members:
         machine = store.get(Machine, member.serial)
@@ -81,8 +88,22 @@ def render(store: Store, cluster_name: str) -> dict[str, str]:
     return {host.hostname: "---\n" + dump_yaml(classify(f, host, shared)) for host in f.hosts}
 
 
+def complete_secrets(store: Store, cluster_name: str) -> None:
+    """Store the secrets a newer release added to the table (secrets.GENERATORS) for a cluster made before
+    it; existing ones never change. A write by design, the first step of every refresh: made once and
+    kept, or each rendering would carry new random values."""
+    with store.topology_lock():
+        stored = store.find(ClusterSecrets, cluster_name)
+        values = secret_table.complete(stored.values if stored else {})
+        if stored is None or values != stored.values:
+            tx = store.transaction()
+            tx.put(ClusterSecrets(cluster_name, values))
+            tx.commit()
+
+
 def refresh(store: Store, cluster_name: str) -> dict[str, Any]:
     """Rewrite the cluster's ENC files that changed; remove those of hosts no longer in it."""
+    complete_secrets(store, cluster_name)
     documents = render(store, cluster_name)
     written, removed = [], []
     where = folder(cluster_name)
@@ -116,6 +137,70 @@ def follow_configuration(store: Store) -> list[dict[str, Any]]:
         done = [refresh(store, cluster.name) for cluster in store.all(Cluster)]
         store.write_blob(FOLDER, INPUTS, data=wanted)
     return done
+
+
+def clusters_touched(before: Any, after: Any) -> set[str]:
+    """The clusters whose classifications may change when a stored object goes from ``before`` to
+    ``after`` (None: absent). Locations, regions, roles, BMC access and tokens are in no classification."""
+    either = after if after is not None else before
+    if isinstance(either, Cluster):
+        return {either.name}
+    if isinstance(either, ClusterSecrets):
+        return {either.cluster}
+    if isinstance(either, Network):
+        return {n.cluster for n in (before, after) if n is not None and n.cluster is not None}
+    if isinstance(either, Machine):
+        enrolled = {m.enrolment.cluster for m in (before, after) if m is not None and m.enrolment is not None}
+        if before is None or after is None or _classified(before) != _classified(after):
+            return enrolled
+    return set()
+
+
+def _classified(machine: Machine) -> tuple[Any, ...]:
+    """What a classification reads of a machine. Only a controller's install and Puppet results count (the
+    hyper-converged bootstrap, docs/enc.md): other status reports, the bulk of them, re-render nothing."""
+    controller = machine.enrolment is not None and machine.enrolment.role == "controller"
+    return (
+        machine.enrolment,
+        machine.settings,
+        tuple(d.name for d in machine.hardware.disks),
+        (machine.status, machine.puppet_status) if controller else None,
+    )
+
+
+@contextlib.contextmanager
+def following(store: Store) -> Iterator[None]:
+    """Run a change, then re-render once the ENC files of every cluster it touched (removing those of a
+    cluster it deleted), under the topology lock. Nothing is re-rendered when the change raised. A nested
+    block leaves the refresh to the outermost one, so an operation made of several changes renders once."""
+    if store.recording_changes():
+        yield
+        return
+    with store.recording() as changes:
+        yield
+    touched: set[str] = set()
+    for before, after in changes:
+        touched |= clusters_touched(before, after)
+    if touched:
+        with store.topology_lock():  # after the change's own locks: the topology lock comes first
+            for name in sorted(touched):
+                if store.find(Cluster, name) is None:
+                    forget(store, name)
+                else:
+                    refresh(store, name)
+
+
+def follows(change: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """``change`` (a service function whose first argument is the store) runs in ``following``: a direct
+    library call (tests, benches, ``make poc``) leaves the ENC right as ``operations.execute`` does, and
+    inside ``execute`` it adds no refresh of its own."""
+
+    @functools.wraps(change)
+    def wrapper(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with following(store):
+            return change(store, *args, **kwargs)
+
+    return wrapper
 
 
 def forget(store: Store, cluster_name: str) -> None:

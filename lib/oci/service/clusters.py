@@ -69,6 +69,7 @@ def check(store: Store, name: str) -> list[str]:
     return checks.problems(view(store, name))
 
 
+@enc_refresh.follows
 def set_(store: Store, name: str, values: dict[str, Any], unset: list[str], first_master: str | None = None) -> dict[str, Any]:
     for key in unset:
         if key not in CLUSTER_SETTINGS:
@@ -88,12 +89,12 @@ def set_(store: Store, name: str, values: dict[str, Any], unset: list[str], firs
         tx = store.transaction()
         tx.put(updated)
         tx.commit()
-        enc_refresh.refresh(store, name)
     if updated.api_hostname != cluster.api_hostname:
         certificates.for_api(store, updated.api_hostname)
     return show(store, name)
 
 
+@enc_refresh.follows
 def delete(store: Store, name: str) -> dict[str, Any]:
     names.cluster(name)
     with store.topology_lock():
@@ -110,7 +111,6 @@ def delete(store: Store, name: str) -> dict[str, Any]:
         tx.delete(Cluster, name)
         tx.delete(ClusterSecrets, name)
         tx.commit()
-    enc_refresh.forget(store, name)
     return {"name": name}
 
 

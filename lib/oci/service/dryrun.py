@@ -3,6 +3,9 @@
 The state directory is copied with hard links into a scratch folder beside it (every write of the store
 replaces a file by renaming a new one over it, so the copy never changes the original), the operation runs
 on the copy, and the two sets of ENC files are compared. Secrets are masked in the diff.
+
+The operation runs through the executor it is given (``operations.execute``, which lists the dry run in its
+table: importing it here would make a loop), so the copy's ENC follows the change exactly as the real one would.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from oci.errors import InvalidInput
 from oci.store import Store, files
@@ -24,6 +28,12 @@ _SECRET = re.compile(r"^(\s*pass_\w+: ).*$", re.MULTILINE)
 # Certificates, keys and CA keys: long, and the host's key is secret.
 _KEYS = re.compile(r"^(\s*(?:ssl_\w+|ssh_user_ca): ).*$", re.MULTILINE)
 _NOT_COPIED = ("audit.log",)  # appended in place, so a hard link would let the dry run write to it
+
+
+class Executor(Protocol):
+    """``operations.execute``."""
+
+    def __call__(self, store: Store, name: str, params: Mapping[str, Any], actor: str | None = None) -> Any: ...
 
 
 def mask(text: str) -> str:
@@ -51,16 +61,14 @@ def _enc_files(root: Path) -> dict[str, str]:
     return {p.stem: p.read_text() for p in (root / "enc").glob("cluster-*/*.yaml")}
 
 
-def dry_run(store: Store, operation: str, params: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
-    from oci import operations  # operations imports the service layer
-
+def dry_run(store: Store, operation: str, params: Mapping[str, Any], execute: Executor, actor: str | None = None) -> dict[str, Any]:
     if operation not in ALLOWED:
         raise InvalidInput(f"no dry run for {operation}", hint="one of " + ", ".join(ALLOWED))
     with store.topology_lock():  # the copy is taken while nobody changes the state
         scratch = _snapshot(store.root)
     try:
         before = _enc_files(store.root)
-        result = operations.execute(Store(scratch, lock_timeout=store.lock_timeout, config=store.config), operation, params, actor=actor)
+        result = execute(Store(scratch, lock_timeout=store.lock_timeout, config=store.config), operation, params, actor=actor)
         after = _enc_files(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -135,6 +135,7 @@ def phase_durations(machine: Machine) -> list[dict[str, Any]]:
     return out
 
 
+@enc.follows
 def add(store: Store, serial: str, cluster_name: str, role: str, location: str, fixed_ip: str | None = None) -> dict[str, Any]:
     """Enrol a live, free machine: hostname, addresses on its networks, VIPs the cluster now needs."""
     names.serial(serial)
@@ -171,9 +172,7 @@ def add(store: Store, serial: str, cluster_name: str, role: str, location: str, 
                 tx.put(network)
             tx.put(replace(machine, enrolment=Enrolment(cluster_name, role, location, hostname)))
             tx.commit()
-    certificates.for_machine(store, serial, hostname)
-    with store.topology_lock():
-        enc.refresh(store, cluster_name)  # after the certificate, which the host's classification carries
+    certificates.for_machine(store, serial, hostname)  # before the ENC refresh: the classification carries it
     addresses = [
         {"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)
     ]
@@ -200,6 +199,7 @@ def _with_fixed_address(view: ClusterView, member: Member, address: IPv4Address)
     return replace(view, networks=tuple(updated if n.name == network.name else n for n in view.networks))
 
 
+@enc.follows
 def remove(store: Store, ident: str) -> dict[str, Any]:
     """Take a machine out of its cluster: enrolment and machine addresses go; the hostname counter stays."""
     with store.topology_lock():
@@ -222,7 +222,6 @@ def remove(store: Store, ident: str) -> dict[str, Any]:
                 tx.put(replace(cluster, first_master=remaining[0].serial if remaining else None))
             tx.put(replace(machine, enrolment=None))
             tx.commit()
-        enc.refresh(store, cluster.name)
     return {"serial": serial, "hostname": machine.enrolment.hostname}
 
 
@@ -249,6 +248,7 @@ def destroy(store: Store, ident: str) -> dict[str, Any]:
     return {"serial": serial}
 
 
+@enc.follows
 def set_(store: Store, ident: str, values: dict[str, Value], unset: list[str], hostname: str | None = None) -> dict[str, Any]:
     for key in unset:
         if key not in MACHINE_SETTINGS:
@@ -277,9 +277,6 @@ def set_(store: Store, ident: str, values: dict[str, Value], unset: list[str], h
     if hostname is not None and machine.enrolment is not None and hostname != machine.enrolment.hostname:
         certificates.for_machine(store, serial, hostname)
         certificates.retire(store, machine.enrolment.hostname)
-    if updated.enrolment is not None:
-        with store.topology_lock():
-            enc.refresh(store, updated.enrolment.cluster)
     return show(store, serial)
 
 
@@ -293,6 +290,7 @@ def ip_list(store: Store, ident: str) -> list[dict[str, Any]]:
     return rows
 
 
+@enc.follows
 def ip_add(store: Store, ident: str, network_name: str, address: str) -> dict[str, Any]:
     names.network(network_name)
     wanted = parse_address(address)
@@ -309,10 +307,10 @@ def ip_add(store: Store, ident: str, network_name: str, address: str) -> dict[st
         tx = store.transaction()
         tx.put(updated)
         tx.commit()
-        enc.refresh(store, machine.enrolment.cluster)
     return {"serial": serial, "network": network_name, "address": str(wanted)}
 
 
+@enc.follows
 def ip_remove(store: Store, ident: str, address: str) -> dict[str, Any]:
     wanted = parse_address(address)
     with store.topology_lock():
@@ -325,7 +323,5 @@ def ip_remove(store: Store, ident: str, address: str) -> dict[str, Any]:
                     tx = store.transaction()
                     tx.put(replace(network, allocations=tuple(x for x in network.allocations if x.address != wanted)))
                     tx.commit()
-                    if network.cluster is not None:
-                        enc.refresh(store, network.cluster)
                     return {"serial": serial, "address": str(wanted)}
         raise NotFound(f"machine {serial} has no address {wanted}")

@@ -150,9 +150,9 @@ def _plan_and_commit(store: Store, cluster: Cluster, networks: list[Network], ex
     for network in changed.values():
         tx.put(network)
     tx.commit()
-    enc.refresh(store, cluster.name)
 
 
+@enc.follows
 def add(store: Store, name: str, cluster_name: str, role: str, iface1: str, iface2: str | None = None) -> dict[str, Any]:
     """Attach a network to a cluster for a role, and give addresses to the machines that are now on it."""
     names.network(name)
@@ -175,6 +175,7 @@ def add(store: Store, name: str, cluster_name: str, role: str, iface1: str, ifac
         return show(store, name)
 
 
+@enc.follows
 def remove(store: Store, name: str) -> dict[str, Any]:
     """Detach a network from its cluster. Refused while machines have addresses on it; VIPs are released."""
     names.network(name)
@@ -192,7 +193,6 @@ def remove(store: Store, name: str) -> dict[str, Any]:
         tx = store.transaction()
         tx.put(replace(network, cluster=None, role=None, iface1=None, iface2=None, allocations=()))
         tx.commit()
-        enc.refresh(store, network.cluster)
     return {"name": name}
 
 
@@ -213,6 +213,7 @@ SETTABLE = (
 )
 
 
+@enc.follows
 def set_(store: Store, name: str, changes: dict[str, str]) -> dict[str, Any]:
     """``network-set``: change attributes. Changes that would move existing addresses are refused."""
     names.network(name)

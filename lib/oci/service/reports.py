@@ -7,6 +7,7 @@ from datetime import datetime
 from ipaddress import IPv4Address
 from typing import Any
 
+from oci.enc import refresh as enc
 from oci.model import Heartbeat, Machine, MachineStatus, PhaseChange
 from oci.model.codec import encode
 from oci.report.v1 import ParsedReport
@@ -14,6 +15,7 @@ from oci.service import bmcauto
 from oci.store import Store, hardware_digest
 
 
+@enc.follows  # a new disk list of an enrolled machine is in its classification
 def record(store: Store, report: ParsedReport, address: IPv4Address | None, now: datetime, bmc: bool = False) -> dict[str, Any]:
     """Apply a report; returns what happened (``created``, ``updated`` or ``seen``), and with ``bmc`` (an
     agent that can apply them) the BMC settings the agent must apply, when OCI numbers the BMC.

@@ -36,6 +36,7 @@ def parse_phase(text: object) -> Phase:
         raise InvalidInput(f"unknown status {shown}", hint="one of " + ", ".join(p.value for p in Phase)) from None
 
 
+@enc.follows  # the ENC re-renders only when the classification may change (enc.refresh._classified)
 def record(store: Store, serial: str, status: str, address: IPv4Address | None, now: datetime) -> dict[str, Any]:
     """Apply a status report: the machine's status or puppet status, and a line of history."""
     phase = parse_phase(status)
@@ -53,18 +54,7 @@ def record(store: Store, serial: str, status: str, address: IPv4Address | None, 
         updated = replace(machine, status=new_status, puppet_status=puppet, history=machine.reached(phase.value, now, address))
         if updated != machine:
             store.write_machine(updated)
-    if _classification_may_change(machine, updated):
-        with store.topology_lock():  # after the machine lock is released: the topology lock comes first
-            enc.refresh(store, machine.enrolment.cluster)  # type: ignore[union-attr]
     return {"serial": serial, "status": new_status.value, "puppet_status": puppet.value}
-
-
-def _classification_may_change(before: Machine, after: Machine) -> bool:
-    """Only a controller's install and Puppet results change classifications (the hyper-converged
-    bootstrap, docs/enc.md): other status reports, the bulk of them, re-render nothing."""
-    if before.enrolment is None or before.enrolment.role != "controller":
-        return False
-    return (before.status, before.puppet_status) != (after.status, after.puppet_status)
 
 
 def serial_of_address(store: Store, address: IPv4Address | None) -> str:

@@ -16,7 +16,8 @@ Layout (docs/state.md has the full description)::
 
 Concurrency: every change to clusters, networks, locations, regions, roles or a machine's enrolment runs
 under the *topology lock*; every write of a machine file runs under that machine's lock (lock striping over
-64 files). Reports take only the machine lock, so they never wait for a long topology command. Readers take
+64 files). Reports write under the machine lock only, so they never wait for a long topology command to
+record a report (only the rare one that changes a classification then waits to re-render it). Readers take
 no lock: every file is replaced atomically, so a reader sees each file whole.
 """
 
@@ -350,7 +351,35 @@ class Store:
     def write_machine(self, machine: Machine) -> None:
         """Write one machine file (node-side updates: reports, status)."""
         self._require_machine(machine.serial)
+        before = self.find(Machine, machine.serial) if self.recording_changes() else None
         self._write(machine)
+        self._record(before, machine)
+
+    # ----------------------------------------------------------------------------------------- changes
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[tuple[Any, Any]]]:
+        """Collect ``(before, after)`` for every object this thread writes until the block ends (``before``
+        None for a creation, ``after`` None for a deletion): what a change touched, from which the views
+        derived from the state (the ENC: enc/refresh.py ``following``) decide what to re-render. A nested
+        block shares the outer one's list."""
+        current: list[tuple[Any, Any]] | None = getattr(self._held, "changes", None)
+        if current is not None:
+            yield current
+            return
+        changes: list[tuple[Any, Any]] = []
+        self._held.changes = changes
+        try:
+            yield changes
+        finally:
+            self._held.changes = None
+
+    def recording_changes(self) -> bool:
+        return getattr(self._held, "changes", None) is not None
+
+    def _record(self, before: Any, after: Any) -> None:
+        changes = getattr(self._held, "changes", None)
+        if changes is not None:
+            changes.append((before, after))
 
     def write_heartbeat(self, serial: str, heartbeat: Heartbeat) -> None:
         self._require_machine(serial)
@@ -457,6 +486,7 @@ class Transaction:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._ops: dict[tuple[str, str], dict[str, Any]] = {}
+        self._objects: dict[tuple[str, str], tuple[type, Any]] = {}  # the new objects (None: deleted), for recording
 
     def put(self, obj: Any) -> None:
         kind = KINDS[type(obj)]
@@ -469,6 +499,7 @@ class Transaction:
             if "enrolment" not in data:
                 data["enrolment"] = None
         self._ops[(kind.directory, name)] = {"op": "put", "kind": kind.directory, "name": name, "data": data}
+        self._objects[(kind.directory, name)] = (kind.model, obj)
 
     def delete(self, model: type, name: str) -> None:
         kind = KINDS[model]
@@ -476,10 +507,18 @@ class Transaction:
         if model is Machine:
             self._store._require_machine(name)
         self._ops[(kind.directory, name)] = {"op": "delete", "kind": kind.directory, "name": name}
+        self._objects[(kind.directory, name)] = (model, None)
 
     def commit(self) -> None:
-        self._store._commit(list(self._ops.values()))
+        store = self._store
+        recording = store.recording_changes()
+        before = {key: store.find(model, key[1]) for key, (model, _) in self._objects.items()} if recording else {}
+        store._commit(list(self._ops.values()))
+        if recording:
+            for key, (_, after) in self._objects.items():
+                store._record(before[key], after)
         self._ops.clear()
+        self._objects.clear()
 
 
 def hardware_digest(data: Any) -> str:
