@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any
 from oci.agent.collect import Runner, system_runner
 from oci.agent.daemon import SERVER_FILE, AgentError, Poster, http_post, server_url
 from oci.agent.status import SERIAL_FILE, machine_serial
-from oci.run import CommandError
+from oci.cli.edge import edge
 
 LOG = logging.getLogger("oci-live-host-key")
 CMDLINE = Path("/proc/cmdline")
@@ -164,6 +163,7 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.replace(temporary, path)
 
 
+@edge("oci-live-host-key")
 def main(
     argv: list[str] | None = None,
     post: Poster = http_post,
@@ -191,23 +191,19 @@ def main(
     signing.add_argument("--no-reload", action="store_true", help="do not reload sshd")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
-    try:
-        if args.step == "prepare":
-            ensure_host_key(key, runner)  # first: sshd needs it even when the master's address is missing
-            master = write_master(cmdline, server_file)
-            LOG.info("master %s; host key %s", master, key)
-            return 0
-        if args.attempts < 1:
-            parser.error("--attempts must be at least 1")
-        url = server_url(args.server, server_file).removesuffix("/api/v1/report") + "/api/v1/ssh/host-key"
-        public_key = ensure_host_key(key, runner)
-        serial = args.serial or machine_serial(runner, serial_file)
-        data = sign(url, serial, public_key, post, attempts=args.attempts, sleep=sleep)
-        path = install_certificate(data["certificate"], key, drop_in)
-        if not args.no_reload:
-            reload_sshd(runner)
-        LOG.info("host certificate %s for %s", path, ", ".join(str(p) for p in data.get("principals", [])))
-    except (AgentError, CommandError, OSError) as exc:
-        print(f"oci-live-host-key: error: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 1
+    if args.step == "prepare":
+        ensure_host_key(key, runner)  # first: sshd needs it even when the master's address is missing
+        master = write_master(cmdline, server_file)
+        LOG.info("master %s; host key %s", master, key)
+        return 0
+    if args.attempts < 1:
+        parser.error("--attempts must be at least 1")
+    url = server_url(args.server, server_file).removesuffix("/api/v1/report") + "/api/v1/ssh/host-key"
+    public_key = ensure_host_key(key, runner)
+    serial = args.serial or machine_serial(runner, serial_file)
+    data = sign(url, serial, public_key, post, attempts=args.attempts, sleep=sleep)
+    path = install_certificate(data["certificate"], key, drop_in)
+    if not args.no_reload:
+        reload_sshd(runner)
+    LOG.info("host certificate %s for %s", path, ", ".join(str(p) for p in data.get("principals", [])))
     return 0

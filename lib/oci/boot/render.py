@@ -16,7 +16,8 @@ from pathlib import Path
 from oci import config as config_mod
 from oci.boot import dhcp
 from oci.boot.site import BootSite
-from oci.errors import ConfigError, OciError
+from oci.cli.edge import edge
+from oci.errors import ConfigError
 from oci.run import CommandError, run
 from oci.store.files import atomic_write, read_bytes
 
@@ -61,6 +62,7 @@ def write(target: Path, rendered: dict[Path, bytes], check: bool) -> list[Path]:
     return written
 
 
+@edge("oci-boot-render")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-boot-render",
@@ -71,18 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="validate the DHCP configuration with dhcpd -t before replacing it")
     parser.add_argument("--print", action="store_true", help="print the DHCP configuration and write nothing")
     args = parser.parse_args(argv)
-    try:
-        cfg = config_mod.load()
-        site = BootSite.from_config(cfg)
-        if args.print:
-            if args.check:
-                check_dhcpd(dhcp.render(site))
-            sys.stdout.write(dhcp.render(site))
-            return 0
-        written = write(args.target, files(site, cfg.ipxe_dir), args.check)
-    except OciError as exc:
-        print(f"oci-boot-render: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-        return 1
+    cfg = config_mod.load()
+    site = BootSite.from_config(cfg)
+    if args.print:
+        if args.check:
+            check_dhcpd(dhcp.render(site))
+        sys.stdout.write(dhcp.render(site))
+        return 0
+    written = write(args.target, files(site, cfg.ipxe_dir), args.check)
     for path in written:
         print(f"wrote {path}")
     if not written:

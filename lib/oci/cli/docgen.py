@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from oci import __version__
+from oci.cli.edge import edge
 from oci.cli.main import EPILOG, build_parser
 from oci.operations import OPERATIONS
 
@@ -270,6 +271,7 @@ def outputs(root: Path) -> dict[Path, str]:
     }
 
 
+@edge("oci-docgen")
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     root = Path(args[0] if args else ".")

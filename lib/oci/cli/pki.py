@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from oci import config as config_mod
+from oci.cli.edge import edge
 from oci.cli.output import Column, Message, Record, Table, emit
 from oci.errors import OciError
 from oci.model import Cluster
@@ -20,6 +20,7 @@ LIST_COLUMNS = [Column("name", "name"), Column("serial", "serial"), Column("not_
                 Column("revoked", "revoked"), Column("external", "external")]  # fmt: skip
 
 
+@edge("oci-pki")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-pki",
@@ -53,58 +54,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     sign_user.add_argument("--identity", default="operator", help="name recorded in the certificate and in sshd's log")
     args = parser.parse_args(argv)
     now = datetime.now(UTC).replace(microsecond=0)
-    try:
-        cfg = config_mod.load()
-        settings = Settings(
-            ca_key_type=getattr(args, "ca_key_type", None) or cfg.pki_ca_key_type,
-            key_type=cfg.pki_key_type,
-            root_days=cfg.pki_root_days,
-            ca_days=cfg.pki_ca_days,
-            leaf_days=cfg.pki_leaf_days,
-        )
-        pki = Authority(config_mod.open_store(cfg), settings)
-        result: Message | Table | Record
-        if args.command == "init":
-            done = pki.init(now)
-            text = f"created: {', '.join(done['created'])}" if done["created"] else "the CA already exists: nothing to do"
-            result = Message(f"{text}\nchain: {done['chain']}", data=done)
-        elif args.command == "issue":
-            paths = pki.issue(args.fqdn, args.ip, now, client_only=args.client, key_type=args.key_type)
-            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
-        elif args.command == "list":
-            result = Table(pki.list_(now), LIST_COLUMNS)
-        elif args.command == "show":
-            result = Record(pki.describe(args.fqdn, now), order=("name", "subject", "issuer", "serial", "dns_names", "ips", "not_after"))
-        elif args.command == "renew":
-            paths = pki.renew(args.fqdn, now)
-            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
-        elif args.command == "revoke":
-            done = pki.revoke(args.fqdn, now)
-            result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
-        elif args.command == "ssh-known-hosts":
-            store = config_mod.open_store(cfg)
-            cluster = store.get(Cluster, args.cluster)
-            line = ssh.known_hosts_line(store, cluster.name, cluster.domain)
-            result = Message(line, data={"cluster": cluster.name, "known_hosts": line})
-        elif args.command == "ssh-sign-user":
-            store = config_mod.open_store(cfg)
-            cluster = store.get(Cluster, args.cluster)
-            try:
-                public = args.public_key.read_text()
-            except OSError as exc:
-                raise OciError(f"cannot read {args.public_key}: {exc.strerror}") from None
-            certificate = ssh.sign(store, cluster.name, public, args.identity, args.principal or ["root"], host=False)
-            result = Message(certificate, data={"certificate": certificate})
-        else:
-            try:
-                cert, key = args.cert.read_bytes(), args.key.read_bytes()
-                chain = args.chain.read_bytes() if args.chain else b""
-            except OSError as exc:
-                raise OciError(f"cannot read {exc.filename}: {exc.strerror}") from None
-            paths = pki.install(args.fqdn, cert, key, chain)
-            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
-        emit(result, args.json)
-    except OciError as exc:
-        print(f"oci-pki: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-        return 1
+    cfg = config_mod.load()
+    settings = Settings(
+        ca_key_type=getattr(args, "ca_key_type", None) or cfg.pki_ca_key_type,
+        key_type=cfg.pki_key_type,
+        root_days=cfg.pki_root_days,
+        ca_days=cfg.pki_ca_days,
+        leaf_days=cfg.pki_leaf_days,
+    )
+    pki = Authority(config_mod.open_store(cfg), settings)
+    result: Message | Table | Record
+    if args.command == "init":
+        done = pki.init(now)
+        text = f"created: {', '.join(done['created'])}" if done["created"] else "the CA already exists: nothing to do"
+        result = Message(f"{text}\nchain: {done['chain']}", data=done)
+    elif args.command == "issue":
+        paths = pki.issue(args.fqdn, args.ip, now, client_only=args.client, key_type=args.key_type)
+        result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+    elif args.command == "list":
+        result = Table(pki.list_(now), LIST_COLUMNS)
+    elif args.command == "show":
+        result = Record(pki.describe(args.fqdn, now), order=("name", "subject", "issuer", "serial", "dns_names", "ips", "not_after"))
+    elif args.command == "renew":
+        paths = pki.renew(args.fqdn, now)
+        result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+    elif args.command == "revoke":
+        done = pki.revoke(args.fqdn, now)
+        result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
+    elif args.command == "ssh-known-hosts":
+        store = config_mod.open_store(cfg)
+        cluster = store.get(Cluster, args.cluster)
+        line = ssh.known_hosts_line(store, cluster.name, cluster.domain)
+        result = Message(line, data={"cluster": cluster.name, "known_hosts": line})
+    elif args.command == "ssh-sign-user":
+        store = config_mod.open_store(cfg)
+        cluster = store.get(Cluster, args.cluster)
+        try:
+            public = args.public_key.read_text()
+        except OSError as exc:
+            raise OciError(f"cannot read {args.public_key}: {exc.strerror}") from None
+        certificate = ssh.sign(store, cluster.name, public, args.identity, args.principal or ["root"], host=False)
+        result = Message(certificate, data={"certificate": certificate})
+    else:
+        try:
+            cert, key = args.cert.read_bytes(), args.key.read_bytes()
+            chain = args.chain.read_bytes() if args.chain else b""
+        except OSError as exc:
+            raise OciError(f"cannot read {exc.filename}: {exc.strerror}") from None
+        paths = pki.install(args.fqdn, cert, key, chain)
+        result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+    emit(result, args.json)
     return 0

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from oci import config as config_mod
+from oci.cli.edge import edge
 from oci.cli.output import Column, Message, Table, emit
-from oci.errors import OciError
 from oci.service import tokens
 
 
+@edge("oci-token")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-token",
@@ -27,18 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     revoke = sub.add_parser("revoke", help="revoke a token: requests carrying it are refused from now on")
     revoke.add_argument("name")
     args = parser.parse_args(argv)
-    try:
-        cfg = config_mod.load()
-        store = config_mod.open_store(cfg)
-        if args.command == "create":
-            token = tokens.create(store, args.name, datetime.now(UTC).replace(microsecond=0))
-            result: Message | Table = Message(token, data={"name": args.name, "token": token})
-        elif args.command == "list":
-            result = Table(tokens.list_(store), [Column("name", "name"), Column("created", "created")])
-        else:
-            result = Message(f"token {args.name} revoked", data=tokens.revoke(store, args.name))
-        emit(result, args.json)
-    except OciError as exc:
-        print(f"oci-token: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-        return 1
+    cfg = config_mod.load()
+    store = config_mod.open_store(cfg)
+    if args.command == "create":
+        token = tokens.create(store, args.name, datetime.now(UTC).replace(microsecond=0))
+        result: Message | Table = Message(token, data={"name": args.name, "token": token})
+    elif args.command == "list":
+        result = Table(tokens.list_(store), [Column("name", "name"), Column("created", "created")])
+    else:
+        result = Message(f"token {args.name} revoked", data=tokens.revoke(store, args.name))
+    emit(result, args.json)
     return 0
