@@ -1,7 +1,8 @@
 """``oci-api``: serve the API with waitress, a threaded WSGI server packaged in Debian.
 
-Apache with mod_wsgi can serve the same application later (``make_app``); this entry point is for the
-embedded use (``make poc``, tests, small sites).
+Apache with mod_wsgi serves the same application (``make_app``, through ``share/wsgi/oci-api.wsgi``) when
+the site chooses it (docs/packaging.md); this entry point is the embedded server (the default, ``make poc``,
+tests).
 
 waitress already reads requests in one asynchronous I/O thread and runs the application in a fixed pool of
 threads, so an idle or slow client never holds a thread. What waitress 2.1.2 (Debian 12) lacks is added

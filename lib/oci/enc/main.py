@@ -10,7 +10,6 @@ import re
 import sys
 
 _CERTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
-DEFAULT_CONFIG = "/etc/openstack-cluster-installer/openstack-cluster-installer.conf"
 
 
 def state_dir() -> str:

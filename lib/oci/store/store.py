@@ -1,4 +1,8 @@
-"""The state store: the only module that reads and writes files under the state directory.
+"""The state store: every change to the state directory goes through it (atomic writes, locks, the journal).
+
+Outside it, only readers and lock files touch the tree: ``oci-enc`` reads ``enc/`` directly (it must stay
+import-light), ``service/dryrun.py`` copies the tree to a scratch directory, and ``bmc.py`` keeps its
+per-BMC lock files in ``locks/``.
 
 Layout (docs/state.md has the full description)::
 
