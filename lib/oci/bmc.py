@@ -171,4 +171,3 @@ class PyghmiBmc:
     def info(self) -> dict[str, Any]:
         value: dict[str, Any] = self._call("info")
         return value
-

@@ -14,12 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from oci.errors import ConfigError
-
-if TYPE_CHECKING:
-    from oci.store import Store
 
 DEFAULT_CONFIG = Path("/etc/openstack-cluster-installer/openstack-cluster-installer.conf")
 DEFAULT_STATE_DIR = Path("/var/lib/oci")
@@ -306,10 +302,3 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         ssh_connect_timeout=values[("ssh", "connect_timeout")],  # type: ignore[arg-type]
         source=source,
     )
-
-
-def open_store(cfg: Config) -> Store:
-    """The state directory ``cfg`` names, with ``cfg``'s settings."""
-    from oci.store import Store
-
-    return Store(cfg.state_dir, config=cfg)

@@ -35,6 +35,7 @@ from oci.api import MAX_BODY_BYTES, make_app
 from oci.cli.edge import edge
 from oci.connlimits import Limits, SourceCounts, raise_descriptor_limit, refusal
 from oci.errors import ConfigError
+from oci.store import Store
 
 
 class BoundedChannel(HTTPChannel):  # type: ignore[misc]  # (waitress has no type hints)
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     host, port = config_mod.parse_listen(args.listen) if args.listen else cfg.listen
     limits = Limits.from_config(cfg, threads=args.threads)
     raise_descriptor_limit(limits.total)
-    store = config_mod.open_store(cfg)
+    store = Store.open(cfg)
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
     store.remove_stale_temp_files()  # what writers killed mid-write (a crash, kill -9) left behind
     app = make_app(store, trusted=cfg.trusted_networks)

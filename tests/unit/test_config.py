@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -80,3 +83,16 @@ def test_connection_bounds_and_plain_http_admin_networks(tmp_path):
         conf.write_text(f"[api]\n{text}\n")
         with pytest.raises(ConfigError, match=message):
             config.load({"OCI_CONFIG": str(conf)})
+
+
+def test_a_store_opens_with_the_settings_and_the_configuration_never_imports_the_store(tmp_path):
+    from oci.store import Store
+
+    cfg = replace(config.Config(state_dir=tmp_path), lock_timeout=7.0)
+    store = Store.open(cfg)
+    assert (store.root, store.config, store.lock_timeout) == (tmp_path, cfg, 7.0)
+    # No import loop: the store depends on the configuration, not the reverse.
+    code = "import sys, oci.config; print(sorted(m for m in sys.modules if m.startswith('oci.store')))"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "lib")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

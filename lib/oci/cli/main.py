@@ -76,7 +76,7 @@ def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend
     url = getattr(args, "api_url", None) or environ.get("OCI_API_URL")
     if not url:
         cfg = config_mod.load(environ)
-        return LocalBackend(config_mod.open_store(cfg))
+        return LocalBackend(Store.open(cfg))
     token_file = getattr(args, "token_file", None)
     if token_file is not None:
         try:

@@ -15,6 +15,7 @@ from oci.model import Cluster
 from oci.pki import ssh
 from oci.pki.authority import Authority, Settings
 from oci.pki.x509 import KEY_TYPES
+from oci.store import Store
 
 LIST_COLUMNS = [Column("name", "name"), Column("serial", "serial"), Column("not_after", "expires"), Column("days_left", "days left"),
                 Column("revoked", "revoked"), Column("external", "external")]  # fmt: skip
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ca_days=cfg.pki_ca_days,
         leaf_days=cfg.pki_leaf_days,
     )
-    pki = Authority(config_mod.open_store(cfg), settings)
+    pki = Authority(Store.open(cfg), settings)
     result: Message | Table | Record
     if args.command == "init":
         done = pki.init(now)
@@ -82,12 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         done = pki.revoke(args.fqdn, now)
         result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
     elif args.command == "ssh-known-hosts":
-        store = config_mod.open_store(cfg)
+        store = Store.open(cfg)
         cluster = store.get(Cluster, args.cluster)
         line = ssh.known_hosts_line(store, cluster.name, cluster.domain)
         result = Message(line, data={"cluster": cluster.name, "known_hosts": line})
     elif args.command == "ssh-sign-user":
-        store = config_mod.open_store(cfg)
+        store = Store.open(cfg)
         cluster = store.get(Cluster, args.cluster)
         try:
             public = args.public_key.read_text()

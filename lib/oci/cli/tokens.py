@@ -10,6 +10,7 @@ from oci import config as config_mod
 from oci.cli.edge import edge
 from oci.cli.output import Column, Message, Table, emit
 from oci.service import tokens
+from oci.store import Store
 
 
 @edge("oci-token")
@@ -28,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     revoke.add_argument("name")
     args = parser.parse_args(argv)
     cfg = config_mod.load()
-    store = config_mod.open_store(cfg)
+    store = Store.open(cfg)
     if args.command == "create":
         token = tokens.create(store, args.name, datetime.now(UTC).replace(microsecond=0))
         result: Message | Table = Message(token, data={"name": args.name, "token": token})

@@ -176,4 +176,3 @@ def from_capture_folder(folder: Path, serial: str | None = None) -> dict[str, An
         efi=None if efi is None else efi.strip() == "present",
     )
     return build(captures, serial=serial)
-

@@ -17,6 +17,7 @@ from oci import config as config_mod
 from oci.cli.edge import edge
 from oci.netconf import service
 from oci.netconf.target import write_tree
+from oci.store import Store
 
 
 @edge("oci-netconf")
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--print", action="store_true", help="print the files (the default without --target)")
     parser.add_argument("--json", action="store_true", help="print the files and the planned devices as JSON")
     args = parser.parse_args(argv)
-    plan = service.plan(config_mod.open_store(config_mod.load()), args.machine)
+    plan = service.plan(Store.open(config_mod.load()), args.machine)
     written = write_tree(args.target, plan.files) if args.target is not None else []
     if args.json:
         devices = [service.describe(d) for d in plan.network.in_order()]

@@ -97,6 +97,12 @@ class Store:
         # process (oci-api) decodes a file again only when it was replaced.
         self._decoded: dict[Path, tuple[tuple[int, int, int], Any]] = {}
 
+    @classmethod
+    def open(cls, config: Config) -> Store:
+        """The state directory ``config`` names, with ``config``'s settings (the store imports the
+        configuration, never the reverse: no import loop)."""
+        return cls(config.state_dir, config=config)
+
     # ----------------------------------------------------------------------------------------- paths
     def _path(self, kind: Kind, name: object) -> Path:
         return self.root / kind.directory / f"{kind.validate(name)}.yaml"
