@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from oci import names, values
+from oci import masking, names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
@@ -24,7 +24,6 @@ from oci.service import bmcauto, bmcops, clusters, dryrun, identity, machines, n
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
-_SECRET_WORDS = ("pass", "secret", "token", "key")
 _PATH_SAFE = re.compile(r"[A-Za-z0-9._:@-]+")
 _NAME_CHECKS: dict[str, Callable[[object], str]] = {
     "cluster": names.cluster,
@@ -326,21 +325,13 @@ OPERATIONS: dict[str, Operation] = {
 
 
 def masked(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters fit for a log: anything that looks like a secret is replaced by ``***``."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        name = key if type(key) is str else repr(key)  # JSON keys are strings
-        out[name] = "***" if any(word in name.lower() for word in _SECRET_WORDS) else _loggable(value)
-    return out
+    """Parameters fit for a log: secrets masked (``oci.masking``), every other value as strict JSON holds it."""
+    return masking.masked(params, leaf=_loggable)
 
 
 def _loggable(value: Any) -> Any:
-    """``value`` as strict JSON can hold it: secrets inside masked, a non-finite float as its text ("nan",
-    "inf"; a refused request may hold one, and the log must still say what it was), other types as text."""
-    if isinstance(value, dict):
-        return masked(value)
-    if isinstance(value, (list, tuple)):
-        return [_loggable(v) for v in value]
+    """A kept value as strict JSON can hold it: a non-finite float as its text ("nan", "inf"; a refused
+    request may hold one, and the log must still say what it was), other types as text."""
     if type(value) is float and not math.isfinite(value):
         return repr(value)
     if type(value) is int and value.bit_length() > 64:  # json.dumps refuses ints of more than 4300 digits
