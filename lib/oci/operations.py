@@ -3,6 +3,10 @@
 ``ocicli`` runs them locally (on the state directory) or through the HTTP API; the API's admin routes are
 generated from this table. So an operation exists in both modes or in neither, with the same parameters and
 the same result, and the route list the authentication tests walk through is this table.
+
+A few operations are ``local_only``: they have no HTTP route and run only on the master, as root or ``oci``
+(``oci-token``, ``oci-pki``). A token must not be able to make tokens, nor a network client reach the
+certificate authority's keys; going through this table still gives their changes the audit log.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from oci import masking, names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
-from oci.service import bmcauto, bmcops, clusters, dryrun, identity, machines, networks, topology
+from oci.service import bmcauto, bmcops, clusters, dryrun, identity, machines, networks, tokens, topology
 from oci.store import Store
 
-_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
+_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int, "bool": bool}
 _PATH_SAFE = re.compile(r"[A-Za-z0-9._:@-]+")
 _NAME_CHECKS: dict[str, Callable[[object], str]] = {
     "cluster": names.cluster,
@@ -48,6 +52,7 @@ class Operation:
     path: str  # bottle syntax, relative to /api/v1: /machines/<machine>
     call: Callable[..., Any]
     params: tuple[Param, ...]
+    local_only: bool = False  # no HTTP route: on the master only (the path is then empty)
 
     @property
     def mutating(self) -> bool:
@@ -320,6 +325,10 @@ OPERATIONS: dict[str, Operation] = {
         Operation("role_list", "GET", "/roles", lambda s: topology.role_list(s), _params("")),
         Operation("role_create", "POST", "/roles", lambda s, name: topology.role_create(s, name), _params("name")),
         Operation("role_delete", "DELETE", "/roles/<name>", lambda s, name: topology.role_delete(s, name), _params("name")),
+        # API tokens (oci-token): local only, a token must not be able to make tokens
+        Operation("token_create", "POST", "", lambda s, name: tokens.create_named(s, name, _now()), _params("name"), local_only=True),
+        Operation("token_list", "GET", "", lambda s: tokens.list_(s), _params(""), local_only=True),
+        Operation("token_revoke", "DELETE", "", lambda s, name: tokens.revoke(s, name), _params("name"), local_only=True),
     )
 }
 
@@ -371,6 +380,10 @@ def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | Non
             # Strict JSON: a line every JSON reader takes (no NaN or Infinity, which _loggable turned into text).
             store.append_audit(json.dumps(entry, sort_keys=True, allow_nan=False))
     return json.loads(json.dumps(result, sort_keys=True, allow_nan=False))  # exactly what the API sends
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _user() -> str:

@@ -195,3 +195,12 @@ def test_oci_token_command(tmp_path):
     assert subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True).returncode == 0
     gone = subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True)
     assert gone.returncode == 1 and gone.stderr == "oci-token: error: no token named 'ops' (see oci-token list)\n"
+    # Through the operations table: every change in the audit log, as "local:<user>", the token never.
+    audit = [json.loads(line) for line in (tmp_path / "state" / "audit.log").read_text().splitlines()]
+    assert [(a["operation"], a["params"], a["outcome"].split(":")[0]) for a in audit] == [
+        ("token_create", {"name": "ops"}, "ok"),
+        ("token_create", {"name": "ops"}, "refused"),
+        ("token_revoke", {"name": "ops"}, "ok"),
+        ("token_revoke", {"name": "ops"}, "refused"),
+    ]
+    assert all(a["actor"].startswith("local:") for a in audit) and created not in json.dumps(audit)

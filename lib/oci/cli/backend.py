@@ -67,6 +67,8 @@ class HttpBackend:
 
     def call(self, name: str, /, **params: Any) -> Any:
         operation = OPERATIONS[name]
+        if operation.local_only:
+            raise InvalidInput(f"{name} runs only on the master (local mode)", hint="run it there, without --api-url")
         params = {k: v for k, v in params.items() if v is not None}
         path = operation.path
         for key in operation.path_params:

@@ -195,7 +195,7 @@ def api_markdown() -> str:
         "| method | path | ocicli command | body parameters (`?`: optional) |",
         "|---|---|---|---|",
     ]
-    for op in OPERATIONS.values():
+    for op in (op for op in OPERATIONS.values() if not op.local_only):
         body = [f"`{p.name}`{'?' if not p.required else ''}{'' if p.type == 'str' else f' ({p.type})'}" for p in op.params
                 if p.name not in op.path_params]  # fmt: skip
         out.append(f"| {op.method} | `/api/v1{op.path}` | `{op.name.replace('_', '-')}` | {', '.join(body) or '-'} |")
@@ -225,7 +225,7 @@ def openapi() -> str:
     properties = {"status": {"enum": ["success", "error"]}, "message": {"type": "string"}, "data": {}, "hint": {"type": "string"}}
     envelope = {"type": "object", "required": ["status", "message", "data"], "properties": properties}
     paths: dict[str, dict[str, object]] = {}
-    for op in OPERATIONS.values():
+    for op in (op for op in OPERATIONS.values() if not op.local_only):
         path = "/api/v1" + op.path.replace("<", "{").replace(">", "}")
         item: dict[str, object] = {
             "operationId": op.name,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from oci import config as config_mod
+from oci import operations
 from oci.cli.edge import edge
 from oci.cli.output import Column, Message, Table, emit
-from oci.service import tokens
 from oci.store import Store
 
 
@@ -30,12 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = config_mod.load()
     store = Store.open(cfg)
+    # Through the operations table (local-only operations), so every change reaches the audit log.
     if args.command == "create":
-        token = tokens.create(store, args.name, datetime.now(UTC).replace(microsecond=0))
-        result: Message | Table = Message(token, data={"name": args.name, "token": token})
+        created = operations.execute(store, "token_create", {"name": args.name})
+        result: Message | Table = Message(created["token"], data=created)
     elif args.command == "list":
-        result = Table(tokens.list_(store), [Column("name", "name"), Column("created", "created")])
+        result = Table(operations.execute(store, "token_list", {}), [Column("name", "name"), Column("created", "created")])
     else:
-        result = Message(f"token {args.name} revoked", data=tokens.revoke(store, args.name))
+        result = Message(f"token {args.name} revoked", data=operations.execute(store, "token_revoke", {"name": args.name}))
     emit(result, args.json)
     return 0
