@@ -24,7 +24,7 @@ from oci import masking, names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
-from oci.service import bmcauto, bmcops, clusters, dryrun, identity, machines, networks, tokens, topology
+from oci.service import bmcauto, bmcops, certificates, clusters, dryrun, identity, machines, networks, tokens, topology
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int, "bool": bool}
@@ -329,6 +329,48 @@ OPERATIONS: dict[str, Operation] = {
         Operation("token_create", "POST", "", lambda s, name: tokens.create_named(s, name, _now()), _params("name"), local_only=True),
         Operation("token_list", "GET", "", lambda s: tokens.list_(s), _params(""), local_only=True),
         Operation("token_revoke", "DELETE", "", lambda s, name: tokens.revoke(s, name), _params("name"), local_only=True),
+        # the certificate authority and the SSH CAs (oci-pki): local only, the CAs' keys stay on the master
+        Operation(
+            "pki_init", "POST", "", lambda s, ca_key_type=None: certificates.init(s, ca_key_type), _params("ca_key_type?"), local_only=True
+        ),
+        Operation(
+            "pki_issue",
+            "POST",
+            "",
+            lambda s, fqdn, ip=None, client=False, key_type=None: certificates.issue(s, fqdn, ip, client, key_type),
+            _params("fqdn ip:list? client:bool? key_type?"),
+            local_only=True,
+        ),
+        Operation("pki_list", "GET", "", lambda s: certificates.list_(s), _params(""), local_only=True),
+        Operation("pki_show", "GET", "", lambda s, fqdn: certificates.show(s, fqdn), _params("fqdn"), local_only=True),
+        Operation("pki_renew", "POST", "", lambda s, fqdn: certificates.renew(s, fqdn), _params("fqdn"), local_only=True),
+        Operation("pki_revoke", "POST", "", lambda s, fqdn: certificates.revoke(s, fqdn), _params("fqdn"), local_only=True),
+        Operation(
+            "pki_install",
+            "PUT",
+            "",
+            lambda s, fqdn, cert, key, chain=None: certificates.install(s, fqdn, cert, key, chain),
+            _params("fqdn cert key chain?"),
+            local_only=True,
+        ),
+        Operation(
+            "pki_ssh_known_hosts",
+            "GET",
+            "",
+            lambda s, cluster: certificates.ssh_known_hosts(s, cluster),
+            _params("cluster"),
+            local_only=True,
+        ),
+        Operation(
+            "pki_ssh_sign_user",
+            "POST",  # changes nothing on disk, but an operator's access is worth a line in the audit log
+            "",
+            lambda s, cluster, public_key, identity=None, principal=None: certificates.ssh_sign_user(
+                s, cluster, public_key, identity, principal
+            ),
+            _params("cluster public_key identity? principal:list?"),
+            local_only=True,
+        ),
     )
 }
 
