@@ -18,8 +18,9 @@ from oci.boot import dhcp
 from oci.boot.site import BootSite
 from oci.cli.edge import edge
 from oci.errors import ConfigError
+from oci.netconf.target import write_files
 from oci.run import CommandError, run
-from oci.store.files import atomic_write, read_bytes
+from oci.store.files import read_bytes
 
 DHCPD_CONF = Path("etc/dhcp/dhcpd.conf")
 TFTP_ROOT = Path("srv/tftp")
@@ -52,14 +53,9 @@ def write(target: Path, rendered: dict[Path, bytes], check: bool) -> list[Path]:
     """Write what changed; the paths written."""
     if check:
         check_dhcpd(rendered[DHCPD_CONF].decode())
-    written = []
-    for relative, data in rendered.items():
-        path = target / relative
-        if read_bytes(path) != data:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data, mode=0o644)
-            written.append(path)
-    return written
+    target.mkdir(parents=True, exist_ok=True)  # a new root, as the directories under it are made
+    # The same checked writer as oci-netconf: no path may lead out of the target through a symbolic link.
+    return write_files(target, {relative.as_posix(): data for relative, data in rendered.items()}, only_changed=True)
 
 
 @edge("oci-boot-render")
