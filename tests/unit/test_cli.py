@@ -195,6 +195,8 @@ def test_oci_token_command(tmp_path):
     assert subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True).returncode == 0
     gone = subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True)
     assert gone.returncode == 1 and gone.stderr == "oci-token: error: no token named 'ops' (see oci-token list)\n"
+    typo = subprocess.run([str(token), "lsit"], env=env, capture_output=True, text=True)
+    assert typo.returncode == 2 and typo.stderr == "oci-token: error: unknown command 'lsit' (did you mean list?)\n"
     # Through the operations table: every change in the audit log, as "local:<user>", the token never.
     audit = [json.loads(line) for line in (tmp_path / "state" / "audit.log").read_text().splitlines()]
     assert [(a["operation"], a["params"], a["outcome"].split(":")[0]) for a in audit] == [

@@ -17,7 +17,6 @@ master or an HTTP 5xx) is retried with growing delays; a request it refuses (400
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from typing import Any
 from oci.agent.collect import Runner, system_runner
 from oci.agent.daemon import SERVER_FILE, AgentError, Poster, http_post, server_url
 from oci.agent.status import SERIAL_FILE, machine_serial
-from oci.cli.edge import edge
+from oci.cli.edge import Parser, edge
 
 LOG = logging.getLogger("oci-live-host-key")
 CMDLINE = Path("/proc/cmdline")
@@ -175,14 +174,14 @@ def main(
     key: Path = HOST_KEY,
     drop_in: Path = DROP_IN,
 ) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="oci-live-host-key",
         description="The live image's boot steps: the master's address from the kernel command line and a host key (prepare), "
         "then the host key signed by the master and presented by sshd (sign).",
         epilog=f"The master's address: {PARAMETER}=HOST[:PORT] on the kernel command line, else {server_file} as built. "
         "Exit codes: 0 done, 1 error (no master address, not signed), 2 usage.",
     )
-    sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+    sub = parser.add_subparsers(dest="step", required=True, metavar="STEP", parser_class=Parser)
     sub.add_parser("prepare", help=f"write the master's address to {server_file} and make the ed25519 host key if missing")
     signing = sub.add_parser("sign", help="have the master sign the host key, install the certificate and reload sshd")
     signing.add_argument("--server", metavar="URL", help=f"master URL or HOST[:PORT] (default: read from {server_file})")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from oci import config as config_mod
 from oci import operations
-from oci.cli.edge import edge
+from oci.cli.edge import Parser, edge
 from oci.cli.output import Column, Message, Record, Table, emit
 from oci.errors import OciError
 from oci.pki.x509 import KEY_TYPES
@@ -21,13 +20,13 @@ LIST_COLUMNS = [Column("name", "name"), Column("serial", "serial"), Column("not_
 
 @edge("oci-pki")
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="oci-pki",
         description="OCI's certificate authority: a root CA, the intermediate 'OCI CA', node and API certificates.",
         epilog="Exit codes: 0 success, 1 error, 2 usage. Files: <state>/pki (private keys mode 0600).",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     init = sub.add_parser("init", help="create the root and intermediate CAs (nothing happens if they exist)")
     init.add_argument("--ca-key-type", choices=KEY_TYPES, default=None, help="default: [pki] ca_key_type, ec-p384")
     issue = sub.add_parser("issue", help="issue a key and certificate for a host name (server and client use)")

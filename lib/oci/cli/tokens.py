@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 from oci import config as config_mod
 from oci import operations
-from oci.cli.edge import edge
+from oci.cli.edge import Parser, edge
 from oci.cli.output import Column, Message, Table, emit
 from oci.store import Store
 
 
 @edge("oci-token")
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="oci-token",
         description="Manage the bearer tokens of the OCI API (ocicli --api-url ... reads one from OCI_API_TOKEN or --token-file).",
         epilog="Exit codes: 0 success, 1 error, 2 usage.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     create = sub.add_parser("create", help="create a token and print it (it is shown only this once)")
     create.add_argument("name")
     sub.add_parser("list", help="list tokens (names and creation times, never the tokens)")
