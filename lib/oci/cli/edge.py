@@ -32,7 +32,7 @@ P = ParamSpec("P")
 
 def say(line: str) -> None:
     """An error line on stderr: it may quote data (a name, a server's message), escaped on a terminal."""
-    print(terminal_safe(line, keep="\n") if sys.stderr.isatty() else line, file=sys.stderr)
+    print(terminal_safe(line) if sys.stderr.isatty() else line, file=sys.stderr)
 
 
 def message(prog: str, exc: BaseException) -> tuple[str, int]:
