@@ -287,6 +287,8 @@ def make_app(
         return success({"state_dir": "ok" if store.root.is_dir() else "missing"})
 
     for operation in OPERATIONS.values():
+        if operation.local_only:
+            continue  # on the master only (oci-token, oci-pki): no route, so no token reaches them
         app.route(f"{API}{operation.path}", method=operation.method, callback=_admin_route(store, operation))
 
     # 400: bottle's own, for a percent-encoded path that is not UTF-8 (the only 400 it makes itself).

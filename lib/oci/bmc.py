@@ -13,7 +13,7 @@ import fcntl
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -171,6 +171,3 @@ class PyghmiBmc:
     def info(self) -> dict[str, Any]:
         value: dict[str, Any] = self._call("info")
         return value
-
-
-Factory = Callable[[Target], PyghmiBmc]

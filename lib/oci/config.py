@@ -23,12 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from oci.errors import ConfigError
-
-if TYPE_CHECKING:
-    from oci.store import Store
 
 DEFAULT_CONFIG = Path("/etc/openstack-cluster-installer/openstack-cluster-installer.conf")
 DEFAULT_STATE_DIR = Path("/var/lib/oci")
@@ -429,10 +426,3 @@ def _replace(path: Path, data: bytes, folder: int) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def open_store(cfg: Config) -> Store:
-    """The state directory ``cfg`` names, with ``cfg``'s settings."""
-    from oci.store import Store
-
-    return Store(cfg.state_dir, config=cfg)

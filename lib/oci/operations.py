@@ -3,6 +3,10 @@
 ``ocicli`` runs them locally (on the state directory) or through the HTTP API; the API's admin routes are
 generated from this table. So an operation exists in both modes or in neither, with the same parameters and
 the same result, and the route list the authentication tests walk through is this table.
+
+A few operations are ``local_only``: they have no HTTP route and run only on the master, as root or ``oci``
+(``oci-token``, ``oci-pki``). A token must not be able to make tokens, nor a network client reach the
+certificate authority's keys; going through this table still gives their changes the audit log.
 """
 
 from __future__ import annotations
@@ -16,15 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from oci import names, values
+from oci import masking, names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
-from oci.service import bmcauto, bmcops, clusters, dryrun, identity, machines, networks, topology
+from oci.service import bmcauto, bmcops, certificates, clusters, dryrun, identity, machines, networks, tokens, topology
 from oci.store import Store
 
-_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int}
-_SECRET_WORDS = ("pass", "secret", "token", "key")
+_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int, "bool": bool}
 _PATH_SAFE = re.compile(r"[A-Za-z0-9._:@-]+")
 _NAME_CHECKS: dict[str, Callable[[object], str]] = {
     "cluster": names.cluster,
@@ -49,6 +52,7 @@ class Operation:
     path: str  # bottle syntax, relative to /api/v1: /machines/<machine>
     call: Callable[..., Any]
     params: tuple[Param, ...]
+    local_only: bool = False  # no HTTP route: on the master only (the path is then empty)
 
     @property
     def mutating(self) -> bool:
@@ -321,26 +325,64 @@ OPERATIONS: dict[str, Operation] = {
         Operation("role_list", "GET", "/roles", lambda s: topology.role_list(s), _params("")),
         Operation("role_create", "POST", "/roles", lambda s, name: topology.role_create(s, name), _params("name")),
         Operation("role_delete", "DELETE", "/roles/<name>", lambda s, name: topology.role_delete(s, name), _params("name")),
+        # API tokens (oci-token): local only, a token must not be able to make tokens
+        Operation("token_create", "POST", "", lambda s, name: tokens.create_named(s, name, _now()), _params("name"), local_only=True),
+        Operation("token_list", "GET", "", lambda s: tokens.list_(s), _params(""), local_only=True),
+        Operation("token_revoke", "DELETE", "", lambda s, name: tokens.revoke(s, name), _params("name"), local_only=True),
+        # the certificate authority and the SSH CAs (oci-pki): local only, the CAs' keys stay on the master
+        Operation(
+            "pki_init", "POST", "", lambda s, ca_key_type=None: certificates.init(s, ca_key_type), _params("ca_key_type?"), local_only=True
+        ),
+        Operation(
+            "pki_issue",
+            "POST",
+            "",
+            lambda s, fqdn, ip=None, client=False, key_type=None: certificates.issue(s, fqdn, ip, client, key_type),
+            _params("fqdn ip:list? client:bool? key_type?"),
+            local_only=True,
+        ),
+        Operation("pki_list", "GET", "", lambda s: certificates.list_(s), _params(""), local_only=True),
+        Operation("pki_show", "GET", "", lambda s, fqdn: certificates.show(s, fqdn), _params("fqdn"), local_only=True),
+        Operation("pki_renew", "POST", "", lambda s, fqdn: certificates.renew(s, fqdn), _params("fqdn"), local_only=True),
+        Operation("pki_revoke", "POST", "", lambda s, fqdn: certificates.revoke(s, fqdn), _params("fqdn"), local_only=True),
+        Operation(
+            "pki_install",
+            "PUT",
+            "",
+            lambda s, fqdn, cert, key, chain=None: certificates.install(s, fqdn, cert, key, chain),
+            _params("fqdn cert key chain?"),
+            local_only=True,
+        ),
+        Operation(
+            "pki_ssh_known_hosts",
+            "GET",
+            "",
+            lambda s, cluster: certificates.ssh_known_hosts(s, cluster),
+            _params("cluster"),
+            local_only=True,
+        ),
+        Operation(
+            "pki_ssh_sign_user",
+            "POST",  # changes nothing on disk, but an operator's access is worth a line in the audit log
+            "",
+            lambda s, cluster, public_key, identity=None, principal=None: certificates.ssh_sign_user(
+                s, cluster, public_key, identity, principal
+            ),
+            _params("cluster public_key identity? principal:list?"),
+            local_only=True,
+        ),
     )
 }
 
 
 def masked(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters fit for a log: anything that looks like a secret is replaced by ``***``."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        name = key if type(key) is str else repr(key)  # JSON keys are strings
-        out[name] = "***" if any(word in name.lower() for word in _SECRET_WORDS) else _loggable(value)
-    return out
+    """Parameters fit for a log: secrets masked (``oci.masking``), every other value as strict JSON holds it."""
+    return masking.masked(params, leaf=_loggable)
 
 
 def _loggable(value: Any) -> Any:
-    """``value`` as strict JSON can hold it: secrets inside masked, a non-finite float as its text ("nan",
-    "inf"; a refused request may hold one, and the log must still say what it was), other types as text."""
-    if isinstance(value, dict):
-        return masked(value)
-    if isinstance(value, (list, tuple)):
-        return [_loggable(v) for v in value]
+    """A kept value as strict JSON can hold it: a non-finite float as its text ("nan", "inf"; a refused
+    request may hold one, and the log must still say what it was), other types as text."""
     if type(value) is float and not math.isfinite(value):
         return repr(value)
     if type(value) is int and value.bit_length() > 64:  # json.dumps refuses ints of more than 4300 digits
@@ -384,6 +426,10 @@ def execute(store: Store, name: str, params: Mapping[str, Any], actor: str | Non
             # Strict JSON: a line every JSON reader takes (no NaN or Infinity, which _loggable turned into text).
             store.append_audit(json.dumps(entry, sort_keys=True, allow_nan=False))
     return json.loads(json.dumps(result, sort_keys=True, allow_nan=False))  # exactly what the API sends
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _user() -> str:

@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from oci.cli.edge import edge
 from oci.discover.report import from_capture_folder
-from oci.errors import OciError
 from oci.run import run, spawn
 
 HERE = Path(__file__).resolve().parent
@@ -82,16 +82,13 @@ def done(started: float) -> None:
     print(f"=== done in {time.monotonic() - started:.2f} s", flush=True)
 
 
+@edge("oci-poc")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oci-poc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true", help="keep the state directory and print its path")
     parser.add_argument("--captures", type=Path, default=REPO / "tests" / "data" / "hw", help="folder of hardware captures")
     args = parser.parse_args(argv)
-    try:
-        return _poc(args)
-    except OciError as exc:
-        print(f"oci-poc: error: {exc.message}", file=sys.stderr)
-        return 1
+    return _poc(args)
 
 
 def _poc(args: argparse.Namespace) -> int:

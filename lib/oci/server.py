@@ -1,7 +1,8 @@
 """``oci-api``: serve the API with waitress, a threaded WSGI server packaged in Debian.
 
-Apache with mod_wsgi can serve the same application later (``make_app``); this entry point is for the
-embedded use (``make poc``, tests, small sites).
+Apache with mod_wsgi serves the same application (``make_app``, through ``share/wsgi/oci-api.wsgi``) when
+the site chooses it (docs/packaging.md); this entry point is the embedded server (the default, ``make poc``,
+tests).
 
 waitress already reads requests in one asynchronous I/O thread and runs the application in a fixed pool of
 threads, so an idle or slow client never holds a thread. What waitress 2.1.2 (Debian 12) lacks is added
@@ -18,7 +19,6 @@ import logging
 import signal
 import socket
 import ssl
-import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -32,8 +32,10 @@ from waitress.task import ThreadedTaskDispatcher
 from oci import config as config_mod
 from oci import tlsserver
 from oci.api import MAX_BODY_BYTES, make_app
+from oci.cli.edge import edge
 from oci.connlimits import Limits, SourceCounts, raise_descriptor_limit, refusal
-from oci.errors import ConfigError, OciError
+from oci.errors import ConfigError
+from oci.store import Store
 
 
 class BoundedChannel(HTTPChannel):  # type: ignore[misc]  # (waitress has no type hints)
@@ -143,6 +145,7 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+@edge("oci-api")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-api",
@@ -161,24 +164,24 @@ def main(argv: list[str] | None = None) -> int:
     # waitress warns at every queued request once all threads are busy: a burst of reports from a rack
     # booting at once is normal here, and logging each one costs more than serving it.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    cfg = config_mod.load()
+    host, port = config_mod.parse_listen(args.listen) if args.listen else cfg.listen
+    limits = Limits.from_config(cfg, threads=args.threads)
+    raise_descriptor_limit(limits.total)
+    store = Store.open(cfg)
+    cfg.state_dir.mkdir(parents=True, exist_ok=True)
+    store.remove_stale_temp_files()  # what writers killed mid-write (a crash, kill -9) left behind
+    app = make_app(store, trusted=cfg.trusted_networks)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    certificate = args.tls_cert or cfg.tls_certificate
+    key = args.tls_key or cfg.tls_key
+    if (certificate is None) != (key is None):
+        raise ConfigError("a TLS certificate and its key go together", hint="give both --tls-cert and --tls-key")
     try:
-        cfg = config_mod.load()
-        host, port = config_mod.parse_listen(args.listen) if args.listen else cfg.listen
-        limits = Limits.from_config(cfg, threads=args.threads)
-        raise_descriptor_limit(limits.total)
-        store = config_mod.open_store(cfg)
-        cfg.state_dir.mkdir(parents=True, exist_ok=True)
-        store.remove_stale_temp_files()  # what writers killed mid-write (a crash, kill -9) left behind
-        app = make_app(store, trusted=cfg.trusted_networks)
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            raise SystemExit(0)
-
-        signal.signal(signal.SIGTERM, stop)
-        certificate = args.tls_cert or cfg.tls_certificate
-        key = args.tls_key or cfg.tls_key
-        if (certificate is None) != (key is None):
-            raise ConfigError("a TLS certificate and its key go together", hint="give both --tls-cert and --tls-key")
         if certificate is not None and key is not None:
             logging.getLogger("oci.api").info("serving state %s on https://%s:%d", cfg.state_dir, host, port)
             try:
@@ -188,12 +191,6 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         logging.getLogger("oci.api").info("serving state %s on %s:%d with %d threads", cfg.state_dir, host, port, limits.threads)
         create_server(app, host, port, limits, max_request_body_size=MAX_BODY_BYTES + 1, ident="oci-api", backlog=1024).run()
-    except OciError as exc:
-        print(f"oci-api: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"oci-api: error: {exc.strerror or exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
-        return 0
+        return 0  # a server run by hand is stopped with Ctrl-C: a clean stop, not a failure
     return 0

@@ -9,7 +9,7 @@ connects and sends nothing, stalls its handshake or trickles its request holds a
 The bounds are those of ``oci.connlimits.Limits``: connections per source (refused at once, before any
 handshake), connections in all (no more accepted until one ends; the kernel queues the rest), the request
 deadline, and the workers. One request per connection, as with the standard library's server this
-replaces; a large site puts Apache with mod_wsgi in front.
+replaces; a site that wants more serves the API with Apache and mod_wsgi instead (docs/packaging.md).
 
 Only AEAD cipher suites are offered: TLS 1.3's, and on TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305.
 """

@@ -13,9 +13,10 @@ if PRIVATE_LIB not in sys.path:
 
 from oci import config  # noqa: E402
 from oci.api import make_app  # noqa: E402
+from oci.store import Store  # noqa: E402
 
 _cfg = config.load()
-_app = make_app(config.open_store(_cfg), trusted=_cfg.trusted_networks)
+_app = make_app(Store.open(_cfg), trusted=_cfg.trusted_networks)
 
 
 def application(environ, start_response):

@@ -169,6 +169,17 @@ def test_oci_pki_command(tmp_path):
     assert "PRIVATE KEY" not in json.dumps(listed)
     bad = subprocess.run([*pki, "issue", "../etc"], env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("oci-pki: error: invalid certificate name")
+    installed = subprocess.run([*pki, "install", "api.example.com", "--cert", issued["cert"], "--key", issued["key"]], env=env,
+                               capture_output=True, text=True)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    # Through the operations table: every change in the audit log (listings are not changes), no private key.
+    log = (tmp_path / "state" / "audit.log").read_text()
+    audit = [json.loads(line) for line in log.splitlines()]
+    assert [(a["operation"], a["outcome"].split(":")[0]) for a in audit] == [
+        ("pki_init", "ok"), ("pki_issue", "ok"), ("pki_issue", "refused"), ("pki_install", "ok")
+    ]  # fmt: skip
+    assert audit[1]["params"] == {"fqdn": "n1.example.com", "ip": ["10.0.0.5"], "client": False}
+    assert audit[3]["params"]["key"] == "***" and "PRIVATE KEY" not in log
 
 
 def test_settings_of_init_are_kept_for_every_later_issue(store):

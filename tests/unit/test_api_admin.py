@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from conftest import NOW, state_files
 from oci.api import make_app
+from oci.cli.backend import HttpBackend
 from oci.cli.docgen import NODE_ENDPOINTS
+from oci.errors import InvalidInput
 from oci.operations import OPERATIONS
 from oci.service import tokens
 from wsgi_client import Client
@@ -30,12 +32,28 @@ def admin_routes(app):
     return out
 
 
+HTTP_OPERATIONS = [op for op in OPERATIONS.values() if not op.local_only]
+
+
 def test_every_admin_route_is_an_operation(store):
     app = make_app(store)
-    assert sorted(admin_routes(app)) == sorted((op.method, f"/api/v1{op.path}") for op in OPERATIONS.values())
+    assert sorted(admin_routes(app)) == sorted((op.method, f"/api/v1{op.path}") for op in HTTP_OPERATIONS)
 
 
-@pytest.mark.parametrize(("method", "rule"), sorted((op.method, f"/api/v1{op.path}") for op in OPERATIONS.values()))
+def test_local_only_operations_have_no_route_and_no_http_client(site):
+    local = {op.name for op in OPERATIONS.values() if op.local_only}
+    assert {"token_create", "token_list", "token_revoke"} <= local
+    assert all(OPERATIONS[name].path == "" for name in local)
+    good = tokens.create(site, "ops", NOW)
+    for path in ("/api/v1", "/api/v1/", "/api/v1/tokens", "/api/v1/token-create"):
+        status, reply = Client(site).call("POST", path, body={"name": "x"}, token=good)
+        assert status in (404, 405), (path, reply)
+    assert [t["name"] for t in tokens.list_(site)] == ["ops"]
+    with pytest.raises(InvalidInput, match="token_create runs only on the master"):
+        HttpBackend("http://127.0.0.1:9", good, None).call("token_create", name="x")
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted((op.method, f"/api/v1{op.path}") for op in HTTP_OPERATIONS))
 def test_every_admin_route_refuses_missing_wrong_and_revoked_tokens(site, method, rule):
     good = tokens.create(site, "ops", NOW)
     old = tokens.create(site, "old", NOW)
@@ -146,7 +164,7 @@ def fuzz_token(site):
     return tokens.create(site, "fuzz", NOW)
 
 
-operation_names = st.sampled_from(sorted(OPERATIONS))
+operation_names = st.sampled_from(sorted(op.name for op in HTTP_OPERATIONS))
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(["C1", "cl1", "net1", "loc1", "../x", ""])
 json_values = st.recursive(
     json_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3), max_leaves=10

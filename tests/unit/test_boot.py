@@ -15,7 +15,7 @@ from conftest import REPO
 from oci.boot import dhcp, render
 from oci.boot.site import BootSite
 from oci.config import Config
-from oci.errors import ConfigError
+from oci.errors import ConfigError, InvalidInput
 from oci.model import Machine, MachineStatus
 from oci.store import Store
 from wsgi_client import Client
@@ -87,6 +87,20 @@ def test_render_writes_the_tftp_first_stage_and_only_what_changed(tmp_path):
     (ipxe_dir / "ipxe.efi").unlink()
     with pytest.raises(ConfigError, match="ipxe.efi is missing"):
         render.files(site, ipxe_dir)
+
+
+def test_render_refuses_a_link_out_of_the_target_and_writes_nothing(tmp_path):
+    ipxe_dir = tmp_path / "ipxe"
+    ipxe_dir.mkdir()
+    for name in render.IPXE_FILES:
+        (ipxe_dir / name).write_bytes(b"binary")
+    target, outside = tmp_path / "root", tmp_path / "outside"
+    (target / "srv").mkdir(parents=True)
+    outside.mkdir()
+    (target / "srv" / "tftp").symlink_to(outside)  # netconf/target's checked writer: every path checked first
+    with pytest.raises(InvalidInput, match="a symbolic link under .* leads out of it"):
+        render.write(target, render.files(BootSite.from_config(SITE_CONFIG), ipxe_dir), check=False)
+    assert list(outside.iterdir()) == [] and not (target / "etc").exists()
 
 
 @pytest.fixture

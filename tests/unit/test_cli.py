@@ -145,7 +145,9 @@ def ocicli(state, *argv):
 def test_real_command_exit_codes(tmp_path):
     state = tmp_path / "state"
     done = ocicli(state, "no-such-command")
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "invalid choice" in done.stderr
+    assert done.returncode == 2 and done.stderr == "ocicli: error: unknown command 'no-such-command' (see ocicli --help)\n"
+    done = ocicli(state, "machine-lsit")  # before: a 1,000-character line listing every command
+    assert done.returncode == 2 and done.stderr == "ocicli: error: unknown command 'machine-lsit' (did you mean machine-list?)\n"
     done = ocicli(state, "cluster-create", "swift01")
     assert done.returncode == 2 and "the following arguments are required: domain" in done.stderr
     done = ocicli(state, "cluster-create", "../etc", "example.com")
@@ -193,3 +195,14 @@ def test_oci_token_command(tmp_path):
     assert subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True).returncode == 0
     gone = subprocess.run([str(token), "revoke", "ops"], env=env, capture_output=True, text=True)
     assert gone.returncode == 1 and gone.stderr == "oci-token: error: no token named 'ops' (see oci-token list)\n"
+    typo = subprocess.run([str(token), "lsit"], env=env, capture_output=True, text=True)
+    assert typo.returncode == 2 and typo.stderr == "oci-token: error: unknown command 'lsit' (did you mean list?)\n"
+    # Through the operations table: every change in the audit log, as "local:<user>", the token never.
+    audit = [json.loads(line) for line in (tmp_path / "state" / "audit.log").read_text().splitlines()]
+    assert [(a["operation"], a["params"], a["outcome"].split(":")[0]) for a in audit] == [
+        ("token_create", {"name": "ops"}, "ok"),
+        ("token_create", {"name": "ops"}, "refused"),
+        ("token_revoke", {"name": "ops"}, "ok"),
+        ("token_revoke", {"name": "ops"}, "refused"),
+    ]
+    assert all(a["actor"].startswith("local:") for a in audit) and created not in json.dumps(audit)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import os
+import subprocess
+import sys
 import types
 import typing
 from dataclasses import replace
@@ -145,3 +148,16 @@ def test_shipped_example_sets_every_key_of_the_table():
     parser.read(REPO / "etc" / "openstack-cluster-installer.conf", encoding="utf-8")
     written = {(section, name): parser[section][name] for section in parser.sections() for name in parser[section]}
     assert written == {(k.section, k.key): k.default for k in config.KEYS}
+
+
+def test_a_store_opens_with_the_settings_and_the_configuration_never_imports_the_store(tmp_path):
+    from oci.store import Store
+
+    cfg = replace(config.Config(state_dir=tmp_path), lock_timeout=7.0)
+    store = Store.open(cfg)
+    assert (store.root, store.config, store.lock_timeout) == (tmp_path, cfg, 7.0)
+    # No import loop: the store depends on the configuration, not the reverse.
+    code = "import sys, oci.config; print(sorted(m for m in sys.modules if m.startswith('oci.store')))"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "lib")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import random
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,7 +28,9 @@ from typing import Any
 
 from oci.agent import bmcconf, signing
 from oci.agent.collect import collect
+from oci.cli.edge import edge
 from oci.discover.report import build
+from oci.errors import OciError
 from oci.run import CommandError
 
 LOG = logging.getLogger("oci-discover")
@@ -40,8 +41,8 @@ HOST_KEY = Path("/etc/ssh/ssh_host_ed25519_key")
 Poster = Callable[[str, bytes], tuple[int, str]]  # (url, body) -> (HTTP status, body); OSError when unreachable
 
 
-class AgentError(Exception):
-    pass
+class AgentError(OciError):
+    """The agent cannot do its job (no master address, report not delivered): nothing to retry here."""
 
 
 @dataclass
@@ -189,6 +190,7 @@ def single_instance(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+@edge("oci-discover")
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-discover",
@@ -214,20 +216,17 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         LOG.info("collected in %.1f s (%d error(s))", time.monotonic() - started, len(body.get("errors", [])))
         return body
 
-    try:
-        if args.print:
-            print(json.dumps(make_report(), indent=2, sort_keys=True))
-            return 0
-        configure_bmc = None if args.no_bmc else bmcconf.Configurator()
-        post = poster(args.host_key)
-        agent = Agent(server_url(args.server), make_report, post=post, clock=clock, interval=args.interval, on_reply=configure_bmc)
-        with single_instance(args.lock):
-            if args.once:
-                return 0 if agent.run_once() else 1
-            agent.run_forever()
-    except AgentError as exc:
-        print(f"oci-discover: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+    if args.print:
+        print(json.dumps(make_report(), indent=2, sort_keys=True))
         return 0
+    configure_bmc = None if args.no_bmc else bmcconf.Configurator()
+    post = poster(args.host_key)
+    agent = Agent(server_url(args.server), make_report, post=post, clock=clock, interval=args.interval, on_reply=configure_bmc)
+    with single_instance(args.lock):
+        if args.once:
+            return 0 if agent.run_once() else 1
+        try:
+            agent.run_forever()
+        except KeyboardInterrupt:
+            return 0  # a daemon run by hand is stopped with Ctrl-C: a clean stop, not a failure
     return 0

@@ -17,13 +17,11 @@ master or an HTTP 5xx) is retried with growing delays; a request it refuses (400
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import re
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,9 +30,8 @@ from typing import Any
 from oci.agent.collect import Runner, system_runner
 from oci.agent.daemon import SERVER_FILE, AgentError, Poster, http_post, server_url
 from oci.agent.status import SERIAL_FILE, machine_serial
+from oci.cli.edge import Parser, edge
 from oci.config import DEFAULT_TEMPLATES_DIR
-from oci.errors import ConfigError
-from oci.run import CommandError
 from oci.templates import Templates, shipped
 from oci.templates import load as load_templates
 
@@ -174,6 +171,7 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.replace(temporary, path)
 
 
+@edge("oci-live-host-key")
 def main(
     argv: list[str] | None = None,
     post: Poster = http_post,
@@ -186,14 +184,14 @@ def main(
     drop_in: Path = DROP_IN,
     templates_dir: Path = DEFAULT_TEMPLATES_DIR,  # a live node has no OCI configuration: the default folder
 ) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="oci-live-host-key",
         description="The live image's boot steps: the master's address from the kernel command line and a host key (prepare), "
         "then the host key signed by the master and presented by sshd (sign).",
         epilog=f"The master's address: {PARAMETER}=HOST[:PORT] on the kernel command line, else {server_file} as built. "
         "Exit codes: 0 done, 1 error (no master address, not signed), 2 usage.",
     )
-    sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+    sub = parser.add_subparsers(dest="step", required=True, metavar="STEP", parser_class=Parser)
     sub.add_parser("prepare", help=f"write the master's address to {server_file} and make the ed25519 host key if missing")
     signing = sub.add_parser("sign", help="have the master sign the host key, install the certificate and reload sshd")
     signing.add_argument("--server", metavar="URL", help=f"master URL or HOST[:PORT] (default: read from {server_file})")
@@ -202,23 +200,19 @@ def main(
     signing.add_argument("--no-reload", action="store_true", help="do not reload sshd")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
-    try:
-        if args.step == "prepare":
-            ensure_host_key(key, runner)  # first: sshd needs it even when the master's address is missing
-            master = write_master(cmdline, server_file)
-            LOG.info("master %s; host key %s", master, key)
-            return 0
-        if args.attempts < 1:
-            parser.error("--attempts must be at least 1")
-        url = server_url(args.server, server_file).removesuffix("/api/v1/report") + "/api/v1/ssh/host-key"
-        public_key = ensure_host_key(key, runner)
-        serial = args.serial or machine_serial(runner, serial_file)
-        data = sign(url, serial, public_key, post, attempts=args.attempts, sleep=sleep)
-        path = install_certificate(data["certificate"], key, drop_in, load_templates(templates_dir))
-        if not args.no_reload:
-            reload_sshd(runner)
-        LOG.info("host certificate %s for %s", path, ", ".join(str(p) for p in data.get("principals", [])))
-    except (AgentError, CommandError, ConfigError, OSError) as exc:
-        print(f"oci-live-host-key: error: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 1
+    if args.step == "prepare":
+        ensure_host_key(key, runner)  # first: sshd needs it even when the master's address is missing
+        master = write_master(cmdline, server_file)
+        LOG.info("master %s; host key %s", master, key)
+        return 0
+    if args.attempts < 1:
+        parser.error("--attempts must be at least 1")
+    url = server_url(args.server, server_file).removesuffix("/api/v1/report") + "/api/v1/ssh/host-key"
+    public_key = ensure_host_key(key, runner)
+    serial = args.serial or machine_serial(runner, serial_file)
+    data = sign(url, serial, public_key, post, attempts=args.attempts, sleep=sleep)
+    path = install_certificate(data["certificate"], key, drop_in, load_templates(templates_dir))
+    if not args.no_reload:
+        reload_sshd(runner)
+    LOG.info("host certificate %s for %s", path, ", ".join(str(p) for p in data.get("principals", [])))
     return 0

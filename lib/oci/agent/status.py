@@ -10,11 +10,11 @@ import argparse
 import contextlib
 import json
 import logging
-import sys
 from pathlib import Path
 
 from oci.agent.collect import Runner, system_runner
 from oci.agent.daemon import HOST_KEY, SERVER_FILE, AgentError, Poster, poster, server_url
+from oci.cli.edge import edge
 from oci.discover.report import Captures, build
 from oci.model import Phase
 from oci.run import CommandError
@@ -44,6 +44,7 @@ def machine_serial(runner: Runner = system_runner, cache: Path = SERIAL_FILE) ->
     return str(serial)
 
 
+@edge("oci-report-status")
 def main(argv: list[str] | None = None, post: Poster | None = None, runner: Runner = system_runner) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-report-status",
@@ -58,22 +59,18 @@ def main(argv: list[str] | None = None, post: Poster | None = None, runner: Runn
                         help=f"sign the status with this key once the master has certified it (default {HOST_KEY})")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    url = server_url(args.server).removesuffix("/api/v1/report") + "/api/v1/status"
+    body = {"version": 1, "serial": args.serial or machine_serial(runner), "status": args.status}
+    if args.address:
+        body["address"] = args.address
     try:
-        url = server_url(args.server).removesuffix("/api/v1/report") + "/api/v1/status"
-        body = {"version": 1, "serial": args.serial or machine_serial(runner), "status": args.status}
-        if args.address:
-            body["address"] = args.address
+        code, text = (post or poster(args.host_key))(url, json.dumps(body).encode())
+    except OSError as exc:
+        raise AgentError(f"master not reachable at {url}: {exc}") from None
+    if code != 200:
         try:
-            code, text = (post or poster(args.host_key))(url, json.dumps(body).encode())
-        except OSError as exc:
-            raise AgentError(f"master not reachable at {url}: {exc}") from None
-        if code != 200:
-            try:
-                message = json.loads(text)["message"]
-            except (ValueError, KeyError, TypeError):
-                message = text[:200]
-            raise AgentError(f"status refused (HTTP {code}): {message}")
-    except AgentError as exc:
-        print(f"oci-report-status: error: {exc}", file=sys.stderr)
-        return 1
+            message = json.loads(text)["message"]
+        except (ValueError, KeyError, TypeError):
+            message = text[:200]
+        raise AgentError(f"status refused (HTTP {code}): {message}")
     return 0

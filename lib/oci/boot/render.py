@@ -16,9 +16,11 @@ from pathlib import Path
 from oci import config as config_mod
 from oci.boot import dhcp
 from oci.boot.site import BootSite
-from oci.errors import ConfigError, OciError
+from oci.cli.edge import edge
+from oci.errors import ConfigError
+from oci.netconf.target import write_files
 from oci.run import CommandError, run
-from oci.store.files import atomic_write, read_bytes
+from oci.store.files import read_bytes
 from oci.templates import Templates
 from oci.templates import load as load_templates
 
@@ -53,16 +55,12 @@ def write(target: Path, rendered: dict[Path, bytes], check: bool) -> list[Path]:
     """Write what changed; the paths written."""
     if check:
         check_dhcpd(rendered[DHCPD_CONF].decode())
-    written = []
-    for relative, data in rendered.items():
-        path = target / relative
-        if read_bytes(path) != data:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data, mode=0o644)
-            written.append(path)
-    return written
+    target.mkdir(parents=True, exist_ok=True)  # a new root, as the directories under it are made
+    # The same checked writer as oci-netconf: no path may lead out of the target through a symbolic link.
+    return write_files(target, {relative.as_posix(): data for relative, data in rendered.items()}, only_changed=True)
 
 
+@edge("oci-boot-render")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-boot-render",
@@ -73,20 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="validate the DHCP configuration with dhcpd -t before replacing it")
     parser.add_argument("--print", action="store_true", help="print the DHCP configuration and write nothing")
     args = parser.parse_args(argv)
-    try:
-        cfg = config_mod.load()
-        site = BootSite.from_config(cfg)
-        templates = load_templates(cfg.templates_dir)
-        if args.print:
-            text = dhcp.render(site, templates)
-            if args.check:
-                check_dhcpd(text)
-            sys.stdout.write(text)
-            return 0
-        written = write(args.target, files(site, cfg.ipxe_dir, templates), args.check)
-    except OciError as exc:
-        print(f"oci-boot-render: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-        return 1
+    cfg = config_mod.load()
+    site = BootSite.from_config(cfg)
+    templates = load_templates(cfg.templates_dir)
+    if args.print:
+        text = dhcp.render(site, templates)
+        if args.check:
+            check_dhcpd(text)
+        sys.stdout.write(text)
+        return 0
+    written = write(args.target, files(site, cfg.ipxe_dir, templates), args.check)
     for path in written:
         print(f"wrote {path}")
     if not written:

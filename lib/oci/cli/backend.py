@@ -7,19 +7,20 @@ code either way.
 
 from __future__ import annotations
 
-import http.client
 import json
 import ssl
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from oci import operations
 from oci.enc import refresh as enc_refresh
 from oci.errors import Conflict, Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge, Unauthorized
 from oci.operations import OPERATIONS
 from oci.store import Store
+
+E = TypeVar("E", bound=BaseException)
 
 _ERRORS: dict[int, type[OciError]] = {
     400: InvalidInput,
@@ -56,17 +57,16 @@ class HttpBackend:
         parsed = urllib.parse.urlsplit(self.url if "://" in self.url else f"http://{self.url}")
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise InvalidInput(f"invalid API URL {self.url!r}", hint="use http(s)://HOST[:PORT]")
-        self._scheme, self._host, self._port = parsed.scheme, parsed.hostname, parsed.port
+        self._scheme, self._host, self._netloc = parsed.scheme, parsed.hostname, parsed.netloc.rpartition("@")[2]
         self._base = parsed.path.rstrip("/")
-
-    def _connection(self) -> http.client.HTTPConnection:
-        if self._scheme == "http":
-            return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
-        context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
-        return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout, context=context)
+        if self.token is not None and not (self.token.isascii() and self.token.isprintable() and " " not in self.token):
+            # Refused before any request: an error about a header must not quote the token.
+            raise InvalidInput("the API token holds characters no token has", hint="check the token file or OCI_API_TOKEN")
 
     def call(self, name: str, /, **params: Any) -> Any:
         operation = OPERATIONS[name]
+        if operation.local_only:
+            raise InvalidInput(f"{name} runs only on the master (local mode)", hint="run it there, without --api-url")
         params = {k: v for k, v in params.items() if v is not None}
         path = operation.path
         for key in operation.path_params:
@@ -75,7 +75,7 @@ class HttpBackend:
             value = str(params.pop(key))
             operation.check_path_value(key, value)
             path = path.replace(f"<{key}>", urllib.parse.quote(value, safe=""))
-        target = f"{self._base}/api/v1{path}"
+        target = f"{self._scheme}://{self._netloc}{self._base}/api/v1{path}"
         body = None
         headers = {"Accept": "application/json"}
         if operation.method == "GET":
@@ -86,23 +86,70 @@ class HttpBackend:
             headers["Content-Type"] = "application/json"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        connection = self._connection()
-        try:
-            connection.request(operation.method, target, body=body, headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
-        except ssl.SSLCertVerificationError as exc:
-            raise OciError(f"cannot verify the API server {self._host}: {exc.verify_message}", hint="give its CA with --ca-file") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise OciError(f"cannot reach the API at {self.url}: {exc}") from None
-        finally:
-            connection.close()
+        import requests  # here: local mode (on the master, most commands) does without it
+
+        with requests.Session() as session:
+            # Nothing from the environment (proxies, .netrc, REQUESTS_CA_BUNDLE): the token goes to the URL
+            # given and nowhere else, and the CA is the one given (or the system's).
+            session.trust_env = False
+            try:
+                response = session.request(
+                    operation.method,
+                    target,
+                    data=body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    verify=str(self.ca_file) if self.ca_file else True,
+                    allow_redirects=False,  # a redirect would carry the token elsewhere: it is an answer like any other
+                )
+                raw: bytes = response.content
+                status_code: int = response.status_code
+            except requests.exceptions.SSLError as exc:
+                unverified = _find(exc, ssl.SSLCertVerificationError)
+                if unverified is not None:
+                    reason = unverified.verify_message
+                    raise OciError(f"cannot verify the API server {self._host}: {reason}", hint="give its CA with --ca-file") from None
+                raise OciError(f"cannot reach the API at {self.url}: {_find(exc, ssl.SSLError) or exc}") from None
+            except requests.Timeout:
+                raise OciError(f"cannot reach the API at {self.url}: timed out (no answer within {self.timeout:g} s)") from None
+            except (requests.RequestException, OSError) as exc:
+                raise OciError(f"cannot reach the API at {self.url}: {_reason(exc)}") from None
         try:
             envelope = json.loads(raw)
             status = envelope["status"]
         except (ValueError, KeyError, TypeError):
-            raise OciError(f"the API at {self.url} answered HTTP {response.status} without a JSON envelope") from None
-        if response.status == 200 and status == "success":
+            raise OciError(f"the API at {self.url} answered HTTP {status_code} without a JSON envelope") from None
+        if status_code == 200 and status == "success":
             return envelope.get("data")
-        error = _ERRORS.get(response.status, OciError)
-        raise error(str(envelope.get("message", f"HTTP {response.status}")), hint=envelope.get("hint"))
+        error = _ERRORS.get(status_code, OciError)
+        raise error(str(envelope.get("message", f"HTTP {status_code}")), hint=envelope.get("hint"))
+
+
+def _find(exc: BaseException, kind: type[E]) -> E | None:
+    """The ``kind`` error at the root of ``exc`` (requests wraps urllib3's, which wraps the ssl module's)."""
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if isinstance(current, kind):
+            return current
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        todo += [
+            e
+            for e in (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+            if isinstance(e, BaseException)
+        ]
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    """The system's words under requests' wrapping (``[Errno 111] Connection refused``), else requests'."""
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, OSError) and current.strerror:
+            return str(current)
+        todo += [e for e in (current.__cause__, current.__context__, getattr(current, "reason", None)) if isinstance(e, BaseException)]
+    return str(exc)

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 from oci import __version__
+from oci.cli.edge import edge
 from oci.cli.main import EPILOG, build_parser
 from oci.config import KEYS
 from oci.operations import OPERATIONS
@@ -198,7 +199,7 @@ def api_markdown() -> str:
         "| method | path | ocicli command | body parameters (`?`: optional) |",
         "|---|---|---|---|",
     ]
-    for op in OPERATIONS.values():
+    for op in (op for op in OPERATIONS.values() if not op.local_only):
         body = [f"`{p.name}`{'?' if not p.required else ''}{'' if p.type == 'str' else f' ({p.type})'}" for p in op.params
                 if p.name not in op.path_params]  # fmt: skip
         out.append(f"| {op.method} | `/api/v1{op.path}` | `{op.name.replace('_', '-')}` | {', '.join(body) or '-'} |")
@@ -228,7 +229,7 @@ def openapi() -> str:
     properties = {"status": {"enum": ["success", "error"]}, "message": {"type": "string"}, "data": {}, "hint": {"type": "string"}}
     envelope = {"type": "object", "required": ["status", "message", "data"], "properties": properties}
     paths: dict[str, dict[str, object]] = {}
-    for op in OPERATIONS.values():
+    for op in (op for op in OPERATIONS.values() if not op.local_only):
         path = "/api/v1" + op.path.replace("<", "{").replace(">", "}")
         item: dict[str, object] = {
             "operationId": op.name,
@@ -323,6 +324,7 @@ def outputs(root: Path) -> dict[Path, str]:
     }
 
 
+@edge("oci-docgen")
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     root = Path(args[0] if args else ".")

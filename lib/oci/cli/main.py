@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from oci import __version__
 from oci import config as config_mod
 from oci.cli import bmc, clusters, machines, networks, topology
 from oci.cli.backend import Backend, HttpBackend, LocalBackend
-from oci.cli.output import emit, terminal_safe
+from oci.cli.edge import Parser, edge
+from oci.cli.output import emit
 from oci.errors import OciError
 from oci.store import Store
 
@@ -40,11 +39,6 @@ environment:
 """
 
 FAMILIES = (machines, bmc, clusters, networks, topology)
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # one line, with the way to more help
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +76,7 @@ def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend
     url = getattr(args, "api_url", None) or environ.get("OCI_API_URL")
     if not url:
         cfg = config_mod.load(environ)
-        return LocalBackend(config_mod.open_store(cfg))
+        return LocalBackend(Store.open(cfg))
     token_file = getattr(args, "token_file", None)
     if token_file is not None:
         try:
@@ -95,43 +89,13 @@ def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend
     return HttpBackend(url, token, ca_file)
 
 
-def _say(line: str) -> None:
-    """An error line on stderr: it may quote data (a name, a server's message), escaped on a terminal."""
-    print(terminal_safe(line) if sys.stderr.isatty() else line, file=sys.stderr)
-
-
+@edge("ocicli")
 def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    debug = getattr(args, "debug", False)
-    try:
-        backend = LocalBackend(store_factory()) if store_factory is not None else backend_for(args, os.environ)
-        result = args.handler(args, backend)
-        emit(result, getattr(args, "json", False))
-        return int(getattr(result, "exit_code", EXIT_OK) or EXIT_OK)
-    except OciError as exc:
-        if debug:
-            traceback.print_exc()
-        hint = f" ({exc.hint})" if exc.hint else ""
-        _say(f"ocicli: error: {exc.message}{hint}")
-        return exc.exit_code
-    except BrokenPipeError:
-        return EXIT_OK  # output piped into head
-    except OSError as exc:  # permissions, full disk: the system's words, and where
-        if debug:
-            traceback.print_exc()
-        where = f": {exc.filename}" if exc.filename else ""
-        _say(f"ocicli: error: {exc.strerror or exc}{where}")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("ocicli: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
-        if debug:
-            traceback.print_exc()
-        else:
-            _say(f"ocicli: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
-        return EXIT_ERROR
+    args = build_parser().parse_args(argv)
+    backend = LocalBackend(store_factory()) if store_factory is not None else backend_for(args, os.environ)
+    result = args.handler(args, backend)
+    emit(result, getattr(args, "json", False))
+    return int(getattr(result, "exit_code", EXIT_OK) or EXIT_OK)
 
 
 if __name__ == "__main__":

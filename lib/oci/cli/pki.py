@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from oci import config as config_mod
+from oci import operations
+from oci.cli.edge import Parser, edge
 from oci.cli.output import Column, Message, Record, Table, emit
 from oci.errors import OciError
-from oci.model import Cluster
-from oci.pki import ssh
-from oci.pki.authority import Authority, Settings
 from oci.pki.x509 import KEY_TYPES
+from oci.store import Store
 
 LIST_COLUMNS = [Column("name", "name"), Column("serial", "serial"), Column("not_after", "expires"), Column("days_left", "days left"),
                 Column("revoked", "revoked"), Column("external", "external")]  # fmt: skip
 
 
+@edge("oci-pki")
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="oci-pki",
         description="OCI's certificate authority: a root CA, the intermediate 'OCI CA', node and API certificates.",
         epilog="Exit codes: 0 success, 1 error, 2 usage. Files: <state>/pki (private keys mode 0600).",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     init = sub.add_parser("init", help="create the root and intermediate CAs (nothing happens if they exist)")
     init.add_argument("--ca-key-type", choices=KEY_TYPES, default=None, help="default: [pki] ca_key_type, ec-p384")
     issue = sub.add_parser("issue", help="issue a key and certificate for a host name (server and client use)")
@@ -52,59 +51,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     sign_user.add_argument("--principal", action="append", default=[], help="login allowed (default: root)")
     sign_user.add_argument("--identity", default="operator", help="name recorded in the certificate and in sshd's log")
     args = parser.parse_args(argv)
-    now = datetime.now(UTC).replace(microsecond=0)
-    try:
-        cfg = config_mod.load()
-        settings = Settings(
-            ca_key_type=getattr(args, "ca_key_type", None) or cfg.pki_ca_key_type,
-            key_type=cfg.pki_key_type,
-            root_days=cfg.pki_root_days,
-            ca_days=cfg.pki_ca_days,
-            leaf_days=cfg.pki_leaf_days,
-        )
-        pki = Authority(config_mod.open_store(cfg), settings)
-        result: Message | Table | Record
-        if args.command == "init":
-            done = pki.init(now)
-            text = f"created: {', '.join(done['created'])}" if done["created"] else "the CA already exists: nothing to do"
-            result = Message(f"{text}\nchain: {done['chain']}", data=done)
-        elif args.command == "issue":
-            paths = pki.issue(args.fqdn, args.ip, now, client_only=args.client, key_type=args.key_type)
-            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
-        elif args.command == "list":
-            result = Table(pki.list_(now), LIST_COLUMNS)
-        elif args.command == "show":
-            result = Record(pki.describe(args.fqdn, now), order=("name", "subject", "issuer", "serial", "dns_names", "ips", "not_after"))
-        elif args.command == "renew":
-            paths = pki.renew(args.fqdn, now)
-            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
-        elif args.command == "revoke":
-            done = pki.revoke(args.fqdn, now)
-            result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
-        elif args.command == "ssh-known-hosts":
-            store = config_mod.open_store(cfg)
-            cluster = store.get(Cluster, args.cluster)
-            line = ssh.known_hosts_line(store, cluster.name, cluster.domain)
-            result = Message(line, data={"cluster": cluster.name, "known_hosts": line})
-        elif args.command == "ssh-sign-user":
-            store = config_mod.open_store(cfg)
-            cluster = store.get(Cluster, args.cluster)
-            try:
-                public = args.public_key.read_text()
-            except OSError as exc:
-                raise OciError(f"cannot read {args.public_key}: {exc.strerror}") from None
-            certificate = ssh.sign(store, cluster.name, public, args.identity, args.principal or ["root"], host=False)
-            result = Message(certificate, data={"certificate": certificate})
-        else:
-            try:
-                cert, key = args.cert.read_bytes(), args.key.read_bytes()
-                chain = args.chain.read_bytes() if args.chain else b""
-            except OSError as exc:
-                raise OciError(f"cannot read {exc.filename}: {exc.strerror}") from None
-            paths = pki.install(args.fqdn, cert, key, chain)
-            result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
-        emit(result, args.json)
-    except OciError as exc:
-        print(f"oci-pki: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-        return 1
+    store = Store.open(config_mod.load())
+
+    def run(operation: str, **params: Any) -> Any:
+        # Through the operations table (local-only operations), so every change reaches the audit log.
+        return operations.execute(store, operation, {k: v for k, v in params.items() if v is not None})
+
+    result: Message | Table | Record
+    if args.command == "init":
+        done = run("pki_init", ca_key_type=args.ca_key_type)
+        text = f"created: {', '.join(done['created'])}" if done["created"] else "the CA already exists: nothing to do"
+        result = Message(f"{text}\nchain: {done['chain']}", data=done)
+    elif args.command == "issue":
+        paths = run("pki_issue", fqdn=args.fqdn, ip=args.ip, client=args.client, key_type=args.key_type)
+        result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+    elif args.command == "list":
+        result = Table(run("pki_list"), LIST_COLUMNS)
+    elif args.command == "show":
+        result = Record(run("pki_show", fqdn=args.fqdn), order=("name", "subject", "issuer", "serial", "dns_names", "ips", "not_after"))
+    elif args.command == "renew":
+        paths = run("pki_renew", fqdn=args.fqdn)
+        result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+    elif args.command == "revoke":
+        done = run("pki_revoke", fqdn=args.fqdn)
+        result = Message(f"{args.fqdn} revoked (serial {done['serial']}); CRL: {done['crl']}", data=done)
+    elif args.command == "ssh-known-hosts":
+        done = run("pki_ssh_known_hosts", cluster=args.cluster)
+        result = Message(done["known_hosts"], data=done)
+    elif args.command == "ssh-sign-user":
+        public = _read_text(args.public_key)
+        done = run("pki_ssh_sign_user", cluster=args.cluster, public_key=public, identity=args.identity, principal=args.principal or None)
+        result = Message(done["certificate"], data=done)
+    else:
+        chain = _read_text(args.chain) if args.chain else None
+        paths = run("pki_install", fqdn=args.fqdn, cert=_read_text(args.cert), key=_read_text(args.key), chain=chain)
+        result = Message("\n".join(f"{k}: {v}" for k, v in paths.items()), data=paths)
+    emit(result, args.json)
     return 0
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OciError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise OciError(f"cannot read {path}: not a text file") from None

@@ -6,7 +6,6 @@ The same ``Captures`` come from a live machine (``oci.agent.collect``) or from a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,7 +176,3 @@ def from_capture_folder(folder: Path, serial: str | None = None) -> dict[str, An
         efi=None if efi is None else efi.strip() == "present",
     )
     return build(captures, serial=serial)
-
-
-def size_of(body: dict[str, Any]) -> int:
-    return len(json.dumps(body).encode())

@@ -31,12 +31,6 @@ def ethtool_speed(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def sysfs_speed(text: str) -> int | None:
-    """``/sys/class/net/NIC/speed``: Mb/s, or -1 when the link is down."""
-    value = text.strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
-
-
 def _lldp_items(node: Any) -> list[tuple[str, Any]]:
     """lldpd writes one object per name, or a list of single-key objects when there are several."""
     if isinstance(node, dict):

@@ -1,7 +1,8 @@
 """``oci-enc CERTNAME``: Puppet's external node classifier. It prints the file the master keeps for the
 host (``<state>/enc/cluster-*/<certname>.yaml``) and exits 0, or says on stderr that the host is unknown and
 exits 1, as Puppet's ENC contract wants. Puppet runs it for every catalog: it imports nothing but the
-standard library's bare minimum."""
+standard library's bare minimum. So it alone is not wrapped by ``oci.cli.edge`` (argparse, difflib, the output
+module: about three times its import time), and prints its two errors itself, in the edge's format."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import re
 import sys
 
 _CERTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
-DEFAULT_CONFIG = "/etc/openstack-cluster-installer/openstack-cluster-installer.conf"
 
 
 def state_dir() -> str:

@@ -18,6 +18,7 @@ from oci import ipam, names, placement, vips
 from oci.enc import secrets as secret_table
 from oci.enc.classify import ClusterFacts, Host, classify, context
 from oci.errors import NotFound
+from oci.masking import masked
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
 from oci.pki import ssh
 from oci.placement import ClusterView
@@ -227,11 +228,4 @@ def show(store: Store, certname: str) -> dict[str, Any]:
     data = lookup(store, certname)
     if data is None:
         raise NotFound(f"no classification for {certname}", hint="only machines enrolled in a cluster have one; see machine-list")
-    document: dict[str, Any] = load_yaml(data)
-    for parameters in document.get("classes", {}).values():  # listings never show secrets
-        for key in parameters:
-            if key.startswith("pass_"):
-                parameters[key] = "<secret>"
-            elif (key.startswith("ssl_") or key == "ssh_user_ca") and parameters[key] is not None:
-                parameters[key] = "<key material>"  # certificates and keys: see oci-pki show
-    return document
+    return masked(load_yaml(data))  # listings never show secrets; certificates: see oci-pki show

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from oci import config as config_mod
-from oci.errors import OciError
+from oci.cli.edge import edge
 from oci.netconf import service
 from oci.netconf.target import write_tree
+from oci.store import Store
 
 
+@edge("oci-netconf")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oci-netconf",
@@ -30,12 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--print", action="store_true", help="print the files (the default without --target)")
     parser.add_argument("--json", action="store_true", help="print the files and the planned devices as JSON")
     args = parser.parse_args(argv)
-    try:
-        plan = service.plan(config_mod.open_store(config_mod.load()), args.machine)
-        written = write_tree(args.target, plan.files) if args.target is not None else []
-    except OciError as exc:
-        print(f"oci-netconf: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-        return 1
+    plan = service.plan(Store.open(config_mod.load()), args.machine)
+    written = write_tree(args.target, plan.files) if args.target is not None else []
     if args.json:
         devices = [service.describe(d) for d in plan.network.in_order()]
         document = {"serial": plan.serial, "files": plan.files, "devices": devices, "written": [str(p) for p in written]}

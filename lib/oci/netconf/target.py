@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from oci.errors import InvalidInput
-from oci.store.files import atomic_write
+from oci.store.files import atomic_write, read_bytes
 
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
@@ -31,10 +31,21 @@ def target_path(target: Path, relative: str) -> Path:
 
 def write_tree(target: Path, files: Mapping[str, str]) -> list[Path]:
     """Write ``files`` (relative path -> text) under ``target``; returns the paths written, in order."""
+    return write_files(target, {relative: text.encode() for relative, text in files.items()})
+
+
+def write_files(target: Path, files: Mapping[str, bytes], only_changed: bool = False) -> list[Path]:
+    """Write ``files`` (relative path -> content) under ``target``, every path checked before the first
+    write; with ``only_changed``, a file that already holds its content is left alone (its time too).
+    Returns the paths written, in order."""
     if not target.is_dir():
         raise InvalidInput(f"target {target} is not a directory")
     paths = {relative: target_path(target, relative) for relative in sorted(files)}
+    written = []
     for relative, path in paths.items():
+        if only_changed and read_bytes(path) == files[relative]:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, files[relative].encode(), mode=0o644)
-    return list(paths.values())
+        atomic_write(path, files[relative], mode=0o644)
+        written.append(path)
+    return written

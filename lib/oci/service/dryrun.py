@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -20,13 +19,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from oci.errors import InvalidInput
+from oci.masking import masked_yaml
 from oci.store import Store, files
 
 # Operations worth a dry run: those that change classifications.
 ALLOWED = ("machine_add", "machine_remove", "machine_set", "cluster_set", "network_add", "network_remove", "network_set")
-_SECRET = re.compile(r"^(\s*pass_\w+: ).*$", re.MULTILINE)
-# Certificates, keys and CA keys: long, and the host's key is secret.
-_KEYS = re.compile(r"^(\s*(?:ssl_\w+|ssh_user_ca): ).*$", re.MULTILINE)
 _NOT_COPIED = ("audit.log",)  # appended in place, so a hard link would let the dry run write to it
 
 
@@ -34,10 +31,6 @@ class Executor(Protocol):
     """``operations.execute``."""
 
     def __call__(self, store: Store, name: str, params: Mapping[str, Any], actor: str | None = None) -> Any: ...
-
-
-def mask(text: str) -> str:
-    return _KEYS.sub(r"\1<key material>", _SECRET.sub(r"\1<secret>", text))
 
 
 def _snapshot(root: Path) -> Path:
@@ -74,7 +67,7 @@ def dry_run(store: Store, operation: str, params: Mapping[str, Any], execute: Ex
         shutil.rmtree(scratch, ignore_errors=True)
     changes = {}
     for host in sorted(set(before) | set(after)):
-        old, new = mask(before.get(host, "")), mask(after.get(host, ""))
+        old, new = masked_yaml(before.get(host, "")), masked_yaml(after.get(host, ""))
         if old != new:
             lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"{host} (now)", f"{host} (after)", n=1)
             changes[host] = "".join(lines)

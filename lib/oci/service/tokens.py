@@ -36,6 +36,12 @@ def create(store: Store, name: str, now: datetime) -> str:
     return token
 
 
+def create_named(store: Store, name: str, now: datetime) -> dict[str, str]:
+    """``create`` as an operation's result: the name and the token (shown once; the audit log keeps only
+    the operation's parameters)."""
+    return {"name": name, "token": create(store, name, now)}
+
+
 def list_(store: Store) -> list[dict[str, Any]]:
     return [{"name": t.name, "created": t.created.isoformat(timespec="seconds").replace("+00:00", "Z")} for t in store.all(Token)]
 

@@ -1,4 +1,8 @@
-"""The state store: the only module that reads and writes files under the state directory.
+"""The state store: every change to the state directory goes through it (atomic writes, locks, the journal).
+
+Outside it, only readers and lock files touch the tree: ``oci-enc`` reads ``enc/`` directly (it must stay
+import-light), ``service/dryrun.py`` copies the tree to a scratch directory, and ``bmc.py`` keeps its
+per-BMC lock files in ``locks/``.
 
 Layout (docs/state.md has the full description)::
 
@@ -93,6 +97,12 @@ class Store:
         # Decoded objects by path, with the (inode, mtime, size) of the file they came from: a long-lived
         # process (oci-api) decodes a file again only when it was replaced.
         self._decoded: dict[Path, tuple[tuple[int, int, int], Any]] = {}
+
+    @classmethod
+    def open(cls, config: Config) -> Store:
+        """The state directory ``config`` names, with ``config``'s settings (the store imports the
+        configuration, never the reverse: no import loop)."""
+        return cls(config.state_dir, config=config)
 
     # ----------------------------------------------------------------------------------------- paths
     def _path(self, kind: Kind, name: object) -> Path:
