@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from oci.enc import refresh
+from oci.enc import classify, refresh
 from oci.enc.secrets import NEEDED_BY
 from oci.model import ClusterSecrets
 from oci.service import clusters, machines, networks, topology
@@ -66,60 +66,74 @@ def test_golden_classifications(store, discover, shape):
 
 def role_class(store, host):
     document = refresh.show(store, host)
-    return next(v for k, v in document["classes"].items() if k != "oci::generic")
+    return next(v for k, v in document["classes"].items() if k not in ("oci::generic", "oci::cluster"))
+
+
+def cluster_class(store, host="cl1-controller-1.example.com"):
+    """The cluster-wide values, as sent to the host (the same for every host of the cluster)."""
+    return refresh.show(store, host)["classes"]["oci::cluster"]
+
+
+def facts(store, cluster="cl1"):
+    return refresh.facts(store, cluster)
+
+
+def test_cluster_values_are_sent_once_and_the_same_to_every_host(store, discover):
+    build(store, discover, "dedicated")
+    documents = {host: refresh.show(store, host) for host in refresh.render(store, "cl1")}
+    assert len({repr(d["classes"]["oci::cluster"]) for d in documents.values()}) == 1
+    shared = set(cluster_class(store))
+    for host, document in documents.items():
+        for name, values in document["classes"].items():
+            assert name == "oci::cluster" or not shared & set(values), (host, name, shared & set(values))
 
 
 def test_decisions_minimal(store, discover):
     build(store, discover, "minimal")
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert (ctl["has_subrole_db"], ctl["has_subrole_messaging"], ctl["has_subrole_network_node"]) == (True, True, True)
-    assert ctl["all_sql"] == ctl["all_masters"] == ctl["all_rabbits"]  # controllers host Galera and RabbitMQ
-    assert ctl["sql_vip_ip"] == ctl["vip_ipaddr"]  # without sql nodes, Galera sits behind the API VIP
-    assert (ctl["glance_backend"], ctl["cinder_backup_backend"], ctl["cluster_has_osds"]) == ("file", "none", False)
-    assert ctl["has_subrole_compute_services"] is True and ctl["has_subrole_cinder"] is False
+    cl = cluster_class(store)
+    assert (cl["has_subrole_db"], cl["has_subrole_messaging"], cl["has_subrole_network_node"]) == (True, True, True)
+    assert cl["all_sql_ip"] == cl["all_masters_ip"] and cl["all_rabbits"] == cl["all_masters"]  # controllers host Galera and RabbitMQ
+    assert cl["sql_vip_ip"] == cl["vip_ipaddr"]  # without sql nodes, Galera sits behind the API VIP
+    f = facts(store)
+    assert (cl["glance_backend"], classify.cinder_backup_backend(f), classify.ceph_osds(f)) == ("file", "none", [])
+    assert cl["has_subrole_compute_services"] is True and cl["has_subrole_cinder"] is False
     compute = role_class(store, "cl1-compute-1.example.com")
     assert compute["has_subrole_dhcp_agent"] is True  # no network nodes: computes run the DHCP agent
+    ctl = role_class(store, "cl1-controller-1.example.com")
     assert ctl["is_first_master"] is True and role_class(store, "cl1-controller-2.example.com")["is_first_master"] is False
 
 
 def test_decisions_ceph(store, discover):
     build(store, discover, "ceph")
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert (ctl["cluster_has_osds"], ctl["cluster_has_mons"], ctl["glance_backend"], ctl["cinder_backup_backend"]) == (
-        True,
-        True,
-        "ceph",
-        "ceph",
-    )
-    assert ctl["ceph_mon_initial_members"] == ["cl1-cephmon-1", "cl1-cephmon-2", "cl1-cephmon-3"]
-    assert ctl["has_subrole_cinder"] is True
+    cl, f = cluster_class(store), facts(store)
+    assert (cl["glance_backend"], classify.cinder_backup_backend(f)) == ("ceph", "ceph")
+    assert [h.hostname for h in classify.ceph_monitors(f)] == [f"cl1-cephmon-{i}.example.com" for i in (1, 2, 3)]
+    assert cl["ceph_mon_initial_members"] == ["cl1-cephmon-1", "cl1-cephmon-2", "cl1-cephmon-3"]
+    assert cl["has_subrole_cinder"] is True
 
 
 def test_decisions_ceph_without_monitors_uses_controllers(store, discover):
     build(store, discover, "minimal")
     machines.set_(store, "CL1S03", {"compute_is_cephosd": True}, [])  # a hyper-converged compute
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert ctl["cluster_has_osds"] is True and ctl["cluster_has_mons"] is False
-    assert ctl["ceph_mon_initial_members"] == ["cl1-controller-1", "cl1-controller-2", "cl1-controller-3"]
+    assert [h.hostname for h in classify.ceph_osds(facts(store))] == ["cl1-compute-1.example.com"]
+    assert cluster_class(store)["ceph_mon_initial_members"] == ["cl1-controller-1", "cl1-controller-2", "cl1-controller-3"]
 
 
 def test_decisions_swift(store, discover):
     build(store, discover, "swift")
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert (ctl["has_subrole_swift"], ctl["glance_backend"], ctl["cinder_backup_backend"]) == (True, "swift", "swift")
-    store_class = role_class(store, "cl1-swiftstore-1.example.com")
-    assert store_class["zone"] == "loc1" and len(store_class["all_swiftstore"]) == 3
+    assert (cluster_class(store)["glance_backend"], classify.cinder_backup_backend(facts(store))) == ("swift", "swift")
+    assert role_class(store, "cl1-swiftstore-1.example.com")["machine_ip"] is not None
 
 
 def test_decisions_dedicated_nodes(store, discover):
     build(store, discover, "dedicated")
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert (ctl["has_subrole_db"], ctl["has_subrole_messaging"], ctl["has_subrole_network_node"]) == (False, False, False)
-    assert ctl["all_sql"] == ["cl1-sql-1.example.com", "cl1-sql-2.example.com", "cl1-sql-3.example.com"]
-    assert ctl["sql_vip_ip"] != ctl["vip_ipaddr"] and ctl["messaging_vip_ipaddr"] is not None
+    cl = cluster_class(store)
+    assert (cl["has_subrole_db"], cl["has_subrole_messaging"], cl["has_subrole_network_node"]) == (False, False, False)
+    assert cl["all_rabbits"] == ["cl1-messaging-1.example.com", "cl1-messaging-2.example.com", "cl1-messaging-3.example.com"]
+    assert len(cl["all_sql_ip"]) == 3 and not set(cl["all_sql_ip"]) & set(cl["all_masters_ip"])
+    assert cl["sql_vip_ip"] != cl["vip_ipaddr"] and cl["sql_vip_ip"] is not None
     assert role_class(store, "cl1-compute-1.example.com")["has_subrole_dhcp_agent"] is False
-    assert role_class(store, "cl1-sql-1.example.com")["is_first_sql"] is True
-    assert role_class(store, "cl1-sql-2.example.com")["is_first_sql"] is False
+    assert classify.database_hosts(facts(store))[0].hostname == "cl1-sql-1.example.com"
 
 
 def test_secrets_are_scoped_by_cluster_and_role(store, discover):
@@ -147,7 +161,7 @@ def test_only_changed_files_are_rewritten_and_leavers_removed(store, discover):
     machines.remove(store, "CL1S04")
     assert not (store.root / "enc" / "cluster-cl1" / "cl1-compute-2.example.com.yaml").exists()
     clusters.set_(store, "cl1", {"region_name": "Paris"}, [])
-    assert role_class(store, "cl1-compute-1.example.com")["region_name"] == "Paris"
+    assert cluster_class(store, "cl1-compute-1.example.com")["region_name"] == "Paris"
 
 
 def oci_enc(state, *args):
@@ -203,8 +217,9 @@ def test_dry_run_shows_the_changes_and_changes_nothing(store, discover):
     found = dryrun.dry_run(store, "machine_add", {"serial": "NEW1", "cluster": "cl1", "role": "compute", "location": "loc1"}, execute)
     assert state_files(store) == before
     assert found["result"]["hostname"] == "cl1-compute-3.example.com"
-    assert "cl1-compute-3.example.com" in found["changes"] and "cl1-controller-1.example.com" in found["changes"]
-    assert "cl1-compute-1.example.com" not in found["changes"]  # another compute's classification does not move
+    # Nothing cluster-wide depends on the number of computes, and computes are in no other host's /etc/hosts:
+    # the new host's classification is the only change.
+    assert list(found["changes"]) == ["cl1-compute-3.example.com"]
     every = "".join(found["changes"].values())
     assert "<secret>" in every and not any(v in every for v in store.get(ClusterSecrets, "cl1").values.values())
     assert not list(store.root.glob(".dry-run-*"))
@@ -238,15 +253,11 @@ def test_hyper_converged_compute_is_an_osd_until_the_controllers_are_up(store, d
 
 def test_decisions_from_settings(store, discover):
     build(store, discover, "ceph")
-    machines.set_(store, "CL1S03", {"nested_virt": "cluster_value"}, [])
-    machines.set_(store, "CL1S04", {"nested_virt": "yes", "force_dhcp_agent": True}, [])
-    assert role_class(store, "cl1-compute-1.example.com")["nested_virt"] is False  # the cluster's value
-    clusters.set_(store, "cl1", {"nested_virt": True, "glance_prefer_ceph_over_swift": False, "install_telemetry": False}, [])
-    assert role_class(store, "cl1-compute-1.example.com")["nested_virt"] is True
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert ctl["glance_backend"] == "ceph"  # no Swift: Ceph all the same
-    assert ctl["install_telemetry"] is False
-    assert role_class(store, "cl1-compute-2.example.com")["has_subrole_dhcp_agent"] is True
+    machines.set_(store, "CL1S04", {"force_dhcp_agent": True, "cpu_allocation_ratio": 4.0}, [])
+    clusters.set_(store, "cl1", {"glance_prefer_ceph_over_swift": False}, [])
+    assert cluster_class(store)["glance_backend"] == "ceph"  # no Swift: Ceph all the same
+    assert role_class(store, "cl1-compute-1.example.com")["has_subrole_dhcp_agent"] is True
+    assert role_class(store, "cl1-compute-2.example.com")["cpu_allocation_ratio"] == 4.0
 
 
 def test_backends_when_both_ceph_and_swift(store, discover):
@@ -254,11 +265,9 @@ def test_backends_when_both_ceph_and_swift(store, discover):
     for i, role in enumerate(["swiftproxy", "swiftstore", "swiftstore", "swiftstore"]):
         discover(f"SW{i}", address=f"192.168.100.{60 + i}")
         machines.add(store, f"SW{i}", "cl1", role, "loc1")
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert (ctl["glance_backend"], ctl["cinder_backup_backend"]) == ("ceph", "swift")  # the defaults' preferences
+    assert (cluster_class(store)["glance_backend"], classify.cinder_backup_backend(facts(store))) == ("ceph", "swift")
     clusters.set_(store, "cl1", {"glance_prefer_ceph_over_swift": False, "cinder_backup_prefer_swift": False}, [])
-    ctl = role_class(store, "cl1-controller-1.example.com")
-    assert (ctl["glance_backend"], ctl["cinder_backup_backend"]) == ("swift", "ceph")
+    assert (cluster_class(store)["glance_backend"], classify.cinder_backup_backend(facts(store))) == ("swift", "ceph")
 
 
 def test_a_changed_master_address_reaches_every_host_file(store, discover):

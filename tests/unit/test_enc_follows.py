@@ -25,28 +25,27 @@ def compute_class(store: Store, host: str) -> dict[str, Any]:
     return refresh.show(store, host)["classes"]["oci::compute"]  # type: ignore[no-any-return]
 
 
-def set_nested_virt(store: Store, name: str) -> dict[str, Any]:
+def halve_cpu_allocation(store: Store, machine: str) -> dict[str, Any]:
     """A mutating operation the real table does not have, written straight through the store: no ENC code."""
-    with store.topology_lock():
-        cluster = store.get(Cluster, name)
-        tx = store.transaction()
-        tx.put(replace(cluster, settings={**cluster.settings, "nested_virt": True}))
-        tx.commit()
-    return {"name": name}
+    with store.machine_lock([machine]):
+        found = store.get(Machine, machine)
+        ratio = found.settings.get("cpu_allocation_ratio", 16.0) / 2  # settings hold what was set; 16 is the default
+        store.write_machine(replace(found, settings={**found.settings, "cpu_allocation_ratio": ratio}))
+    return {"machine": machine, "cpu_allocation_ratio": ratio}
 
 
 def test_a_new_mutating_operation_is_followed_by_the_enc(site: Store, discover: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     discover("C3", address="192.168.100.22")
     execute(site, "machine_add", {"serial": "C3", "cluster": "cl1", "role": "compute", "location": "loc1"})
     host = "cl1-compute-1.example.com"
-    assert compute_class(site, host)["nested_virt"] is False
-    new = Operation("cluster_nested_virt", "POST", "/clusters/<name>/nested-virt", set_nested_virt, (Param("name", "str", True),))
+    assert compute_class(site, host)["cpu_allocation_ratio"] == 16.0
+    new = Operation("machine_halve_cpu", "POST", "/machines/<machine>/halve-cpu", halve_cpu_allocation, (Param("machine", "str", True),))
     monkeypatch.setattr(operations, "OPERATIONS", {**operations.OPERATIONS, new.name: new})  # a scratch table
     assert new.mutating
 
-    assert execute(site, "cluster_nested_virt", {"name": "cl1"}) == {"name": "cl1"}
+    assert execute(site, "machine_halve_cpu", {"machine": "C3"}) == {"machine": "C3", "cpu_allocation_ratio": 8.0}
 
-    assert compute_class(site, host)["nested_virt"] is True
+    assert compute_class(site, host)["cpu_allocation_ratio"] == 8.0
 
 
 def test_an_operation_renders_each_touched_cluster_once_at_its_end(site: Store, discover: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,6 @@ listed with its condition and effect in docs/enc.md.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -134,18 +133,21 @@ def _vip(f: ClusterFacts, usage: VipUsage) -> tuple[str | None, int | None]:
     return (found[1], found[0].prefix) if found else (None, None)
 
 
-def context(f: ClusterFacts) -> dict[str, Any]:
-    """Values every role class draws from (each role gets the keys listed for it in ROLE_KEYS)."""
+def first_master(f: ClusterFacts) -> Host | None:
+    """The cluster's first master (it bootstraps Keystone and the databases' schemas), else the first controller."""
     masters = f.with_role("controller")
-    first = next((h for h in masters if h.serial == f.cluster.first_master), masters[0] if masters else None)
-    db = database_hosts(f)
-    first_sql = db[0] if db else None
-    rabbits = rabbit_hosts(f)
-    monitors = ceph_monitors(f)
-    api_ip, api_prefix = _vip(f, VipUsage.API)
-    sql_ip, sql_prefix = _vip(f, VipUsage.SQL) if f.has("sql") else (api_ip, api_prefix)
-    messaging_ip, _ = _vip(f, VipUsage.MESSAGING)
+    return next((h for h in masters if h.serial == f.cluster.first_master), masters[0] if masters else None)
+
+
+def context(f: ClusterFacts) -> dict[str, Any]:
+    """The parameters of ``oci::cluster``: the values that are the same for every host of the cluster, sent
+    once per host document rather than copied into every role class. Only values some class reads are here
+    (tests/unit/test_puppet_signatures.py ties this to the manifests)."""
+    masters = f.with_role("controller")
+    api_ip, _ = _vip(f, VipUsage.API)
+    sql_ip, _ = _vip(f, VipUsage.SQL) if f.has("sql") else (api_ip, None)
     computes = f.with_role("compute")
+    monitors = ceph_monitors(f) if ceph_osds(f) else []
 
     def names(hosts: list[Host]) -> list[str]:
         return [h.hostname for h in hosts]
@@ -155,87 +157,28 @@ def context(f: ClusterFacts) -> dict[str, Any]:
 
     return {
         "region_name": f.setting("region_name"),
-        "openstack_release": f.setting("debian_release"),
         "cluster_name": f.cluster.name,
-        "cluster_domain": f.cluster.domain,
         "vip_hostname": f.cluster.api_hostname,
         "vip_ipaddr": api_ip,
-        "vip_netmask": str(ipaddress.IPv4Network(f"0.0.0.0/{api_prefix}").netmask) if api_prefix is not None else None,
-        "self_signed_api_cert": f.setting("self_signed_api_cert"),
-        "initial_cluster_setup": f.setting("initial_cluster_setup"),
-        "first_master": first.hostname if first else None,
-        "first_master_ip": first.management_ip if first else None,
         "all_masters": names(masters),
         "all_masters_ip": ips(masters),
         "sql_vip_ip": sql_ip,
-        "first_sql": first_sql.hostname if first_sql else None,
-        "first_sql_ip": first_sql.management_ip if first_sql else None,
-        "all_sql": names(db),
-        "all_sql_ip": ips(db),
-        "all_rabbits": names(rabbits),
-        "all_rabbits_ips": ips(rabbits),
-        "messaging_vip_ipaddr": messaging_ip,
+        "all_sql_ip": ips(database_hosts(f)),
+        "all_rabbits": names(rabbit_hosts(f)),
         "has_subrole_db": not f.has("sql"),
         "has_subrole_messaging": not f.has("messaging"),
         "has_subrole_network_node": not f.has("network"),
-        "has_subrole_swift": f.has("swiftstore"),
         "has_subrole_compute_services": bool(computes),
         "has_subrole_cinder": bool(computes) and (bool(ceph_osds(f)) or f.has("volume")),
-        "cluster_has_osds": bool(ceph_osds(f)),
-        "cluster_has_mons": f.has("cephmon"),
-        "ceph_mon_initial_members": [h.short for h in monitors] if ceph_osds(f) else [],
-        "ceph_mon_host": ips(monitors) if ceph_osds(f) else [],
+        "ceph_mon_initial_members": [h.short for h in monitors],
+        "ceph_mon_host": ips(monitors),
         "glance_backend": glance_backend(f),
-        "cinder_backup_backend": cinder_backup_backend(f),
-        "compute_nodes": names(computes),
-        "compute_nodes_ip": ips(computes),
-        "volume_nodes": names(f.with_role("volume")),
-        "all_swiftproxy": names(f.with_role("swiftproxy")),
-        "all_swiftproxy_ip": ips(f.with_role("swiftproxy")),
-        "all_swiftstore": names(f.with_role("swiftstore")),
-        "all_swiftstore_ip": ips(f.with_role("swiftstore")),
-        "time_server_host": f.setting("time_server_host"),
-        "install_octavia": f.setting("install_octavia"),
-        "install_designate": f.setting("install_designate"),
-        "install_telemetry": f.setting("install_telemetry") and bool(ceph_osds(f)),
         "bgp_to_the_host": f.setting("bgp_to_the_host"),
+        "time_server_host": f.setting("time_server_host"),
+        "debian_mirror": f.setting("debian_mirror"),
+        "debian_release": f.setting("debian_release"),
+        "ssh_user_ca": f.ssh_user_ca,
     }
-
-
-_BASE = (
-    "region_name",
-    "cluster_name",
-    "cluster_domain",
-    "vip_hostname",
-    "vip_ipaddr",
-    "self_signed_api_cert",
-    "all_masters",
-    "all_masters_ip",
-    "first_master",
-    "first_master_ip",
-)
-_CEPH = ("cluster_has_osds", "ceph_mon_initial_members", "ceph_mon_host")
-ROLE_KEYS: dict[str, tuple[str, ...]] = {
-    "controller": (*_BASE, "openstack_release", "vip_netmask", "initial_cluster_setup", "sql_vip_ip", "first_sql", "first_sql_ip",
-                   "all_sql", "all_sql_ip", "all_rabbits", "all_rabbits_ips", "messaging_vip_ipaddr", "has_subrole_db",
-                   "has_subrole_messaging", "has_subrole_network_node", "has_subrole_swift", "has_subrole_compute_services",
-                   "has_subrole_cinder", *_CEPH, "cluster_has_mons", "glance_backend", "cinder_backup_backend", "compute_nodes",
-                   "compute_nodes_ip", "volume_nodes", "all_swiftproxy", "all_swiftproxy_ip", "install_octavia", "install_designate",
-                   "install_telemetry", "bgp_to_the_host"),
-    "compute": (*_BASE, "openstack_release", "sql_vip_ip", "all_rabbits", "all_rabbits_ips", *_CEPH, "bgp_to_the_host",
-                "has_subrole_network_node"),
-    "network": (*_BASE, "openstack_release", "all_rabbits", "all_rabbits_ips", "bgp_to_the_host"),
-    "volume": (*_BASE, "openstack_release", "sql_vip_ip", "all_rabbits", "all_rabbits_ips", *_CEPH, "cinder_backup_backend"),
-    "messaging": (*_BASE, "initial_cluster_setup", "all_rabbits", "all_rabbits_ips", "messaging_vip_ipaddr"),
-    "sql": (*_BASE, "initial_cluster_setup", "sql_vip_ip", "first_sql", "first_sql_ip", "all_sql", "all_sql_ip"),
-    "cephmon": (*_BASE, *_CEPH),
-    "cephosd": (*_BASE, *_CEPH),
-    "swiftproxy": (*_BASE, "all_swiftproxy", "all_swiftproxy_ip", "all_swiftstore", "all_swiftstore_ip"),
-    "swiftstore": (*_BASE, "all_swiftproxy_ip", "all_swiftstore", "all_swiftstore_ip"),
-    "dns": _BASE,
-    "tempest": _BASE,
-    "debmirror": _BASE,
-}  # fmt: skip
 
 
 # Hosts of these roles are many; listing them all in every host's /etc/hosts (as OCI 42 does) grows with the
@@ -258,57 +201,45 @@ def etc_hosts(f: ClusterFacts, host: Host) -> list[str]:
 
 
 def classify(f: ClusterFacts, host: Host, shared: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    values = shared if shared is not None else context(f)
+    """The host's ENC document. ``shared`` is ``context(f)``, computed once for all the hosts of a cluster."""
     generic = {
-        "machine_hostname": host.hostname,
         "machine_role": host.role,
         "machine_ip": host.management_ip,
-        "cluster_name": f.cluster.name,
-        "cluster_domain": f.cluster.domain,
-        "time_server_host": values["time_server_host"],
-        "nameservers": [str(v) for v in (f.setting("nameserver_v4_primary"), f.setting("nameserver_v4_secondary")) if v],
         "etc_hosts": etc_hosts(f, host),
-        "ssh_listen_ips": ["127.0.0.1", *sorted(host.addresses.values())],
         # The host's own certificate and key from OCI's PKI, and the chain to trust (its key goes to it alone).
         "ssl_ca_chain": host.tls["ca_chain"] if host.tls else None,
         "ssl_certificate": host.tls["certificate"] if host.tls else None,
         "ssl_key": host.tls["key"] if host.tls else None,
-        "ssh_user_ca": f.ssh_user_ca,
-        "debian_mirror": f.setting("debian_mirror"),
-        "debian_release": f.setting("debian_release"),
     }
-    classes: dict[str, Any] = {"oci::generic": generic}
+    classes: dict[str, Any] = {"oci::generic": generic, "oci::cluster": dict(shared if shared is not None else context(f))}
     role = "cephosd" if bootstrapping_osd(f, host) else host.role
     role_class = ROLE_CLASS.get(role)
     if role_class is not None:
-        role_values = {k: values[k] for k in ROLE_KEYS[role]}
-        network = host.management_network
-        role_values.update(
-            {
-                "machine_hostname": host.hostname,
-                "machine_ip": host.management_ip,
-                "network_ipaddr": str(network.address) if network else None,
-                "network_cidr": network.prefix if network else None,
-                "is_first_master": host.hostname == values["first_master"],
-                **secret_table.for_role(role, f.secrets),
-            }
-        )
-        if host.role == "sql" or (host.role == "controller" and values["has_subrole_db"]):
-            role_values["is_first_sql"] = host.hostname == values["first_sql"]
-        if role == "compute":
-            role_values["has_subrole_dhcp_agent"] = values["has_subrole_network_node"] or host.setting("force_dhcp_agent") is True
-            role_values.update({k: host.setting(k) for k in ("use_ceph_if_available", "cpu_allocation_ratio", "ram_allocation_ratio",
-                                                             "nova_reserved_host_memory_mb")})  # fmt: skip
-            nested = host.setting("nested_virt")
-            role_values["nested_virt"] = f.setting("nested_virt") if nested == "cluster_value" else nested == "yes"
-        if role == "cephosd":
-            # Every disk but the first, which holds the system (as in OCI 42).
-            role_values["block_devices"] = [f"/dev/{name}" for name in host.disks[1:]]
-        if role in ("swiftstore", "swiftproxy"):
-            role_values["zone"] = host.location
-        classes[role_class] = role_values
+        classes[role_class] = {**role_values(f, host, role), **secret_table.for_role(role, f.secrets)}
     return {
         "classes": classes,
         "parameters": {"oci_cluster": f.cluster.name, "oci_role": host.role, "oci_serial": host.serial},
         "environment": "production",
     }
+
+
+def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
+    """The per-host parameters of the role's class (what differs from host to host), secrets apart."""
+    if role == "controller":
+        first = first_master(f)
+        return {"machine_hostname": host.hostname, "machine_ip": host.management_ip,
+                "is_first_master": first is not None and host.hostname == first.hostname}  # fmt: skip
+    if role == "compute":
+        return {
+            "machine_ip": host.management_ip,
+            "has_subrole_dhcp_agent": not f.has("network") or host.setting("force_dhcp_agent") is True,
+            **{k: host.setting(k) for k in ("cpu_allocation_ratio", "ram_allocation_ratio", "nova_reserved_host_memory_mb")},
+        }
+    if role == "cephmon":
+        return {"machine_ip": host.management_ip}
+    if role == "cephosd":
+        # Every disk but the first, which holds the system (as in OCI 42).
+        return {"block_devices": [f"/dev/{name}" for name in host.disks[1:]]}
+    if role in ("network", "volume", "messaging", "sql", "swiftproxy", "swiftstore"):
+        return {"machine_ip": host.management_ip}
+    return {}

@@ -86,27 +86,26 @@ def complete(existing: Mapping[str, str]) -> dict[str, str]:
     return {**{name: make() for name, make in GENERATORS.items() if name not in existing}, **existing}
 
 
-_API_SERVICES = ("keystone", "glance", "nova", "placement", "neutron", "cinder", "heat", "barbican", "octavia", "aodh", "gnocchi")
-_CEPH_CLIENT = ("ceph_fsid", "ceph_openstack_key", "ceph_libvirt_uuid")
-_CEPH_CLUSTER = ("ceph_fsid", "ceph_admin_key", "ceph_mon_key", "ceph_mgr_key", "ceph_bootstrap_osd_key", "ceph_openstack_key")
-
-# Which role gets which secret. Anything not listed for a role is never in its hosts' ENC.
+# Which role gets which secret: exactly those its class reads (tests/unit/test_puppet_signatures.py checks
+# both ways). Anything not listed for a role is never in its hosts' ENC; a secret a later class needs is
+# added here with the class parameter that reads it.
 NEEDED_BY: dict[str, tuple[str, ...]] = {
     "controller": (
-        *(f"{s}_{k}" for s in _API_SERVICES for k in ("db", "authtoken", "messaging")),
+        "keystone_db",
+        *(f"{s}_{k}" for s in ("glance", "placement", "nova", "neutron", "cinder", "heat") for k in ("db", "authtoken")),
+        *(f"{s}_messaging" for s in ("nova", "neutron", "cinder", "heat")),
         "keystone_admin", "keystone_fernet_0", "keystone_fernet_1", "keystone_credential_0", "keystone_credential_1",
-        "mysql_root", "mysql_backup", "rabbitmq_cookie", "haproxy_stats", "metadata_proxy_shared_secret", "horizon_secret_key",
-        "heat_encryption_key", "neutron_vrrp", "keepalived_vrrp", "swift_authtoken", *_CEPH_CLUSTER, "ceph_libvirt_uuid",
+        "mysql_root", "rabbitmq_cookie", "metadata_proxy_shared_secret", "horizon_secret_key", "heat_encryption_key",
+        "keepalived_vrrp",
     ),
-    "sql": (*(f"{s}_db" for s in _API_SERVICES), "mysql_root", "mysql_backup", "haproxy_stats"),
-    "messaging": (*(f"{s}_messaging" for s in _API_SERVICES), "rabbitmq_cookie", "haproxy_stats"),
-    "compute": ("nova_authtoken", "nova_messaging", "neutron_authtoken", "neutron_messaging", "placement_authtoken",
-                "metadata_proxy_shared_secret", "cinder_authtoken", *_CEPH_CLIENT),
-    "network": ("neutron_authtoken", "neutron_messaging", "neutron_vrrp", "nova_authtoken", "metadata_proxy_shared_secret"),
-    "volume": ("cinder_db", "cinder_authtoken", "cinder_messaging", *_CEPH_CLIENT),
-    "cephmon": _CEPH_CLUSTER,
-    "cephosd": ("ceph_fsid", "ceph_bootstrap_osd_key", "ceph_mon_key"),
-    "swiftproxy": ("swift_authtoken", "swift_hash_path_prefix", "swift_hash_path_suffix", "haproxy_stats"),
+    "sql": ("mysql_root",),
+    "messaging": ("rabbitmq_cookie",),
+    "compute": ("nova_authtoken", "nova_messaging", "neutron_messaging", "placement_authtoken"),
+    "network": ("neutron_messaging", "metadata_proxy_shared_secret"),
+    "volume": ("cinder_db", "cinder_authtoken", "cinder_messaging"),
+    "cephmon": ("ceph_fsid", "ceph_admin_key", "ceph_mon_key", "ceph_mgr_key", "ceph_bootstrap_osd_key"),
+    "cephosd": ("ceph_fsid", "ceph_bootstrap_osd_key"),
+    "swiftproxy": ("swift_authtoken", "swift_hash_path_prefix", "swift_hash_path_suffix"),
     "swiftstore": ("swift_hash_path_prefix", "swift_hash_path_suffix"),
 }  # fmt: skip
 

@@ -1,21 +1,20 @@
-# oci::generic: parameters come from the OCI ENC (docs/enc.md).
+# oci::generic (every host): its /etc/hosts, NTP, Debian mirror, certificate and SSH access. Parameters come
+# from the OCI ENC (docs/enc.md); the cluster's values from oci::cluster.
 class oci::generic (
-  Optional[String]   $cluster_domain = undef,
-  Optional[String]   $cluster_name = undef,
-  Array              $etc_hosts = [],
-  Optional[String]   $machine_hostname = undef,
-  Optional[String]   $machine_ip = undef,
-  Optional[String]   $machine_role = undef,
-  Array              $nameservers = [],
-  Array              $ssh_listen_ips = [],
-  Optional[String]   $time_server_host = undef,
-  Optional[String]   $ssh_user_ca = undef,
-  Optional[String]   $debian_mirror = undef,
-  Optional[String]   $debian_release = undef,
-  Optional[String]   $ssl_ca_chain = undef,
-  Optional[String]   $ssl_certificate = undef,
-  Optional[String]   $ssl_key = undef,
+  Array[String]      $etc_hosts,
+  String             $machine_role,
+  Optional[String]   $machine_ip,
+  Optional[String]   $ssl_ca_chain,
+  Optional[String]   $ssl_certificate,
+  Optional[String]   $ssl_key,
 ) {
+  include oci::cluster
+  $cluster_name = $oci::cluster::cluster_name
+  $time_server_host = $oci::cluster::time_server_host
+  $debian_mirror = $oci::cluster::debian_mirror
+  $debian_release = $oci::cluster::debian_release
+  $ssh_user_ca = $oci::cluster::ssh_user_ca
+
   file { '/etc/oci':
     ensure => directory,
     mode   => '0755',

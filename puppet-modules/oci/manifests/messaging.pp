@@ -1,41 +1,13 @@
-# oci::messaging: parameters come from the OCI ENC (docs/enc.md).
+# oci::messaging: a member of the cluster's RabbitMQ. Parameters come from the OCI ENC (docs/enc.md); the
+# cluster's values from oci::cluster.
 class oci::messaging (
-  Array              $all_masters = [],
-  Array              $all_masters_ip = [],
-  Array              $all_rabbits = [],
-  Array              $all_rabbits_ips = [],
-  Optional[String]   $cluster_domain = undef,
-  Optional[String]   $cluster_name = undef,
-  Optional[String]   $first_master = undef,
-  Optional[String]   $first_master_ip = undef,
-  Boolean            $initial_cluster_setup = false,
-  Boolean            $is_first_master = false,
-  Optional[String]   $machine_hostname = undef,
-  Optional[String]   $machine_ip = undef,
-  Optional[String]   $messaging_vip_ipaddr = undef,
-  Optional[Integer]  $network_cidr = undef,
-  Optional[String]   $network_ipaddr = undef,
-  Optional[String]   $pass_aodh_messaging = undef,
-  Optional[String]   $pass_barbican_messaging = undef,
-  Optional[String]   $pass_cinder_messaging = undef,
-  Optional[String]   $pass_glance_messaging = undef,
-  Optional[String]   $pass_gnocchi_messaging = undef,
-  Optional[String]   $pass_haproxy_stats = undef,
-  Optional[String]   $pass_heat_messaging = undef,
-  Optional[String]   $pass_keystone_messaging = undef,
-  Optional[String]   $pass_neutron_messaging = undef,
-  Optional[String]   $pass_nova_messaging = undef,
-  Optional[String]   $pass_octavia_messaging = undef,
-  Optional[String]   $pass_placement_messaging = undef,
-  Optional[String]   $pass_rabbitmq_cookie = undef,
-  Optional[String]   $region_name = undef,
-  Boolean            $self_signed_api_cert = false,
-  Optional[String]   $vip_hostname = undef,
-  Optional[String]   $vip_ipaddr = undef,
+  Optional[String]   $machine_ip,
+  String             $pass_rabbitmq_cookie,
 ) {
+  include oci::cluster
   class { 'oci::rabbit':
     erlang_cookie => $pass_rabbitmq_cookie,
     address       => $machine_ip,
-    members       => $all_rabbits,
+    members       => $oci::cluster::all_rabbits,
   }
 }

@@ -1,46 +1,14 @@
-# oci::sql: parameters come from the OCI ENC (docs/enc.md).
+# oci::sql: a member of the cluster's Galera. Parameters come from the OCI ENC (docs/enc.md); the
+# cluster's values from oci::cluster.
 class oci::sql (
-  Array              $all_masters = [],
-  Array              $all_masters_ip = [],
-  Array              $all_sql = [],
-  Array              $all_sql_ip = [],
-  Optional[String]   $cluster_domain = undef,
-  Optional[String]   $cluster_name = undef,
-  Optional[String]   $first_master = undef,
-  Optional[String]   $first_master_ip = undef,
-  Optional[String]   $first_sql = undef,
-  Optional[String]   $first_sql_ip = undef,
-  Boolean            $initial_cluster_setup = false,
-  Boolean            $is_first_master = false,
-  Boolean            $is_first_sql = false,
-  Optional[String]   $machine_hostname = undef,
-  Optional[String]   $machine_ip = undef,
-  Optional[Integer]  $network_cidr = undef,
-  Optional[String]   $network_ipaddr = undef,
-  Optional[String]   $pass_aodh_db = undef,
-  Optional[String]   $pass_barbican_db = undef,
-  Optional[String]   $pass_cinder_db = undef,
-  Optional[String]   $pass_glance_db = undef,
-  Optional[String]   $pass_gnocchi_db = undef,
-  Optional[String]   $pass_haproxy_stats = undef,
-  Optional[String]   $pass_heat_db = undef,
-  Optional[String]   $pass_keystone_db = undef,
-  Optional[String]   $pass_mysql_backup = undef,
-  Optional[String]   $pass_mysql_root = undef,
-  Optional[String]   $pass_neutron_db = undef,
-  Optional[String]   $pass_nova_db = undef,
-  Optional[String]   $pass_octavia_db = undef,
-  Optional[String]   $pass_placement_db = undef,
-  Optional[String]   $region_name = undef,
-  Boolean            $self_signed_api_cert = false,
-  Optional[String]   $sql_vip_ip = undef,
-  Optional[String]   $vip_hostname = undef,
-  Optional[String]   $vip_ipaddr = undef,
+  Optional[String]   $machine_ip,
+  String             $pass_mysql_root,
 ) {
+  include oci::cluster
   class { 'oci::galera':
     root_password => $pass_mysql_root,
     address       => $machine_ip,
-    members       => $all_sql_ip,
-    cluster_name  => $cluster_name,
+    members       => $oci::cluster::all_sql_ip,
+    cluster_name  => $oci::cluster::cluster_name,
   }
 }

@@ -1,26 +1,9 @@
-# oci::swiftstore: parameters come from the OCI ENC (docs/enc.md).
+# oci::swiftstore: the Swift account, container and object servers. Parameters come from the OCI ENC
+# (docs/enc.md); the cluster's values from oci::cluster.
 class oci::swiftstore (
-  Array              $all_masters = [],
-  Array              $all_masters_ip = [],
-  Array              $all_swiftproxy_ip = [],
-  Array              $all_swiftstore = [],
-  Array              $all_swiftstore_ip = [],
-  Optional[String]   $cluster_domain = undef,
-  Optional[String]   $cluster_name = undef,
-  Optional[String]   $first_master = undef,
-  Optional[String]   $first_master_ip = undef,
-  Boolean            $is_first_master = false,
-  Optional[String]   $machine_hostname = undef,
-  Optional[String]   $machine_ip = undef,
-  Optional[Integer]  $network_cidr = undef,
-  Optional[String]   $network_ipaddr = undef,
-  Optional[String]   $pass_swift_hash_path_prefix = undef,
-  Optional[String]   $pass_swift_hash_path_suffix = undef,
-  Optional[String]   $region_name = undef,
-  Boolean            $self_signed_api_cert = false,
-  Optional[String]   $vip_hostname = undef,
-  Optional[String]   $vip_ipaddr = undef,
-  Optional[String]   $zone = undef,
+  Optional[String]   $machine_ip,
+  String             $pass_swift_hash_path_prefix,
+  String             $pass_swift_hash_path_suffix,
 ) {
   class { 'swift':
     swift_hash_path_suffix => $pass_swift_hash_path_suffix,

@@ -1,0 +1,23 @@
+# oci::profile::glance (controllers): the Glance API, its store from the ENC (ceph: rbd, swift or file).
+class oci::profile::glance {
+  $keystone_url = $oci::cluster::keystone_url
+
+  class { 'glance::api::db':
+    database_connection => "mysql+pymysql://glance:${oci::controller::pass_glance_db}@${oci::cluster::sql_vip_ip}/glance",
+  }
+  class { 'glance::api::authtoken':
+    password             => $oci::controller::pass_glance_authtoken,
+    www_authenticate_uri => $keystone_url,
+    auth_url             => $keystone_url,
+    memcached_servers    => $oci::cluster::all_masters_ip.map |$ip| { "${ip}:11211" },
+  }
+  $glance_store = $oci::cluster::glance_backend ? {
+    'ceph'  => 'rbd',
+    default => $oci::cluster::glance_backend,
+  }
+  class { 'glance::api':
+    bind_host        => $oci::controller::machine_ip,
+    enabled_backends => ["default:${glance_store}"],
+    default_backend  => 'default',
+  }
+}

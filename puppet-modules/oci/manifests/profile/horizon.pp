@@ -1,0 +1,10 @@
+# oci::profile::horizon (controllers): the dashboard, with the controllers' memcached as its cache.
+class oci::profile::horizon {
+  class { 'horizon':
+    secret_key       => $oci::controller::pass_horizon_secret_key,
+    allowed_hosts    => [$oci::cluster::vip_hostname, $oci::controller::machine_hostname],
+    keystone_url     => "${oci::cluster::keystone_url}/v3",
+    cache_server_ip  => $oci::cluster::all_masters_ip,
+    servername       => $oci::controller::machine_hostname,
+  }
+}
