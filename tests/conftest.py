@@ -90,6 +90,12 @@ def discover(store: Store) -> Callable[..., dict[str, Any]]:
     return run
 
 
+def ssh_keygen(path: Path) -> str:
+    """A new ed25519 key pair at ``path`` (and ``path``.pub, as ssh-keygen names it): the public key's line."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path.with_name(path.name + ".pub").read_text().strip()
+
+
 def state_files(store: Store, besides: tuple[str, ...] = ()) -> dict[Path, bytes]:
     """Every state file's content, except what reads and refusals may write (locks, caches, the audit log)
     and the top-level folders ``besides``: compared before and after, it shows a refusal changed nothing."""

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from simbmc import log, simulated_bmcs
 
-from conftest import free_port
+from conftest import free_port, ssh_keygen
 from oci.errors import Conflict
 from oci.model import Machine, MachineStatus
 from oci.pki import ssh
@@ -24,11 +24,6 @@ RECORDER = """#!/bin/sh
 echo "$SSH_ORIGINAL_COMMAND" >> {log}
 case "$SSH_ORIGINAL_COMMAND" in ipmitool*) echo "Could not open device at /dev/ipmi0" >&2; exit 1 ;; esac
 """
-
-
-def keygen(path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-    return (path.parent / f"{path.name}.pub").read_text().strip()
 
 
 def wait_for_certificate(port: int, sshd: subprocess.Popen[str], certificate: str) -> None:
@@ -51,7 +46,7 @@ def node(store, discover, tmp_path):
     port = free_port()
     site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
     ssh.ensure_cas(site, None)
-    host_public = keygen(tmp_path / "host_key")
+    host_public = ssh_keygen(tmp_path / "host_key")
     (tmp_path / "host_key-cert.pub").write_text(
         ssh.sign(site, None, host_public, "oci-host-C0", ["c0.oci-debian-live", "127.0.0.1"]) + "\n"
     )

@@ -10,16 +10,11 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from conftest import NOW, free_port, report_body
+from conftest import NOW, free_port, report_body, ssh_keygen
 from oci.pki import ssh
 from oci.report import v1
 from oci.service import clusters, machines, networks, reports, status, topology
 from wsgi_client import Client
-
-
-def keygen(path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-    return path.with_suffix(".pub").read_text().strip() if path.suffix else (path.parent / f"{path.name}.pub").read_text().strip()
 
 
 @pytest.fixture
@@ -43,7 +38,7 @@ def test_cluster_cas_are_created_private_and_published(cluster):
 
 
 def test_signed_host_key_shows_principals_and_ca(cluster, tmp_path):
-    public = keygen(tmp_path / "host")
+    public = ssh_keygen(tmp_path / "host")
     cert = ssh.sign(cluster, "cl1", public, "oci-host-C1", ["cl1-controller-1.example.com", "cl1-controller-1", "192.168.101.2"])
     seen = ssh.describe(cert)
     assert seen["type"] == "host"
@@ -55,7 +50,7 @@ def test_signed_host_key_shows_principals_and_ca(cluster, tmp_path):
 
 def test_live_node_gets_its_host_key_signed_only_from_its_own_address(cluster, tmp_path):
     client = Client(cluster)
-    public = keygen(tmp_path / "live")
+    public = ssh_keygen(tmp_path / "live")
     reports.record(cluster, v1.parse(report_body("C9")), IPv4Address("192.168.100.30"), NOW)
     code, reply = client.post_json("/api/v1/ssh/host-key", {"serial": "C9", "public_key": public}, remote="192.168.100.30")
     assert code == 200, reply
@@ -75,11 +70,11 @@ def test_live_node_gets_its_host_key_signed_only_from_its_own_address(cluster, t
 def test_ssh_to_a_local_sshd_with_host_and_user_certificates(cluster, tmp_path):
     if not os.path.exists("/usr/sbin/sshd"):
         pytest.fail("openssh-server is not installed: run make deps")
-    host_public = keygen(tmp_path / "host_key")
+    host_public = ssh_keygen(tmp_path / "host_key")
     (tmp_path / "host_key-cert.pub").write_text(
         ssh.sign(cluster, "cl1", host_public, "oci-host-C1", ["127.0.0.1", "cl1-controller-1.example.com"]) + "\n"
     )
-    user_public = keygen(tmp_path / "operator")
+    user_public = ssh_keygen(tmp_path / "operator")
     (tmp_path / "operator-cert.pub").write_text(ssh.sign(cluster, "cl1", user_public, "alice", ["root"], host=False) + "\n")
     (tmp_path / "user_ca.pub").write_text(ssh.public_ca(cluster, "cl1", "user_ca") + "\n")
     (tmp_path / "known_hosts").write_text(f"@cert-authority 127.0.0.1,*.example.com {ssh.public_ca(cluster, 'cl1')}\n")
@@ -123,7 +118,7 @@ def test_oci_pki_ssh_commands(cluster, tmp_path):
     pki = [str(REPO / "bin" / "oci-pki")]
     line = subprocess.run([*pki, "ssh-known-hosts", "cl1"], env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert line == ssh.known_hosts_line(cluster, "cl1", "example.com")
-    keygen(tmp_path / "me")
+    ssh_keygen(tmp_path / "me")
     signed = subprocess.run([*pki, "ssh-sign-user", "cl1", str(tmp_path / "me.pub"), "--identity", "alice"], env=env,
                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     seen = ssh.describe(signed)

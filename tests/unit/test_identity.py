@@ -6,13 +6,11 @@ drain the BMC pool at will."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from conftest import NOW, report_body, state_files
+from conftest import NOW, report_body, ssh_keygen, state_files
 from oci import operations
 from oci.agent import signing
 from oci.config import Config
@@ -31,11 +29,6 @@ def report(client, serial, remote, **overrides):
 
 def status(client, serial, value, remote):
     return client.post_json("/api/v1/status", {"version": 1, "serial": serial, "status": value}, remote=remote)
-
-
-def keygen(path: Path) -> str:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-    return path.with_name(path.name + ".pub").read_text().strip()
 
 
 @pytest.fixture
@@ -77,7 +70,7 @@ def test_a_report_for_an_installed_machine_from_another_host_is_refused_and_reco
 
 def test_a_host_certificate_for_an_installed_machine_is_signed_only_at_its_allocated_address(site, tmp_path):
     client = Client(site)
-    public = keygen(tmp_path / "key")
+    public = ssh_keygen(tmp_path / "key")
     before = state_files(site, besides=("conflicts",))
     code, reply = client.post_json("/api/v1/ssh/host-key", {"serial": "M1", "public_key": public}, remote=ATTACKER)
     assert code == 409 and reply["data"] is None
@@ -156,7 +149,7 @@ def signed(client, key, serial, remote, clock=None, body=None):
 def test_a_renumbered_node_proves_itself_with_its_certified_host_key(site, tmp_path):
     client = Client(site)
     key = tmp_path / "ssh_host_ed25519_key"
-    public = keygen(key)
+    public = ssh_keygen(key)
     assert report(client, "L1", "192.168.100.30")[0] == 200
     code, reply = client.post_json("/api/v1/ssh/host-key", {"serial": "L1", "public_key": public}, remote="192.168.100.30")
     assert code == 200, reply
@@ -176,8 +169,8 @@ def test_a_renumbered_node_proves_itself_with_its_certified_host_key(site, tmp_p
 def test_signatures_that_prove_nothing(site, tmp_path):
     client = Client(site)
     key, other = tmp_path / "key", tmp_path / "other"
-    public = keygen(key)
-    keygen(other)
+    public = ssh_keygen(key)
+    ssh_keygen(other)
     report(client, "L1", "192.168.100.30")
     client.post_json("/api/v1/ssh/host-key", {"serial": "L1", "public_key": public}, remote="192.168.100.30")
     _, _, headers, raw = signed(client, key, "L1", "192.168.100.30")  # a good signature, sent from L1's address
