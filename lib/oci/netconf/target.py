@@ -17,11 +17,17 @@ from oci.store.files import atomic_write, read_bytes
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 
-def target_path(target: Path, relative: str) -> Path:
-    """``target``/``relative``, refused unless it stays inside ``target`` (symbolic links resolved)."""
+def check_relative(relative: str) -> tuple[str, ...]:
+    """The parts of ``relative``, refused unless it is a plain relative path (no ``..``, no hidden names)."""
     parts = PurePosixPath(relative).parts
     if not parts or relative.startswith("/") or not all(_PART.fullmatch(p) for p in parts):
         raise InvalidInput(f"refusing to write {relative!r}: not a plain relative path")
+    return parts
+
+
+def target_path(target: Path, relative: str) -> Path:
+    """``target``/``relative``, refused unless it stays inside ``target`` (symbolic links resolved)."""
+    parts = check_relative(relative)
     root = target.resolve()
     path = root.joinpath(*parts)
     if not path.resolve().is_relative_to(root):
