@@ -16,6 +16,9 @@ from oci.install.layout import DiskLayout, PartitionRole, partition_device
 from oci.model.codec import decode, encode
 
 PLAN_VERSION = 1
+# Where the master puts the bundle on the node, and where oci-install logs (machine-install-log reads it).
+BUNDLE_PATH = "/run/oci-install/bundle.tar"
+LOG_PATH = "/var/log/oci-install.log"
 # What every installed node gets beyond debootstrap's minimal base: a kernel, an init, the network as
 # oci-netconf writes it (ifupdown), the master's SSH logins, the first-boot report (curl), Puppet, time.
 BASE_PACKAGES = (
@@ -55,6 +58,7 @@ class InstallPlan:
     serial_console: str | None = None  # ttyS1; None: none
     secure_boot: bool = False
     files: tuple[str, ...] = ()  # what the bundle writes onto the target (relative paths), for describe()
+    units: tuple[str, ...] = ()  # systemd units (written by the bundle or packaged) the installer enables
     reboot: bool = True
     version: int = PLAN_VERSION
     extra_packages: tuple[str, ...] = field(default=())  # the operator's, installed last (a failure names them)
@@ -133,6 +137,8 @@ def describe(plan: InstallPlan) -> str:
         out += _wrap(plan.extra_packages, "  ")
     out.append("files written:")
     out += [f"  /{path}" for path in plan.files]
+    if plan.units:
+        out.append("units enabled: " + ", ".join(plan.units))
     out.append(f"progress reported to {plan.status_url}")
     out.append("then: reboot from the disk" if plan.reboot else "then: stop (no reboot)")
     return "\n".join(out) + "\n"
