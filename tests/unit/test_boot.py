@@ -137,7 +137,7 @@ def test_ipxe_entry_script_asks_again_with_mac_and_serial(booting):
     [
         (MachineStatus.LIVE, "live"),
         (MachineStatus.BOOTINGLIVE, "live"),
-        (MachineStatus.INSTALLING, "live"),
+        (MachineStatus.INSTALLING, "disk"),
         (MachineStatus.FIRSTBOOT, "disk"),
         (MachineStatus.INSTALLED, "disk"),
     ],

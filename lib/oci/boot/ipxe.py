@@ -1,8 +1,11 @@
 """What a network-booting machine runs next, as an iPXE script (a pure decision over the machine's state).
 
 A machine OCI does not know, or one in (or on its way to) the live image, gets the live image; a machine
-whose system is installed (``firstboot``, ``installed``) boots its own disk, so it never loops back into
-the live image after its install, whatever its firmware's boot order says.
+being installed or whose system is installed (``installing``, ``firstboot``, ``installed``) boots its own
+disk, so it never loops back into the live image after its install, whatever its firmware's boot order
+says, even when the installer's last report (``firstboot``, sent just before it reboots) was lost. A failed
+install reports ``live`` and gets the live image again; a machine cut off in the middle of its install
+stays ``installing`` until the operator sends it back (``machine-ipmi-reboot-on-live``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from oci.model import Machine, MachineStatus
 from oci.templates import Templates, shipped
 
 LIVE_FILES = ("vmlinuz", "initrd.img", "filesystem.squashfs")
-_DISK_STATES = (MachineStatus.FIRSTBOOT, MachineStatus.INSTALLED)
+_DISK_STATES = (MachineStatus.INSTALLING, MachineStatus.FIRSTBOOT, MachineStatus.INSTALLED)
 ENTRY_TEMPLATE = "ipxe-entry.ipxe.j2"
 LIVE_TEMPLATE = "ipxe-live.ipxe.j2"
 DISK_TEMPLATE = "ipxe-disk.ipxe.j2"
