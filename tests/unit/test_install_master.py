@@ -17,7 +17,7 @@ import pytest
 
 from conftest import NOW, REPO, report_body, state_files
 from oci.config import Config
-from oci.errors import ConfigError, Conflict, InvalidInput
+from oci.errors import Conflict, InvalidInput
 from oci.install.bundle import pack, unpack
 from oci.install.plan import describe
 from oci.model import Machine, MachineStatus
@@ -60,6 +60,7 @@ def enrol(master: Store, tmp_path: Path):
     networks.create(master, "net1", "192.168.101.0", "24", "loc1", "no")
     clusters.create(master, "cl1", "example.com")
     networks.add(master, "net1", "cl1", "all", "eth0")
+
     def run(serial: str, role: str = "controller", settings: dict[str, Any] | None = None, address: str = "192.168.100.20", **report: Any):
         reports.record(master, v1.parse(report_body(serial, **report)), IPv4Address(address), NOW)
         machines.add(master, serial, "cl1", role, "loc1")
@@ -160,10 +161,10 @@ def test_refusals_not_enrolled_not_live_no_pki(enrol):
 def test_an_unknown_master_address_is_a_configuration_error(enrol, master):
     site = enrol("C1")
     unset = Store(site.root, lock_timeout=10, config=replace(site.config, master_address=None))
-    with pytest.raises(ConfigError, match="the package cache is on but the master's address is unknown"):
+    with pytest.raises(Conflict, match="the package cache is on but the master's address is unknown"):
         install.install_command(unset, "C1")
     direct = Store(site.root, lock_timeout=10, config=replace(site.config, master_address=None, package_cache=False))
-    with pytest.raises(ConfigError, match="^the master's address for nodes is not configured$"):
+    with pytest.raises(Conflict, match="^the master's address for nodes is not configured$"):
         install.install_command(direct, "C1")
     through = Store(site.root, lock_timeout=10, config=replace(site.config, package_cache=False, boot_url="https://oci.example.com"))
     plan = install.plan_for(through, "C1")[0]
@@ -317,7 +318,9 @@ def test_the_install_command_and_the_http_api(enrol):
     site = enrol("C1")
     shown = install.install_command(site, "C1")
     assert shown["command"] == "oci-install --bundle /run/oci-install/bundle.tar --log /var/log/oci-install.log"
-    assert shown["summary"].startswith("cl1-controller-1.example.com (controller in cl1): bios boot, root on vda, bookworm from http://192.168.100.2:3142/")
+    assert shown["summary"].startswith(
+        "cl1-controller-1.example.com (controller in cl1): bios boot, root on vda, bookworm from http://192.168.100.2:3142/"
+    )
     token = tokens.create(site, "ops", NOW)
     client = Client(site)
     status, reply = client.call("GET", "/api/v1/machines/C1/install-cmd", token=token)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from oci import ipam, names, placement, remote, templates
 from oci.config import Config
-from oci.errors import ConfigError, Conflict, InvalidInput, NotFound, OciError
+from oci.errors import Conflict, InvalidInput, NotFound, OciError
 from oci.install import plan as install_plan
 from oci.install.bundle import MODES, BundleFile, pack
 from oci.install.layout import GIB, layout_for
@@ -82,7 +82,7 @@ def master_url(cfg: Config) -> str:
     if cfg.boot_url:
         return cfg.boot_url
     if cfg.master_address is None:
-        raise ConfigError("the master's address for nodes is not configured", hint="set [network] oci_ip or [boot] url")
+        raise Conflict("the master's address for nodes is not configured", hint="set [network] oci_ip or [boot] url")
     return f"http://{cfg.master_address}:{cfg.listen[1]}"
 
 
@@ -91,7 +91,7 @@ def through_cache(cfg: Config, url: str) -> str:
     if not cfg.package_cache:
         return url
     if cfg.master_address is None:
-        raise ConfigError(
+        raise Conflict(
             "the package cache is on but the master's address is unknown", hint="set [network] oci_ip or [install] package_cache = no"
         )
     scheme, rest = url.split("://", 1)
