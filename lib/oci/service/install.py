@@ -34,6 +34,7 @@ from oci.netconf import service as netconf
 from oci.netconf.model import Bond, Bridge, BridgeKind, HostNetwork, Vlan
 from oci.netconf.target import check_relative
 from oci.pki import ssh
+from oci.run import CommandError
 from oci.service import bmcops, certificates, clusters
 from oci.service.machines import resolve
 from oci.store import Store
@@ -413,6 +414,10 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
             timeout=HANDOVER_TIMEOUT,
             stdin=bundle,
         )
+    except CommandError as exc:  # the node answered, and the hand-over script failed there
+        _set_status(store, serial, MachineStatus.LIVE, only_from=MachineStatus.INSTALLING)
+        reason = exc.output.strip().splitlines()[-1] if exc.output.strip() else f"exit code {exc.returncode}"
+        raise Conflict(f"oci-install did not start on {serial}: {reason}", hint="is it the OCI live image?") from None
     except OciError:
         _set_status(store, serial, MachineStatus.LIVE, only_from=MachineStatus.INSTALLING)
         raise
