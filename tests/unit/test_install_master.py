@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_bad_input import refused_in_one_line
 
 from conftest import NOW, REPO, report_body, state_files
+from oci.cli.main import main
 from oci.config import Config
 from oci.errors import Conflict, InvalidInput
 from oci.install.bundle import pack, unpack
@@ -333,3 +335,16 @@ def test_the_install_command_and_the_http_api(enrol):
     status, reply = client.call("POST", "/api/v1/machines/C1/install-os", body={}, token=token)
     assert (status, reply["message"]) == (409, "machine C1 is installing, not live")
     assert execute(site, "machine_display_install_cmd", {"machine": "cl1-controller-1.example.com"}) == shown
+
+
+def test_ocicli_commands(enrol, capsys):
+    site = enrol("C1")
+    assert main(["machine-install-os", "--dry-run", "C1"], store_factory=lambda: site) == 0
+    out = capsys.readouterr().out
+    assert out == describe(install.plan_for(site, "C1")[0]) + "dry run: nothing was changed\n"
+    assert main(["machine-display-install-cmd", "cl1-controller-1.example.com"], store_factory=lambda: site) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("oci-install --bundle /run/oci-install/bundle.tar --log /var/log/oci-install.log\ncl1-controller-1.example.com (")
+    machines.set_(site, "C1", {"dest_blk": "sdq"}, [])
+    refused_in_one_line(site, capsys, ["machine-install-os", "C1"], "the machine has no disk sdq")
+    refused_in_one_line(site, capsys, ["machine-install-os", "--dry-run", "C1"], "the machine has no disk sdq")
