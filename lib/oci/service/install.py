@@ -360,19 +360,30 @@ def _refuse_unless_ready(store: Store, machine: Machine) -> None:
         raise Conflict("the certificate authority is not initialised", hint="oci-pki init")
 
 
-def _set_status(store: Store, serial: str, status: MachineStatus, only_from: MachineStatus) -> Machine:
-    """``serial`` goes to ``status`` if it is still ``only_from`` (the check and the change under its lock)."""
+def _write_status(store: Store, machine: Machine, status: MachineStatus) -> None:
+    """Under the machine's lock: its new status, a line of history, and a heartbeat that makes the next report
+    take the full path (and see the status)."""
+    store.write_machine(replace(machine, status=status, history=machine.reached(status.value, _now())))
+    beat = store.heartbeat(machine.serial)
+    if beat is not None:
+        store.write_heartbeat(machine.serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
+
+
+def _claim(store: Store, serial: str) -> Machine:
+    """``live`` -> ``installing``, checked again under the lock: of two install-os at once, one goes on."""
     with store.machine_lock([serial]):
         machine = store.get(Machine, serial)
-        if only_from is MachineStatus.LIVE:
-            _refuse_unless_ready(store, machine)  # again: another install-os may have started in between
-        elif machine.status is not only_from:
-            return machine
-        store.write_machine(replace(machine, status=status, history=machine.reached(status.value, _now())))
-        beat = store.heartbeat(serial)
-        if beat is not None:  # the next report takes the full path and sees the status
-            store.write_heartbeat(serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
+        _refuse_unless_ready(store, machine)
+        _write_status(store, machine, MachineStatus.INSTALLING)
         return machine
+
+
+def _release(store: Store, serial: str) -> None:
+    """Back to ``live`` after a failed hand-over (unless something else changed the status meanwhile)."""
+    with store.machine_lock([serial]):
+        machine = store.get(Machine, serial)
+        if machine.status is MachineStatus.INSTALLING:
+            _write_status(store, machine, MachineStatus.LIVE)
 
 
 def summary(plan: InstallPlan) -> str:
@@ -396,7 +407,8 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
 
     Refused unless the machine is live, in a cluster, and the PKI exists. The machine is ``installing`` from
     the hand-over on (a second install-os is refused); if the hand-over fails it is ``live`` again. The BMC,
-    when known, boots the disk from now on (a BMC that fails is a warning: the node sets it in-band too)."""
+    when known, boots the disk from now on (a BMC that fails is a warning: /boot/ipxe sends an installing
+    machine to its disk anyway)."""
     serial = resolve(store, ident)
     _refuse_unless_ready(store, store.get(Machine, serial))
     if dry_run:
@@ -405,7 +417,7 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
     plan, files = plan_for(store, serial)
     bundle = pack(plan, files)
     node = remote.node_of(store, serial)
-    machine = _set_status(store, serial, MachineStatus.INSTALLING, only_from=MachineStatus.LIVE)
+    machine = _claim(store, serial)
     try:
         remote.run_on(
             store,
@@ -415,11 +427,11 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
             stdin=bundle,
         )
     except CommandError as exc:  # the node answered, and the hand-over script failed there
-        _set_status(store, serial, MachineStatus.LIVE, only_from=MachineStatus.INSTALLING)
+        _release(store, serial)
         reason = exc.output.strip().splitlines()[-1] if exc.output.strip() else f"exit code {exc.returncode}"
         raise Conflict(f"oci-install did not start on {serial}: {reason}", hint="is it the OCI live image?") from None
-    except OciError:
-        _set_status(store, serial, MachineStatus.LIVE, only_from=MachineStatus.INSTALLING)
+    except BaseException:  # unreachable, refused, interrupted: nothing started there
+        _release(store, serial)
         raise
     result: dict[str, Any] = {
         "serial": serial,
