@@ -15,11 +15,13 @@ import os
 import select
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from simbmc import log, simulated_bmcs
 from test_reboot_via_node import wait_for_certificate
 
 from conftest import NOW, free_port, report_body, ssh_keygen
@@ -30,7 +32,7 @@ from oci.model import Machine, MachineStatus
 from oci.pki import ssh
 from oci.remote import NodeUnreachable
 from oci.report import v1
-from oci.service import clusters, install, machines, networks, reports, tokens, topology
+from oci.service import bmcops, clusters, install, machines, networks, reports, tokens, topology
 from oci.store import Store
 from wsgi_client import Client
 
@@ -179,3 +181,20 @@ def test_a_node_with_another_machines_certificate_gets_no_bundle(node, tmp_path)
         install.install_os(store, "C0")
     assert store.get(Machine, "C0").status is MachineStatus.LIVE
     assert not (out / "bundle.tar").exists()
+
+
+def test_the_bmc_boots_the_disk_from_now_on_and_a_failing_bmc_is_a_warning(node, tmp_path):
+    store, out, _ = node
+    with simulated_bmcs(tmp_path / "bmc", 1) as [(target, state)]:
+        bmcops.set_access(store, "C0", "yes", target.address, target.port, target.user, target.password)
+        result = started(out, lambda: install.install_os(store, "C0"))
+        assert (result["bmc"], "warning" in result) == ("boot from disk", False)
+        assert log(state) == ["boot default"]  # persistent, to the disk (pyghmi's "hd" is ipmi_sim's default)
+    (out / "ran").unlink()
+    with store.machine_lock(["C0"]):
+        store.write_machine(replace(store.get(Machine, "C0"), status=MachineStatus.LIVE))
+    quick = Store(store.root, lock_timeout=10, config=replace(store.config, bmc_timeout=1, bmc_retries=0))
+    bmcops.set_access(quick, "C0", "yes", "127.0.0.1", free_port(), "oci", "secret")  # nothing answers there
+    result = started(out, lambda: install.install_os(quick, "C0"))
+    assert result["bmc"] == "failed" and result["warning"].startswith("the BMC did not take the boot device: ")
+    assert quick.get(Machine, "C0").status is MachineStatus.INSTALLING
