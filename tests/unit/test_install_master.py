@@ -348,3 +348,12 @@ def test_ocicli_commands(enrol, capsys):
     machines.set_(site, "C1", {"dest_blk": "sdq"}, [])
     refused_in_one_line(site, capsys, ["machine-install-os", "C1"], "the machine has no disk sdq")
     refused_in_one_line(site, capsys, ["machine-install-os", "--dry-run", "C1"], "the machine has no disk sdq")
+
+
+def test_systemd_takes_the_first_boot_unit(enrol, tmp_path):
+    site = enrol("C1")
+    _, files = install.plan_for(site, "C1")
+    unit = tmp_path / install.FIRST_BOOT_UNIT
+    unit.write_bytes(files[f"etc/systemd/system/{install.FIRST_BOOT_UNIT}"].data)
+    checked = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+    assert (checked.returncode, checked.stderr) == (0, "")
