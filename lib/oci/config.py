@@ -132,6 +132,21 @@ def _bmc_user(text: str) -> str:
     return text
 
 
+def _yes_no(text: str) -> bool:
+    if text not in ("yes", "no"):
+        raise ValueError("yes or no")
+    return text == "yes"
+
+
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*")
+
+
+def _optional_host(text: str) -> str:
+    if text and (len(text) > 253 or not _HOST.fullmatch(text)):
+        raise ValueError("a host name or an IPv4 address")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigKey:
     """One setting: where it is in the file, the ``Config`` field it fills, its default as written in the file,
@@ -218,6 +233,19 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("ssh", "port", "ssh_port", "22", _bounded_int(1, 65535), "SSH port of the nodes (live image and installed systems)"),
     ConfigKey("ssh", "connect_timeout", "ssh_connect_timeout", "5", _bounded_int(1, 120),
               "seconds to wait for a node's SSH server before falling back on the BMC (1-120)"),
+    ConfigKey("install", "package_cache", "package_cache", "yes", _yes_no,
+              "`yes`: installed hosts and debootstrap fetch Debian packages through the master's apt-cacher-ng on `oci_ip` "
+              "(docs/install-master.md); `no`: straight from the cluster's `debian_mirror`"),
+    ConfigKey("install", "package_cache_port", "package_cache_port", "3142", _bounded_int(1, 65535),
+              "port of the package cache (apt-cacher-ng's default is 3142)"),
+    ConfigKey("install", "minimum_disk_gib", "install_minimum_disk_gib", "8", _bounded_int(1, 1 << 20),
+              "smallest disk an install accepts, in GiB; `machine-install-os` refuses a smaller one"),
+    ConfigKey("install", "extras_dir", "install_extras_dir", "/etc/openstack-cluster-installer/install-extras", Path,
+              "the operator's extras: `clusters/<cluster>/` and `machines/<serial>/`, each with a `packages` list and a "
+              "`files/` tree copied onto the target (docs/install-master.md)"),
+    ConfigKey("install", "puppet_server", "puppet_server", "", _optional_host,
+              "the name installed hosts reach the Puppet server at (their puppet.conf `server`); empty: the host of "
+              "the master's URL for nodes (`[boot] url`, else `oci_ip`)"),
 )  # fmt: skip
 
 
@@ -264,6 +292,11 @@ class Config:
     bmc_auto_channel: int = 1
     ssh_port: int = 22
     ssh_connect_timeout: int = 5
+    package_cache: bool = True
+    package_cache_port: int = 3142
+    install_minimum_disk_gib: int = 8
+    install_extras_dir: Path = Path("/etc/openstack-cluster-installer/install-extras")
+    puppet_server: str = ""
     source: Path | None = None  # the file read, if any
 
 

@@ -24,7 +24,7 @@ from oci import masking, names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
-from oci.service import bmcauto, bmcops, certificates, clusters, dryrun, identity, machines, networks, tokens, topology
+from oci.service import bmcauto, bmcops, certificates, clusters, dryrun, identity, install, machines, networks, tokens, topology
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int, "bool": bool}
@@ -278,6 +278,21 @@ OPERATIONS: dict[str, Operation] = {
             "POST",
             "/machines/<machine>/reboot-on-hdd",
             lambda s, machine: bmcops.reboot(s, machine, "hdd", through_node=True),
+            _params("machine"),
+        ),
+        # installs
+        Operation(
+            "machine_install_os",
+            "POST",
+            "/machines/<machine>/install-os",
+            lambda s, machine, dry_run=False: install.install_os(s, machine, dry_run=dry_run),
+            _params("machine dry_run:bool?"),
+        ),
+        Operation(
+            "machine_display_install_cmd",
+            "GET",
+            "/machines/<machine>/install-cmd",
+            lambda s, machine: install.install_command(s, machine),
             _params("machine"),
         ),
         Operation("check_all_ipmi", "GET", "/bmc-check", lambda s, filter=None: bmcops.check_all(s, filter), _params("filter?")),

@@ -1,11 +1,14 @@
 """``oci-poc``: the proof of concept on an embedded default, on loopback, in a temporary state directory.
 
-1. start ``oci-api`` on 127.0.0.1 (a free port) with a fresh state directory;
+1. start the package cache installs fetch Debian through (apt-cacher-ng, its cache kept between runs) unless one
+   answers on 127.0.0.1:3142 already, and ``oci-api`` on 127.0.0.1 (a free port) with a fresh state directory
+   and a configuration naming 127.0.0.1 as the master's address;
 2. boot a dozen machines, as far as that exists yet: each posts the hardware report its discovery agent
    makes from real captured tool output (tests/data/hw/), from its own loopback address, so each shows a
    distinct "live" address like a DHCP lease would give;
-3. run the demo of the reference README (share/poc/demo.sh) with ``ocicli``;
-4. stop the server and remove the state directory (``--keep`` leaves it for a look).
+3. run the demo of the reference README (share/poc/demo.sh) with ``ocicli``, and the install plan of a machine;
+4. stop the server (and the package cache if it started it) and remove the state directory (``--keep`` leaves
+   it for a look).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from oci.cli.edge import edge
 from oci.discover.report import from_capture_folder
-from oci.run import run, spawn
+from oci.run import CommandError, run, spawn
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -73,6 +76,57 @@ def wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 2
     raise SystemExit("oci-poc: oci-api did not answer in time")
 
 
+PACKAGE_CACHE_PORT = 3142
+# Kept between runs (so the next PoC's installs are warm); apt-cacher-ng's own /var/cache is its service's.
+PACKAGE_CACHE_DIR = Path("/var/cache/oci-poc/apt-cacher-ng")
+
+
+def package_cache_answers(port: int = PACKAGE_CACHE_PORT) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/acng-report.html")
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+    except OSError:
+        return False
+
+
+def start_package_cache(workdir: Path, timeout: float = 60) -> subprocess.Popen[bytes] | None:
+    """apt-cacher-ng on 127.0.0.1:3142, unless one answers there already (the master's service, another
+    PoC's): the process this call started, to stop at the end, or None. Its configuration and logs go
+    under ``workdir``; SystemExit when it is not installed or does not answer."""
+    if package_cache_answers():
+        return None
+    conf = workdir / "apt-cacher-ng"
+    conf.mkdir()
+    PACKAGE_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    (conf / "acng.conf").write_text(
+        f"CacheDir: {PACKAGE_CACHE_DIR}\nLogDir: {conf}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: {PACKAGE_CACHE_PORT}\n"
+        f"BindAddress: 127.0.0.1\nSocketPath: {conf / 'socket'}\nForeGround: 1\nReportPage: acng-report.html\n"
+    )
+    try:
+        cache = spawn(["apt-cacher-ng", "-c", str(conf)])
+    except CommandError:
+        raise SystemExit("oci-poc: apt-cacher-ng is not installed (apt-get install apt-cacher-ng)") from None
+    deadline = time.monotonic() + timeout
+    while not package_cache_answers():
+        if cache.poll() is not None or time.monotonic() > deadline:
+            stop(cache)
+            if package_cache_answers():  # another one took the port in between: it serves as well
+                return None
+            raise SystemExit(f"oci-poc: apt-cacher-ng did not answer on 127.0.0.1:{PACKAGE_CACHE_PORT}")
+        time.sleep(0.05)
+    return cache
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+    process.wait(timeout=30)
+
+
 def step(title: str) -> float:
     print(f"\n=== {title}", flush=True)
     return time.monotonic()
@@ -92,11 +146,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _poc(args: argparse.Namespace) -> int:
-    state = Path(tempfile.mkdtemp(prefix="oci-poc-"))
-    env = {**os.environ, "OCI_STATE_DIR": str(state), "PATH": f"{REPO / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("OCI_CONFIG", None)
-    port = free_port()
     total = time.monotonic()
+    base = Path(tempfile.mkdtemp(prefix="oci-poc-"))
+    state, config = base / "state", base / "openstack-cluster-installer.conf"
+    state.mkdir()
+    started = step(f"the package cache on 127.0.0.1:{PACKAGE_CACHE_PORT}")
+    try:
+        cache = start_package_cache(base)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)
+        raise
+    print("  apt-cacher-ng " + ("started" if cache else "was already running") + f", cache in {PACKAGE_CACHE_DIR}")
+    done(started)
+    # The master's address as nodes see it: the plans name it (their mirror through the cache, their reports).
+    port = free_port()
+    config.write_text(
+        f"[api]\nlisten = 127.0.0.1:{port}\n\n[network]\noci_ip = 127.0.0.1\n\n[install]\npackage_cache_port = {PACKAGE_CACHE_PORT}\n"
+    )
+    env = {**os.environ, "OCI_STATE_DIR": str(state), "OCI_CONFIG": str(config)}
+    env["PATH"] = f"{REPO / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     started = step(f"starting oci-api on 127.0.0.1:{port}, state in {state}")
     server = spawn([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env)
     try:
@@ -122,9 +190,11 @@ def _poc(args: argparse.Namespace) -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if cache is not None:
+            stop(cache)
         if args.keep:
-            print(f"state kept in {state}")
+            print(f"state and configuration kept in {base}")
         else:
-            shutil.rmtree(state, ignore_errors=True)
+            shutil.rmtree(base, ignore_errors=True)
     print(f"\nPoC finished in {time.monotonic() - total:.1f} s")
     return 0

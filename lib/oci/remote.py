@@ -85,8 +85,9 @@ def probe(address: str, port: int, timeout: float) -> None:
         raise NodeUnreachable(f"nothing answers on {address}:{port} ({reason})") from None
 
 
-def run_on(store: Store, node: Node, argv: Sequence[str], timeout: float = 60) -> str:
-    """Run ``argv`` as root on ``node``; its output. NodeUnreachable if SSH fails, CommandError if the command does."""
+def run_on(store: Store, node: Node, argv: Sequence[str], timeout: float = 60, stdin: bytes | None = None) -> str:
+    """Run ``argv`` as root on ``node``; its output. NodeUnreachable if SSH fails, CommandError if the command does.
+    ``stdin``: bytes the command reads (a file handed over through the same checked channel: no scp, no second login)."""
     cfg = store.config
     probe(node.address, cfg.ssh_port, cfg.ssh_connect_timeout)
     key, public = _master_key(store)
@@ -103,7 +104,7 @@ def run_on(store: Store, node: Node, argv: Sequence[str], timeout: float = 60) -
             "-o", f"HostKeyAlias={node.name}", "-o", "LogLevel=ERROR", f"root@{node.address}", "--", shlex.join(argv),
         ]  # fmt: skip
         try:
-            return run(command, timeout=timeout).stdout
+            return run(command, timeout=timeout, input_bytes=stdin).stdout
         except CommandError as exc:
             if exc.returncode == 255 or exc.returncode is None:  # ssh's own failure (or no answer at all)
                 reason = exc.output.strip().splitlines()[-1] if exc.output.strip() else "no answer"

@@ -1,5 +1,5 @@
-"""The one place that starts processes: argv lists only (never a shell), a fixed locale, stdin closed,
-explicit timeouts and accepted return codes, and one error type that shows the command and its output."""
+"""The one place that starts processes: argv lists only (never a shell), a fixed locale, stdin closed unless
+the caller gives its bytes, explicit timeouts and accepted return codes, and one error type that shows the command and its output."""
 
 from __future__ import annotations
 
@@ -44,27 +44,40 @@ def run(
     accept: Sequence[int] = (0,),
     capture: bool = True,
     input_text: str | None = None,
+    input_bytes: bytes | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` to completion; raise ``CommandError`` unless its exit code is in ``accept``."""
+    """Run ``argv`` to completion; raise ``CommandError`` unless its exit code is in ``accept``.
+
+    ``input_text`` or ``input_bytes`` (a file handed over as is, a bundle) is written to its stdin."""
+    assert input_text is None or input_bytes is None, "one input"
     try:
-        done = subprocess.run(
-            list(argv),
-            input=input_text,
-            stdin=None if input_text is not None else subprocess.DEVNULL,
-            capture_output=capture,
-            text=True,
-            timeout=timeout,
-            env=environment(env),
-            check=False,
-        )
+        if input_bytes is not None:
+            raw = subprocess.run(list(argv), input=input_bytes, capture_output=capture, timeout=timeout, env=environment(env), check=False)
+            done = subprocess.CompletedProcess(raw.args, raw.returncode, _text(raw.stdout), _text(raw.stderr))
+        else:
+            done = subprocess.run(
+                list(argv),
+                input=input_text,
+                stdin=None if input_text is not None else subprocess.DEVNULL,
+                capture_output=capture,
+                text=True,
+                timeout=timeout,
+                env=environment(env),
+                check=False,
+            )
     except FileNotFoundError:
         raise CommandError(argv, 127) from None
     except subprocess.TimeoutExpired as exc:
-        output = exc.stdout if isinstance(exc.stdout, str) else ""
+        output = exc.stdout if isinstance(exc.stdout, str) else _text(exc.stdout)
         raise CommandError(argv, None, output) from None
     if done.returncode not in accept:
         raise CommandError(argv, done.returncode, (done.stdout or "") + (done.stderr or ""))
     return done
+
+
+def _text(output: bytes | None) -> str:
+    # Output shown in messages only: a byte that is not UTF-8 must not hide the rest.
+    return output.decode("utf-8", "replace") if output else ""
 
 
 def spawn(argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:

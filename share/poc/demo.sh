@@ -41,3 +41,6 @@ run machine-list -n
 # the list of its NICs (OCI 42 silently dropped such names). Name the first onboard port instead.
 run network-set dc1-net1 --iface1 eno1
 run machine-show-network C1
+# What installing C1 would do (the dry run changes nothing), and the command its live node would run.
+run machine-install-os --dry-run C1
+run machine-display-install-cmd C1

@@ -25,6 +25,7 @@ from oci.errors import ConfigError, OciError
 from oci.model import Machine, MachineStatus
 from oci.netconf import eni, hosts, service
 from oci.netconf.model import HostNetwork, Physical
+from oci.service import install
 from oci.templates import SHIPPED_DIR, Templates
 from wsgi_client import Client
 
@@ -61,6 +62,9 @@ def test_every_shipped_template_is_used_by_a_renderer():
     eni.render(HostNetwork("h1", (nic,)), recording)
     hosts.render("cl1", ["10.0.0.5 h1.example.com h1"], recording)
     hostkey.sshd_drop_in(Path("/etc/ssh/ssh_host_ed25519_key-cert.pub"), recording)
+    install.first_boot_unit("http://10.251.0.1:8080/api/v1/status", recording)
+    install.puppet_conf("10.251.0.1", "h1.example.com", recording)
+    install.sshd_drop_in(recording)
     shipped = {p.name for p in SHIPPED_DIR.iterdir()}
     assert recording.used == shipped, "a shipped template no renderer uses (or a renderer's template not shipped)"
 

@@ -225,7 +225,8 @@ def api_markdown() -> str:
 
 
 def openapi() -> str:
-    kinds = {"str": {"type": "string"}, "dict": {"type": "object"}, "list": {"type": "array", "items": {"type": "string"}}}
+    kinds = {"str": {"type": "string"}, "dict": {"type": "object"}, "list": {"type": "array", "items": {"type": "string"}},
+             "bool": {"type": "boolean"}, "int": {"type": "integer"}}  # fmt: skip
     properties = {"status": {"enum": ["success", "error"]}, "message": {"type": "string"}, "data": {}, "hint": {"type": "string"}}
     envelope = {"type": "object", "required": ["status", "message", "data"], "properties": properties}
     paths: dict[str, dict[str, object]] = {}

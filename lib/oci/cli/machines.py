@@ -115,6 +115,21 @@ def _accept_address(args: argparse.Namespace, backend: Backend) -> Message:
     return Message(f"{result['serial']} now reports from {result['address']}", data=result)
 
 
+def _install_os(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_install_os", machine=args.machine, dry_run=args.dry_run)
+    if args.dry_run:
+        return Message(result["plan"] + "dry run: nothing was changed", data=result)
+    text = f"{result['serial']} is installing: started {result['command']} on {result['address']}\n{result['summary']}"
+    if "warning" in result:
+        text += f"\nwarning: {result['warning']}"
+    return Message(text, data=result)
+
+
+def _display_install_cmd(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_display_install_cmd", machine=args.machine)
+    return Message(f"{result['command']}\n{result['summary']}", data=result)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "machine-list", _list, "list machines", add_help=False)
     p.add_argument("--help", action="help", help="show this help message and exit")
@@ -170,3 +185,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                 "after a genuine renumbering: accept a machine's reports from a new address")  # fmt: skip
     p.add_argument("machine", help="serial or hostname")
     p.add_argument("address", help="the address its reports now come from")
+
+    p = command(sub, common, "machine-install-os", _install_os,
+                "install Debian on a live machine of a cluster: hand it its bundle and start oci-install there")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="print the install plan (disks, RAID, packages, files) and change nothing")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-display-install-cmd", _display_install_cmd,
+                "show the command machine-install-os runs on the node, and the plan in one line")  # fmt: skip
+    p.add_argument("machine", help="serial or hostname")

@@ -135,6 +135,14 @@ def reboot(store: Store, ident: str, target: str, through_node: bool = False) ->
     return result
 
 
+def boot_from_disk(store: Store, serial: str, uefi: bool) -> bool:
+    """Have the BMC boot the disk from now on (an install's end); False if the machine has no BMC access."""
+    if not _has_bmc(store, serial):
+        return False
+    _bmc(store, serial)[1].set_boot("hd", persistent=True, uefi=uefi)
+    return True
+
+
 def _has_bmc(store: Store, serial: str) -> bool:
     access = store.find(BmcAccess, serial)
     return access is not None and access.use and bool(access.address)
