@@ -124,7 +124,10 @@ def render_record(record: Record, terminal: bool = False) -> str:
     for key in keys:
         value = record.data[key]
         shown = safe(key)
-        if isinstance(value, dict) and value and key not in ("enrolment",):
+        if key == "install" and value:
+            lines.append(f"{shown}:")
+            lines += _install_lines(value, safe)
+        elif isinstance(value, dict) and value and key not in ("enrolment",):
             lines.append(f"{shown}:")
             inner = max(len(safe(str(k))) for k in value)
             lines += [f"  {safe(str(k)).ljust(inner)}  {cell(v, safe)}" for k, v in value.items()]
@@ -133,9 +136,6 @@ def render_record(record: Record, terminal: bool = False) -> str:
             for h in value:
                 detail = f"  {safe(str(h['detail']))}" if h.get("detail") else ""
                 lines.append(f"  {safe(str(h['since']))}  {safe(str(h['status'])):<15} {_duration(h['seconds'])}{detail}")
-        elif key == "install" and value:
-            lines.append(f"{shown}:")
-            lines += _install_lines(value, safe)
         elif isinstance(value, list) and value and isinstance(value[0], dict) and set(value[0]) != {"network", "address"}:
             lines.append(f"{shown}:")
             lines += [f"  - {cell(v, safe)}" for v in value]

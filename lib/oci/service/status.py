@@ -111,7 +111,7 @@ def progress(record: InstallRecord | None, phase: Phase, report: StepReport, now
             if current is not None and any(s.name == report.step for s in current.steps):
                 current = None
             return _with_step(current or InstallRecord(started=now), InstallStep(report.step, now))
-        started = now - timedelta(seconds=report.seconds)
+        started = now - timedelta(seconds=round(report.seconds))  # state files keep whole seconds
         current = current or InstallRecord(started=started)
         for index in range(len(current.steps) - 1, -1, -1):
             found = current.steps[index]
