@@ -16,14 +16,15 @@ from ipaddress import IPv4Address
 import pytest
 from test_reboot_via_node import wait_for_certificate
 
-from conftest import REPO, free_port, ssh_keygen
+from conftest import NOW, REPO, free_port, ssh_keygen
 from oci.errors import Conflict, InvalidInput
 from oci.install.plan import LOG_PATH
 from oci.pki import ssh
 from oci.remote import NodeUnreachable
-from oci.service import clusters, installlog, machines, networks, topology
+from oci.service import clusters, installlog, machines, networks, tokens, topology
 from oci.service import status as intake
 from oci.store import Store
+from wsgi_client import Client
 
 GUARD = 60.0  # seconds: only against a hung command, never a figure
 NODE_LOG = "/var/log"
@@ -86,6 +87,11 @@ def test_the_log_is_read_in_bounded_chunks_whole_characters_and_bytes_that_are_n
     assert "".join(texts) == data.decode("utf-8", errors="replace")
     assert offset == len(data) and len(replies) == 2 and replies[0]["status"] == "installing"
     assert installlog.read(site, "C0", str(offset)) == {"serial": "C0", "status": "installing", "text": "", "offset": offset, "more": False}
+    # The same through the API's admin route.
+    client = Client(site, token=tokens.create(site, "reader", NOW))
+    last_line = len("€ done\n".encode())
+    code, reply = client.call("GET", f"/api/v1/machines/C0/install-log?offset={len(data) - last_line}")
+    assert (code, reply["data"]) == (200, {"serial": "C0", "status": "installing", "text": "€ done\n", "offset": len(data), "more": False})
 
 
 def test_refusals(node, discover):
