@@ -105,11 +105,12 @@ def progress(record: InstallRecord | None, phase: Phase, report: StepReport, now
         if report.step is None:
             return current or InstallRecord(started=now)
         if report.seconds is None:  # a step starts
-            last = current.steps[-1] if current is not None and current.steps else None
-            if current is not None and last is not None and last.name == report.step and last.seconds is None:
-                return current  # the same start again (a report sent twice)
-            if current is not None and any(s.name == report.step for s in current.steps):
-                current = None
+            if current is not None and current.steps:
+                last = current.steps[-1]
+                if (last.name, last.seconds) == (report.step, None):
+                    return current  # the same start again (a report sent twice)
+                if any(s.name == report.step for s in current.steps):
+                    current = None  # a step it has seen: the installer started again
             return _with_step(current or InstallRecord(started=now), InstallStep(report.step, now))
         started = now - timedelta(seconds=round(report.seconds))  # state files keep whole seconds
         current = current or InstallRecord(started=started)
