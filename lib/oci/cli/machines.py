@@ -185,14 +185,14 @@ def _wait_for_install(args: argparse.Namespace, backend: Backend) -> Message:
     give_up = time.monotonic() + args.timeout
     waiting = list(dict.fromkeys(args.machines))
     outcome: dict[str, bool] = {}
-    last: dict[str, str] = {}
+    last: dict[str, tuple[Any, ...]] = {}
     while True:
         for ident in list(waiting):
             progress = backend.call("machine_install_progress", machine=ident)
             line, ended = progress_line(progress)
             install = progress["install"] or {}
             # Printed when the phase changes, not each time the elapsed time does.
-            phase = json.dumps([progress["status"], install.get("state"), install.get("step"), len(install.get("steps", ()))])
+            phase = (progress["status"], install.get("state"), install.get("step"), len(install.get("steps", ())))
             if last.get(ident) != phase:
                 last[ident] = phase
                 show(line + "\n", {**progress, "line": line})
