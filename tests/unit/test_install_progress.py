@@ -315,3 +315,16 @@ def test_oci_report_status_refuses_a_duration_that_is_not_a_number(capsys):
     with pytest.raises(SystemExit) as exit_:
         report_status.main(["installing", "--step", "wipe", "--seconds", "٣", "--serial", "C1"], post=lambda u, b: (200, "{}"))
     assert exit_.value.code == 2 and "is not a number of seconds" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------- install log
+@pytest.mark.parametrize("text", ["abc", "é", "€", "𝄞", "a€", "€€b"])
+def test_a_log_chunk_never_ends_inside_a_character(text):
+    from oci.service.installlog import whole_characters
+
+    data = text.encode()
+    for cut in range(len(data) + 1):
+        kept = whole_characters(data[:cut])
+        assert data.startswith(kept) and kept.decode() == text[: len(kept.decode())]
+        assert cut - len(kept) < 4 and (cut == len(data)) <= (kept == data)
+    assert whole_characters(b"\xff") == b"\xff" and whole_characters(b"\x80\x80\x80\x80") == b"\x80\x80\x80\x80"  # not UTF-8: kept

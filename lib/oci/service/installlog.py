@@ -40,7 +40,7 @@ def whole_characters(data: bytes) -> bytes:
     for back in range(1, min(4, len(data)) + 1):
         byte = data[-back]
         if byte & 0xC0 != 0x80:  # not a continuation byte: the last character starts here
-            length = 1 if byte < 0x80 else 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            length = 1 if byte < 0x80 or byte >= 0xF8 else 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4  # F8-FF start nothing
             return data[:-back] if length > back else data
     return data
 
