@@ -64,62 +64,6 @@ def _show_network(args: argparse.Namespace, backend: Backend) -> Table:
     return Table(backend.call("machine_show_network", machine=args.machine), columns)
 
 
-def _add(args: argparse.Namespace, backend: Backend) -> Message:
-    params = {"serial": args.serial, "cluster": args.cluster, "role": args.role, "location": args.location, "fixed_ip": args.fixed_ip}
-    if args.dry_run:
-        return dry_run(backend, "machine_add", params)  # type: ignore[no-any-return]
-    result = backend.call("machine_add", **params)
-    where = ", ".join(f"{a['address']} on {a['network']}" for a in result["addresses"]) or "no address"
-    return Message(f"{args.serial} enrolled as {result['hostname']} ({where})", data=result)
-
-
-def _remove(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call("machine_remove", machine=args.machine)
-    return Message(f"{result['serial']} ({result['hostname']}) removed from its cluster", data=result)
-
-
-def _destroy(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call("machine_destroy", machine=args.machine)
-    return Message(f"machine {result['serial']} destroyed", data=result)
-
-
-def _set(args: argparse.Namespace, backend: Backend) -> Record:
-    values, unset = setting_values(args, MACHINE_SETTINGS)
-    result = backend.call("machine_set", machine=args.machine, settings=values, unset=unset, hostname=args.hostname)
-    return Record(result, order=SHOW_ORDER)
-
-
-def _ip_list(args: argparse.Namespace, backend: Backend) -> Table:
-    return Table(
-        backend.call("machine_ip_list", machine=args.machine), [C("network", "network"), C("address", "ipaddr"), C("kind", "usefor")]
-    )
-
-
-def _ip_add(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call("machine_ip_add", machine=args.machine, network=args.network, address=args.address)
-    return Message(f"{result['address']} added to {result['serial']} on {result['network']}", data=result)
-
-
-def _ip_remove(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call("machine_ip_remove", machine=args.machine, address=args.address)
-    return Message(f"{result['address']} removed", data=result)
-
-
-def _conflicts(args: argparse.Namespace, backend: Backend) -> Table:
-    columns = [C("address", "address"), C("route", "route"), C("first", "first"), C("last", "last"), C("count", "count")]
-    return Table(backend.call("machine_conflicts", machine=args.machine), columns)
-
-
-def _conflicts_clear(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call("machine_conflicts_clear", machine=args.machine)
-    return Message(f"{result['cleared']} conflict(s) of {result['serial']} forgotten", data=result)
-
-
-def _accept_address(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call("machine_accept_address", machine=args.machine, address=args.address)
-    return Message(f"{result['serial']} now reports from {result['address']}", data=result)
-
-
 # machine-wait-for-install's exit codes beyond ocicli's own (0, 1, 2, 3)
 EXIT_INSTALL_FAILED, EXIT_TIMED_OUT = 4, 5
 WAIT_EPILOG = f"""\
@@ -218,6 +162,62 @@ def _seconds(text: str) -> float:
     if value is None or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return value
+
+
+def _add(args: argparse.Namespace, backend: Backend) -> Message:
+    params = {"serial": args.serial, "cluster": args.cluster, "role": args.role, "location": args.location, "fixed_ip": args.fixed_ip}
+    if args.dry_run:
+        return dry_run(backend, "machine_add", params)  # type: ignore[no-any-return]
+    result = backend.call("machine_add", **params)
+    where = ", ".join(f"{a['address']} on {a['network']}" for a in result["addresses"]) or "no address"
+    return Message(f"{args.serial} enrolled as {result['hostname']} ({where})", data=result)
+
+
+def _remove(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_remove", machine=args.machine)
+    return Message(f"{result['serial']} ({result['hostname']}) removed from its cluster", data=result)
+
+
+def _destroy(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_destroy", machine=args.machine)
+    return Message(f"machine {result['serial']} destroyed", data=result)
+
+
+def _set(args: argparse.Namespace, backend: Backend) -> Record:
+    values, unset = setting_values(args, MACHINE_SETTINGS)
+    result = backend.call("machine_set", machine=args.machine, settings=values, unset=unset, hostname=args.hostname)
+    return Record(result, order=SHOW_ORDER)
+
+
+def _ip_list(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(
+        backend.call("machine_ip_list", machine=args.machine), [C("network", "network"), C("address", "ipaddr"), C("kind", "usefor")]
+    )
+
+
+def _ip_add(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_ip_add", machine=args.machine, network=args.network, address=args.address)
+    return Message(f"{result['address']} added to {result['serial']} on {result['network']}", data=result)
+
+
+def _ip_remove(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_ip_remove", machine=args.machine, address=args.address)
+    return Message(f"{result['address']} removed", data=result)
+
+
+def _conflicts(args: argparse.Namespace, backend: Backend) -> Table:
+    columns = [C("address", "address"), C("route", "route"), C("first", "first"), C("last", "last"), C("count", "count")]
+    return Table(backend.call("machine_conflicts", machine=args.machine), columns)
+
+
+def _conflicts_clear(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_conflicts_clear", machine=args.machine)
+    return Message(f"{result['cleared']} conflict(s) of {result['serial']} forgotten", data=result)
+
+
+def _accept_address(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("machine_accept_address", machine=args.machine, address=args.address)
+    return Message(f"{result['serial']} now reports from {result['address']}", data=result)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
