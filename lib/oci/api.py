@@ -231,14 +231,17 @@ def make_app(
             raise InvalidInput("status: expected a JSON object")
         if body.get("version", 1) != 1:
             raise InvalidInput(f"status: unsupported schema version {body.get('version')!r}")
-        unknown = set(body) - {"version", "serial", "status", "address"}
+        unknown = set(body) - {"version", "serial", "status", "address", "step", "seconds", "error"}
         if unknown:
             raise InvalidInput(f"status: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
         if "serial" not in body or "status" not in body:
             raise InvalidInput("status: 'serial' and 'status' are required")
         reported = parse_ipv4(body["address"], "address") if body.get("address") is not None else None
         source, _ = node_source(body["serial"], "status")
-        return success(status.record(store, body["serial"], body["status"], reported or source, now()))
+        return success(
+            status.record(store, body["serial"], body["status"], reported or source, now(),
+                          step=body.get("step"), seconds=body.get("seconds"), error=body.get("error"))
+        )  # fmt: skip
 
     @app.get("/oci/install-status.php")
     def status_oci42() -> Any:

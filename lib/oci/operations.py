@@ -24,7 +24,20 @@ from oci import masking, names, values
 from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
-from oci.service import bmcauto, bmcops, certificates, clusters, dryrun, identity, install, machines, networks, tokens, topology
+from oci.service import (
+    bmcauto,
+    bmcops,
+    certificates,
+    clusters,
+    dryrun,
+    identity,
+    install,
+    installlog,
+    machines,
+    networks,
+    tokens,
+    topology,
+)
 from oci.store import Store
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "dict": dict, "list": list, "int": int, "bool": bool}
@@ -162,6 +175,21 @@ OPERATIONS: dict[str, Operation] = {
             "/machines/<machine>/addresses/<address>",
             lambda s, machine, address: machines.ip_remove(s, machine, address),
             _params("machine address"),
+        ),
+        # install progress (docs/agent.md, "Install progress")
+        Operation(
+            "machine_install_progress",
+            "GET",
+            "/machines/<machine>/install",
+            lambda s, machine: machines.install_progress(s, machine),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_install_log",
+            "GET",
+            "/machines/<machine>/install-log",
+            lambda s, machine, offset=None: installlog.read(s, machine, offset),
+            _params("machine offset?"),
         ),
         # node identity (docs/security.md)
         Operation(

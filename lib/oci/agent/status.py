@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 
+from oci import values
 from oci.agent.collect import Runner, system_runner
 from oci.agent.daemon import HOST_KEY, SERVER_FILE, AgentError, Poster, poster, server_url
 from oci.cli.edge import edge
@@ -44,6 +45,13 @@ def machine_serial(runner: Runner = system_runner, cache: Path = SERIAL_FILE) ->
     return str(serial)
 
 
+def _seconds(text: str) -> float:
+    value = values.number(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    return value
+
+
 @edge("oci-report-status")
 def main(argv: list[str] | None = None, post: Poster | None = None, runner: Runner = system_runner) -> int:
     parser = argparse.ArgumentParser(
@@ -53,6 +61,9 @@ def main(argv: list[str] | None = None, post: Poster | None = None, runner: Runn
     )
     parser.add_argument("status", choices=[p.value for p in Phase])
     parser.add_argument("--address", metavar="IP", help="the machine's management address (with installed)")
+    parser.add_argument("--step", metavar="NAME", help="an install step: starting (with installing), failed (with live and --error)")
+    parser.add_argument("--seconds", metavar="S", type=_seconds, help="the step took S seconds: it ended (with installing and --step)")
+    parser.add_argument("--error", metavar="TEXT", help="why the install failed, one line (with live)")
     parser.add_argument("--server", metavar="URL", help=f"master URL or HOST[:PORT] (default: read from {SERVER_FILE})")
     parser.add_argument("--serial", help=f"this machine's serial (default: {SERIAL_FILE}, or found as the agent does)")
     parser.add_argument("--host-key", type=Path, default=HOST_KEY,
@@ -60,9 +71,10 @@ def main(argv: list[str] | None = None, post: Poster | None = None, runner: Runn
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     url = server_url(args.server).removesuffix("/api/v1/report") + "/api/v1/status"
-    body = {"version": 1, "serial": args.serial or machine_serial(runner), "status": args.status}
-    if args.address:
-        body["address"] = args.address
+    body: dict[str, object] = {"version": 1, "serial": args.serial or machine_serial(runner), "status": args.status}
+    for key in ("address", "step", "seconds", "error"):
+        if getattr(args, key) is not None:
+            body[key] = getattr(args, key)
     try:
         code, text = (post or poster(args.host_key))(url, json.dumps(body).encode())
     except OSError as exc:

@@ -31,8 +31,11 @@ JSON_KEYS = {
         "product_name, memory_mb, cpu_model, cpu_threads, uefi, disks, nics, notes"
     ),
     "machine-show": (
-        "serial, serial_source, status, first_seen, puppet_status, history [{status, since, address, seconds}] (seconds: how "
-        "long the phase lasted, null for the current one), hardware (every reported fact), report_notes, enrolment {cluster, "
+        "serial, serial_source, status, first_seen, puppet_status, history [{status, since, address, seconds, detail}] (seconds: "
+        "how long the phase lasted, null for the current one; detail: why, e.g. where an install failed), install {state "
+        "(running, failed, done), started, finished, seconds (the whole install, so far while it runs), step (the one running), "
+        "failed_step, error, steps [{name, started, seconds, state}]} (the latest install, null before any; docs/agent.md), "
+        "hardware (every reported fact), report_notes, enrolment {cluster, "
         "role, location, hostname} (null when not enrolled), settings (effective values), addresses, last_seen, reports, live_ip, "
         "host_key (the host key OCI last certified, absent before), conflicts [{address, route, first, last, count}] (requests "
         "refused because they came from another address, docs/security.md)"
@@ -160,7 +163,11 @@ def completion(parser: argparse.ArgumentParser) -> str:
 NODE_ENDPOINTS = (
     ("POST", "/api/v1/report", "hardware report of a live machine (docs/report-schema.md)"),
     ("POST", "/oci/report.php", "the OCI 42 agent's hardware report, unchanged"),
-    ("POST", "/api/v1/status", 'status of a node: {"version": 1, "serial", "status", "address"?} (docs/agent.md)'),
+    (
+        "POST",
+        "/api/v1/status",
+        'status of a node: {"version": 1, "serial", "status", "address"?, "step"?, "seconds"?, "error"?} (docs/agent.md)',
+    ),
     ("GET", "/oci/install-status.php", "the OCI 42 status form: ?status=...&chassis-serial=...&ipaddr=..."),
     ("POST", "/api/v1/ssh/host-key", 'a live or installed node\'s host key to sign: {"serial", "public_key"} (docs/pki.md)'),
     ("GET", "/boot/ipxe", "iPXE script (text): with ?mac=&serial=, the live image or the local disk by status (docs/boot.md)"),

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
+from oci import values
 from oci.cli.backend import Backend
 from oci.cli.common import add_setting_options, command, dry_run, setting_values
-from oci.cli.output import Column, Message, Record, Table
+from oci.cli.output import Column, Message, Record, Table, duration, terminal_safe
 from oci.model.settings import MACHINE_SETTINGS
 from oci.naming import natural_key
 
@@ -32,8 +37,8 @@ GROUPS: dict[str, tuple[str, list[Column]]] = {
     "n": ("addresses", [C("live_ip", "live_ip"), C("management_ip", "mgmt_ip"), C("addresses", "addresses")]),
     "r": ("notes", [C("notes", "notes")]),
 }
-SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "enrolment", "live_ip", "addresses", "last_seen", "reports",
-              "first_seen")  # fmt: skip
+SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "install", "enrolment", "live_ip", "addresses",
+              "last_seen", "reports", "first_seen")  # fmt: skip
 
 
 def _list(args: argparse.Namespace, backend: Backend) -> Table:
@@ -57,6 +62,106 @@ def _show_network(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [C("device", "device"), C("kind", "kind"), C("on", "on"), C("mtu", "mtu"), C("addresses", "addresses"),
                C("gateway", "gateway"), C("networks", "networks"), C("mac", "mac")]  # fmt: skip
     return Table(backend.call("machine_show_network", machine=args.machine), columns)
+
+
+# machine-wait-for-install's exit codes beyond ocicli's own (0, 1, 2, 3)
+EXIT_INSTALL_FAILED, EXIT_TIMED_OUT = 4, 5
+WAIT_EPILOG = f"""\
+exit codes:
+  0  every machine is installed
+  1  error (an unknown machine, the API not reachable...)
+  2  usage error
+  {EXIT_INSTALL_FAILED}  an install failed (the line says at which step and why), or a machine is not being installed
+  {EXIT_TIMED_OUT}  --timeout passed before every install ended
+"""
+
+
+def _printer(args: argparse.Namespace) -> Callable[[str, Any], None]:
+    """Print as it comes: the text (escaped on a terminal), or with --json one JSON object per line."""
+    out = sys.stdout
+
+    def show(text: str, data: Any) -> None:
+        if getattr(args, "json", False):
+            out.write(json.dumps(data, sort_keys=True, ensure_ascii=True) + "\n")
+        else:
+            out.write(terminal_safe(text, keep="\n\t") if out.isatty() else text)
+        out.flush()
+
+    return show
+
+
+def _install_log(args: argparse.Namespace, backend: Backend) -> None:
+    show, offset = _printer(args), 0
+    while True:
+        reply = backend.call("machine_install_log", machine=args.machine, offset=str(offset))
+        if reply["text"] or getattr(args, "json", False):
+            show(reply["text"], reply)
+        offset = reply["offset"]
+        if reply["more"]:
+            continue
+        if not args.follow or reply["status"] != "installing":
+            return
+        time.sleep(args.interval)
+
+
+def progress_line(progress: dict[str, Any]) -> tuple[str, bool | None]:
+    """A machine's install as one line, and whether it ended: True installed, False failed (or not being
+    installed at all), None still on its way."""
+    name, status, install = progress["hostname"] or progress["serial"], progress["status"], progress["install"]
+    took = f" (install took {duration(install['seconds'])})" if install and install["state"] == "done" else ""
+    if status == "installed":
+        return f"{name}: installed{took}", True
+    if status == "firstboot":
+        return f"{name}: firstboot: booting from its disk{took}", None
+    if status == "installing":
+        if install is None or install["state"] != "running" or not install["steps"]:
+            return f"{name}: installing: waiting for the installer's first step", None
+        step = install["step"] or f"after {install['steps'][-1]['name']}"
+        return f"{name}: installing: {step} (step {len(install['steps'])}, {duration(install['seconds'])} so far)", None
+    if install and install["state"] == "failed":
+        where = f" at {install['failed_step']}" if install["failed_step"] else ""
+        return f"{name}: install failed{where} after {duration(install['seconds'])}: {install['error']}", False
+    return f"{name}: {status}: no install running", False
+
+
+def _wait_for_install(args: argparse.Namespace, backend: Backend) -> Message:
+    show = _printer(args)
+    give_up = time.monotonic() + args.timeout
+    waiting = list(dict.fromkeys(args.machines))
+    outcome: dict[str, bool] = {}
+    last: dict[str, tuple[Any, ...]] = {}
+    while True:
+        for ident in list(waiting):
+            progress = backend.call("machine_install_progress", machine=ident)
+            line, ended = progress_line(progress)
+            install = progress["install"] or {}
+            # Printed when the phase changes, not each time the elapsed time does.
+            phase = (progress["status"], install.get("state"), install.get("step"), len(install.get("steps", ())))
+            if last.get(ident) != phase:
+                last[ident] = phase
+                show(line + "\n", {**progress, "line": line})
+            if ended is not None:
+                outcome[ident] = ended
+                waiting.remove(ident)
+        left = give_up - time.monotonic()
+        if not waiting or left <= 0:
+            break
+        time.sleep(min(args.interval, left))
+    failed = [ident for ident, ok in outcome.items() if not ok]
+    data = {"installed": [i for i, ok in outcome.items() if ok], "failed": failed, "waiting": waiting}
+    if failed:
+        pending = f"; still installing: {', '.join(waiting)}" if waiting else ""
+        return Message(f"install failed: {', '.join(failed)}{pending}", data=data, exit_code=EXIT_INSTALL_FAILED)
+    if waiting:
+        return Message(f"timed out after {args.timeout:g} s; still installing: {', '.join(waiting)}", data=data, exit_code=EXIT_TIMED_OUT)
+    return Message(f"installed: {', '.join(outcome)}", data=data)
+
+
+def _seconds(text: str) -> float:
+    value = values.number(text)
+    if value is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _add(args: argparse.Namespace, backend: Backend) -> Message:
@@ -140,6 +245,20 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = command(sub, common, "machine-show", _show, "show everything known about a machine")
     p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-install-log", _install_log, "print the install log of a machine (read on the node over SSH)")
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("-f", "--follow", action="store_true", help="print the log as it grows, until the machine is no longer installing")
+    p.add_argument(
+        "--interval", type=_seconds, default=2.0, metavar="SECONDS", help="with --follow: read it again every SECONDS (default: 2)"
+    )
+
+    p = command(sub, common, "machine-wait-for-install", _wait_for_install,
+                "wait until machines are installed, printing each one's progress as it changes",
+                epilog=WAIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("machines", nargs="+", metavar="machine", help="serial or hostname")
+    p.add_argument("--timeout", type=_seconds, default=3600.0, metavar="SECONDS", help="give up after SECONDS (default: 3600)")
+    p.add_argument("--interval", type=_seconds, default=2.0, metavar="SECONDS", help="ask every SECONDS (default: 2)")
 
     p = command(sub, common, "machine-show-network", _show_network, "show the network planned for a machine (oci-netconf renders it)")
     p.add_argument("machine", help="serial or hostname")

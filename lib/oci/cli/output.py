@@ -84,12 +84,36 @@ def render_table(table: Table, terminal: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "(current)"
-    hours, rest = divmod(seconds, 3600)
+def duration(seconds: float) -> str:
+    """``4m05s``; a float under a minute with hundredths (an install step's duration as the node measured it)."""
+    if isinstance(seconds, float) and seconds < 60:
+        return f"{seconds:.2f}s"
+    hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _duration(seconds: int | None) -> str:
+    return "(current)" if seconds is None else duration(seconds)
+
+
+def _install_lines(install: dict[str, Any], safe: Callable[[str], str]) -> list[str]:
+    """``machine-show``'s install: how it ended (or the step it is in), then each step with its duration."""
+    total = duration(install["seconds"])
+    if install["state"] == "failed":
+        where = f" at {safe(str(install['failed_step']))}" if install["failed_step"] else ""
+        outcome = f"failed{where} after {total}: {safe(str(install['error']))}"
+    elif install["state"] == "running":
+        outcome = f"running for {total}" + (f", in {safe(str(install['step']))}" if install["step"] else "")
+    else:
+        outcome = f"done in {total}"
+    lines = [f"  started  {safe(str(install['started']))}, {outcome}"]
+    shown = {"done": None, "running": "(running)", "failed": "failed", "unfinished": "(no end reported)"}
+    width = max((len(safe(str(step["name"]))) for step in install["steps"]), default=0)
+    for step in install["steps"]:
+        text = shown.get(step["state"]) or duration(step["seconds"])
+        lines.append(f"  {safe(str(step['name'])).ljust(width)}  {text}")
+    return lines
 
 
 def render_record(record: Record, terminal: bool = False) -> str:
@@ -100,13 +124,18 @@ def render_record(record: Record, terminal: bool = False) -> str:
     for key in keys:
         value = record.data[key]
         shown = safe(key)
-        if isinstance(value, dict) and value and key not in ("enrolment",):
+        if key == "install" and value:
+            lines.append(f"{shown}:")
+            lines += _install_lines(value, safe)
+        elif isinstance(value, dict) and value and key not in ("enrolment",):
             lines.append(f"{shown}:")
             inner = max(len(safe(str(k))) for k in value)
             lines += [f"  {safe(str(k)).ljust(inner)}  {cell(v, safe)}" for k, v in value.items()]
         elif key == "history" and value:
             lines.append(f"{shown}:")
-            lines += [f"  {safe(str(h['since']))}  {safe(str(h['status'])):<15} {_duration(h['seconds'])}" for h in value]
+            for h in value:
+                detail = f"  {safe(str(h['detail']))}" if h.get("detail") else ""
+                lines.append(f"  {safe(str(h['since']))}  {safe(str(h['status'])):<15} {_duration(h['seconds'])}{detail}")
         elif isinstance(value, list) and value and isinstance(value[0], dict) and set(value[0]) != {"network", "address"}:
             lines.append(f"{shown}:")
             lines += [f"  - {cell(v, safe)}" for v in value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -41,14 +42,69 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PhaseChange:
-    """One line of a machine's history: a status it reached, when, and the address it reported from."""
+    """One line of a machine's history: a status it reached, when, the address it reported from, and what
+    else is worth a line (``install failed at partition: ...``)."""
 
     status: str  # a MachineStatus or Phase value (bootinglive comes from OCI itself)
     at: datetime
     address: IPv4Address | None = None
+    detail: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.detail is not None and len(self.detail) > MAX_DETAIL_LENGTH:
+            raise ValueError(f"detail: longer than {MAX_DETAIL_LENGTH} characters")
 
 
 HISTORY_LENGTH = 100
+# Bounds of what a node's status reports can make a machine file hold: oci-install has 13 steps, its error
+# line is at most 300 characters (docs/agent.md); a detail is "install failed at <step>: <error>".
+STEP_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+MAX_INSTALL_STEPS = 40
+MAX_ERROR_LENGTH = 300
+MAX_DETAIL_LENGTH = 400
+
+
+@dataclass(frozen=True, slots=True)
+class InstallStep:
+    """One step of an install as the node reported it: when it started (the master's clock) and how long it
+    took (the node's measure; None while it runs, or when it failed)."""
+
+    name: str
+    started: datetime
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if not STEP_NAME.fullmatch(self.name):
+            raise ValueError(f"invalid step name {self.name[:40]!r}")
+        if self.seconds is not None and self.seconds < 0:
+            raise ValueError("seconds: negative")
+
+
+@dataclass(frozen=True, slots=True)
+class InstallRecord:
+    """The latest install of a machine (``oci-install``'s steps): a new install starts a new record.
+
+    ``finished`` is when the installer stopped: its last step done (the node reported ``firstboot``) or a
+    step failed (``failed_step`` and ``error`` then say which and why).
+    """
+
+    started: datetime
+    steps: tuple[InstallStep, ...] = ()
+    failed_step: str | None = None
+    error: str | None = None
+    finished: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.steps) > MAX_INSTALL_STEPS:
+            raise ValueError(f"steps: more than {MAX_INSTALL_STEPS}")
+        if self.error is not None and len(self.error) > MAX_ERROR_LENGTH:
+            raise ValueError(f"error: longer than {MAX_ERROR_LENGTH} characters")
+        if self.failed_step is not None and not STEP_NAME.fullmatch(self.failed_step):
+            raise ValueError(f"invalid failed step name {self.failed_step[:40]!r}")
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +149,18 @@ class Machine:
     # The ed25519 host key OCI last certified for this node (POST /api/v1/ssh/host-key): a request signed with
     # its private half proves the node's identity from any address (docs/security.md, "Node trust").
     host_key: str | None = None
+    install: InstallRecord | None = None  # the latest install's steps (docs/state.md)
 
     def __post_init__(self) -> None:
         names.serial(self.serial)
         check_values(MACHINE_SETTINGS, self.settings)
 
-    def reached(self, status: str, at: datetime, address: IPv4Address | None = None) -> tuple[PhaseChange, ...]:
-        """The history with ``status`` appended, unless it is already the latest (a repeated report)."""
-        if self.history and self.history[-1].status == status:
+    def reached(self, status: str, at: datetime, address: IPv4Address | None = None, detail: str | None = None) -> tuple[PhaseChange, ...]:
+        """The history with ``status`` appended, unless it is already the latest (a repeated report) and
+        there is no new ``detail`` to tell."""
+        if self.history and self.history[-1].status == status and detail in (None, self.history[-1].detail):
             return self.history
-        return (*self.history, PhaseChange(status, at, address))[-HISTORY_LENGTH:]
+        return (*self.history, PhaseChange(status, at, address, detail))[-HISTORY_LENGTH:]
 
     # Fields the operator owns; the journal replays only these onto the current file (store/journal.py).
     OPERATOR_FIELDS = ("enrolment", "settings")

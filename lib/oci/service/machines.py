@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -13,6 +13,7 @@ from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
 from oci.model import AllocationKind, BmcAccess, Cluster, Enrolment, Location, Machine, MachineStatus, Network
 from oci.model.codec import encode
+from oci.model.machine import InstallRecord
 from oci.model.settings import MACHINE_SETTINGS, Value, effective
 from oci.naming import natural_key, next_hostname
 from oci.placement import ClusterView, Member
@@ -112,6 +113,7 @@ def show(store: Store, ident: str) -> dict[str, Any]:
     data["reports"] = beat.reports if beat else 0
     data["live_ip"] = str(beat.address) if beat and beat.address else None
     data["history"] = phase_durations(machine)
+    data["install"] = install_view(machine.install, datetime.now(UTC))
     access = store.find(BmcAccess, serial)
     data["bmc"] = {"use": access.use, "address": access.address, "port": access.port, "user": access.user} if access else None
     if access is not None and access.network is not None:  # numbered by OCI from an ipmi network
@@ -130,9 +132,52 @@ def phase_durations(machine: Machine) -> list[dict[str, Any]]:
                 "since": _iso(change.at),
                 "address": str(change.address) if change.address else None,
                 "seconds": int((following.at - change.at).total_seconds()) if following else None,
+                "detail": change.detail,
             }
         )
     return out
+
+
+def install_view(record: InstallRecord | None, now: datetime) -> dict[str, Any] | None:
+    """The latest install as ``machine-show`` and ``machine-wait-for-install`` read it. ``state``: running,
+    failed or done (the installer's work; ``installed`` is the machine's status after its first boot);
+    ``seconds``: the whole install, so far while it runs; ``step``: the step it is in while it runs."""
+    if record is None:
+        return None
+    state = "failed" if record.failed else "running" if record.finished is None else "done"
+    steps = []
+    for index, step in enumerate(record.steps):
+        last = index == len(record.steps) - 1
+        if step.seconds is not None:
+            step_state = "done"
+        elif state == "failed" and step.name == record.failed_step and last:
+            step_state = "failed"
+        else:  # a running step, or one whose end was never heard
+            step_state = "running" if state == "running" and last else "unfinished"
+        steps.append({"name": step.name, "started": _iso(step.started), "seconds": step.seconds, "state": step_state})
+    current = steps[-1]["name"] if steps and steps[-1]["state"] == "running" else None
+    return {
+        "state": state,
+        "started": _iso(record.started),
+        "finished": _iso(record.finished),
+        "seconds": max(0, int(((record.finished or now) - record.started).total_seconds())),
+        "step": current,
+        "failed_step": record.failed_step,
+        "error": record.error,
+        "steps": steps,
+    }
+
+
+def install_progress(store: Store, ident: str) -> dict[str, Any]:
+    """What ``machine-wait-for-install`` polls: a machine's status and its latest install (one file read)."""
+    serial = resolve(store, ident)
+    machine = store.get(Machine, serial)
+    return {
+        "serial": serial,
+        "hostname": machine.enrolment.hostname if machine.enrolment else None,
+        "status": machine.status.value,
+        "install": install_view(machine.install, datetime.now(UTC)),
+    }
 
 
 @enc.follows
