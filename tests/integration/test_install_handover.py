@@ -168,6 +168,9 @@ def test_a_failed_hand_over_leaves_the_machine_live(node):
         install.install_os(store, "C0")
     machine = store.get(Machine, "C0")
     assert machine.status is MachineStatus.LIVE and [c.status for c in machine.history[-2:]] == ["installing", "live"]
+    # Recorded as the install's failure at its hand-over, as machine-show and machine-wait-for-install tell it.
+    assert machine.install is not None and machine.install.failed_step == "handover"
+    assert (machine.history[-1].detail or "").startswith("install failed at handover: nothing answers on 127.0.0.1:")
     assert not (out / "bundle.tar").exists()
 
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import shlex
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -28,14 +28,15 @@ from oci.install import plan as install_plan
 from oci.install.bundle import MODES, BundleFile, pack
 from oci.install.layout import GIB, layout_for
 from oci.install.plan import BootMode, InstallPlan, NetworkNeeds, describe, packages_for
-from oci.model import AllocationKind, Cluster, Heartbeat, Machine, MachineStatus, Network
+from oci.model import AllocationKind, Cluster, Heartbeat, Machine, MachineStatus, Network, Phase
+from oci.model.machine import MAX_ERROR_LENGTH
 from oci.model.settings import MACHINE_SETTINGS, effective
 from oci.netconf import service as netconf
 from oci.netconf.model import Bond, Bridge, BridgeKind, HostNetwork, Vlan
 from oci.netconf.target import check_relative
 from oci.pki import ssh
 from oci.run import CommandError
-from oci.service import bmcops, certificates, clusters
+from oci.service import bmcops, certificates, clusters, status
 from oci.service.machines import resolve
 from oci.store import Store
 from oci.templates import Templates
@@ -360,30 +361,33 @@ def _refuse_unless_ready(store: Store, machine: Machine) -> None:
         raise Conflict("the certificate authority is not initialised", hint="oci-pki init")
 
 
-def _write_status(store: Store, machine: Machine, status: MachineStatus) -> None:
-    """Under the machine's lock: its new status, a line of history, and a heartbeat that makes the next report
-    take the full path (and see the status)."""
-    store.write_machine(replace(machine, status=status, history=machine.reached(status.value, _now())))
+def _write(store: Store, machine: Machine) -> None:
+    """Under the machine's lock: the machine, and a heartbeat that makes the next report take the full path
+    (and see the status)."""
+    store.write_machine(machine)
     beat = store.heartbeat(machine.serial)
     if beat is not None:
         store.write_heartbeat(machine.serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
 
 
 def _claim(store: Store, serial: str) -> Machine:
-    """``live`` -> ``installing``, checked again under the lock: of two install-os at once, one goes on."""
+    """``live`` -> ``installing`` with a new install record, checked again under the lock: of two install-os
+    at once, one goes on."""
     with store.machine_lock([serial]):
         machine = store.get(Machine, serial)
         _refuse_unless_ready(store, machine)
-        _write_status(store, machine, MachineStatus.INSTALLING)
+        _write(store, status.begin_install(machine, _now()))
         return machine
 
 
-def _release(store: Store, serial: str) -> None:
-    """Back to ``live`` after a failed hand-over (unless something else changed the status meanwhile)."""
+def _release(store: Store, serial: str, reason: str) -> None:
+    """Back to ``live`` after a failed hand-over, recorded as the install's failure at its ``handover`` step
+    (unless something else changed the status meanwhile)."""
     with store.machine_lock([serial]):
         machine = store.get(Machine, serial)
         if machine.status is MachineStatus.INSTALLING:
-            _write_status(store, machine, MachineStatus.LIVE)
+            line = " ".join(reason.split())[:MAX_ERROR_LENGTH] or "failed"
+            _write(store, status.apply(machine, Phase.LIVE, status.StepReport("handover", None, line), None, _now()))
 
 
 def summary(plan: InstallPlan) -> str:
@@ -427,11 +431,14 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
             stdin=bundle,
         )
     except CommandError as exc:  # the node answered, and the hand-over script failed there
-        _release(store, serial)
         reason = exc.output.strip().splitlines()[-1] if exc.output.strip() else f"exit code {exc.returncode}"
+        _release(store, serial, f"oci-install did not start: {reason}")
         raise Conflict(f"oci-install did not start on {serial}: {reason}", hint="is it the OCI live image?") from None
-    except BaseException:  # unreachable, refused, interrupted: nothing started there
-        _release(store, serial)
+    except OciError as exc:  # unreachable, refused: nothing started there
+        _release(store, serial, exc.message.splitlines()[0])
+        raise
+    except BaseException:  # interrupted
+        _release(store, serial, "interrupted")
         raise
     result: dict[str, Any] = {
         "serial": serial,
