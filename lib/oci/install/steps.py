@@ -215,7 +215,11 @@ def filesystems(context: Context) -> None:
 def mount(context: Context) -> None:
     layout = context.plan.layout
     context.mount(context.device(layout.root_device), context.target)
-    context.mount(context.device(layout.esp_devices[0]), context.target / "boot" / "efi")
+    (context.target / "boot" / "efi").mkdir(parents=True)
+    if context.plan.boot is BootMode.UEFI:
+        # Only grub for UEFI writes there; in BIOS mode the ESP stays empty until a UEFI boot needs it
+        # (the installed system mounts it by fstab all the same).
+        context.mount(context.device(layout.esp_devices[0]), context.target / "boot" / "efi")
 
 
 def unmount_all(context: Context) -> None:
