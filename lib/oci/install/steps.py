@@ -169,11 +169,19 @@ def partition(context: Context) -> None:
 
 
 def unmap_partitions(context: Context) -> None:
-    """Teardown of partition: the kernel forgets the partitions we told it of (a loop device's nodes go)."""
+    """Teardown of partition: the kernel forgets the partitions we told it of (a loop device's nodes go).
+    A partition someone opens for a moment (udev's probe after an unmount, a blkid or lsblk of another
+    program) cannot be deleted then: tried again until the guard."""
     while context.mapped:
         disk = context.mapped.pop()
-        if _partitions(context, disk):
-            context.run(["partx", "--delete", context.device(disk)])
+        deadline = time.monotonic() + PARTITION_GUARD
+        while _partitions(context, disk):
+            try:
+                context.run(["partx", "--delete", context.device(disk)])
+            except proc.CommandError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)  # a transient holder: bounded by the guard
 
 
 # -- raid -----------------------------------------------------------------------------------------------
