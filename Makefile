@@ -29,7 +29,7 @@ AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2 openi
 # Building and checking the Debian packages (make deb, tests/integration/test_packaging.py), and what the
 # packages depend on that nothing above brings (the test installs them here).
 PACKAGING_DEBS := debhelper dh-python python3-all dpkg-dev fakeroot lintian po-debconf help2man debconf-utils \
-	adduser sudo apache2 libapache2-mod-wsgi-py3 puppet-module-puppetlabs-apt
+	adduser sudo apache2 libapache2-mod-wsgi-py3 puppet-module-puppetlabs-apt mdadm
 # Another make beside this one (a second clone) may hold the dpkg lock: wait for it rather than fail.
 APT_WAIT := -o DPkg::Lock::Timeout=1800
 PYTEST_ARGS ?=
