@@ -104,7 +104,7 @@ def test_a_failure_tears_down_the_started_steps_in_reverse_then_reports_the_step
     journal: list[str] = []
     clock, reporter = Clock(), Recorder()
     failure = run_steps(recorded_steps(["a", "b", "c", "d"], journal, clock, fail="c"), None, reporter, clock)
-    line = "mount /dev/sda3 /mnt failed with exit code 32"
+    line = "mount failed with exit code 32: more output"
     assert failure == Failure("c", line)
     # the failed step's own teardown runs too (it may have done half its work); b's broken teardown stops nothing
     assert journal == ["run a", "run b", "run c", "undo c", "undo b", "undo a"]
@@ -117,6 +117,9 @@ def test_the_error_line_is_one_line_bounded_with_the_hint():
     long = error_line(ValueError("x" * 1000 + "\nsecond line"))
     assert len(long) == MAX_ERROR and long.endswith("...") and "\n" not in long
     assert error_line(ValueError()) == "ValueError"
+    apt = CommandError(["apt-get", "install", "-y", "puppet"], 100, "Reading package lists...\nE: Unable to locate package puppet\n")
+    assert error_line(apt) == "apt-get failed with exit code 100: E: Unable to locate package puppet"
+    assert error_line(CommandError(["debootstrap", "bookworm"], None)) == "debootstrap timed out"
 
 
 def test_the_http_reporter_sends_the_protocol_and_retries_only_what_may_pass_later():

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from oci.agent.daemon import Poster
+from oci.run import CommandError
 
 LOG = logging.getLogger("oci-install")
 MAX_ERROR = 300  # characters of the error line a failure report carries
@@ -54,10 +56,14 @@ class Failure:
 
 
 def error_line(exc: BaseException) -> str:
-    """One line of at most MAX_ERROR characters: the first line of the message (a command's output follows
-    it in the log, not in the report)."""
+    """One line of at most MAX_ERROR characters: the first line of the message; for a command, its name and
+    the last line it printed, which usually says why (its whole output is in the log)."""
     text = str(exc).strip().splitlines()
     line = " ".join(text[0].split()) if text else type(exc).__name__
+    if isinstance(exc, CommandError) and exc.argv:
+        what = line[len(shlex.join(exc.argv)) :].strip()
+        said = [row.strip() for row in exc.output.splitlines() if row.strip()]
+        line = f"{exc.argv[0]} {what}" + (f": {' '.join(said[-1].split())}" if said else "")
     hint = getattr(exc, "hint", None)
     if hint:
         line += f" ({hint})"

@@ -346,7 +346,13 @@ def _copy_esp(context: Context) -> None:
         where = Path(tempfile.mkdtemp(prefix="oci-esp-"))
         try:
             context.mount(context.device(esp), where)
-            shutil.copytree(first, where, dirs_exist_ok=True)
+            # Contents only: FAT has no modes or owners to copy (copytree's copystat would fail there).
+            for source in sorted(first.rglob("*")):
+                copy = where / source.relative_to(first)
+                if source.is_dir():
+                    copy.mkdir(exist_ok=True)
+                else:
+                    shutil.copyfile(source, copy)
         finally:
             if context.mounts and context.mounts[-1] == where:
                 context.mounts.pop()
