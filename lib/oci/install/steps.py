@@ -96,10 +96,11 @@ def _partitions(context: Context, disk: str) -> list[str]:
 
 
 def _mounted_sources() -> set[str]:
+    """The devices mounted or used as swap (the first column of both tables), symbolic links resolved."""
     sources = set()
-    for table, column in ((Path("/proc/self/mounts"), 0), (Path("/proc/swaps"), 0)):
+    for table in (Path("/proc/self/mounts"), Path("/proc/swaps")):
         for line in table.read_text().splitlines():
-            source = line.split()[column] if line.strip() else ""
+            source = line.split(maxsplit=1)[0] if line.strip() else ""
             if source.startswith("/dev/"):
                 sources.add(os.path.realpath(source))
     return sources
