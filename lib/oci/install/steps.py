@@ -293,7 +293,12 @@ def package_names(names: Sequence[str]) -> list[str]:
 
 def packages(context: Context) -> None:
     plan = context.plan
-    write_files(context.target, {render.SOURCES_PATH: render.apt_sources(plan, context.templates).encode()})
+    before = {render.SOURCES_PATH: render.apt_sources(plan, context.templates)}
+    if plan.layout.raid_level:
+        # Before mdadm and the kernel are installed: mdadm's package keeps it, and the one initramfs the
+        # install builds (half a minute) already assembles the root array.
+        before[render.MDADM_PATH] = render.mdadm_conf(context.run(["mdadm", "--detail", "--scan"]), context.templates)
+    write_files(context.target, {path: text.encode() for path, text in before.items()})
     context.chroot(["apt-get", "-q", "update"], timeout=LONG)
     context.chroot(["apt-get", "install", *APT_OPTIONS, *package_names(plan.packages)], timeout=LONG)
     if plan.extra_packages:
@@ -305,7 +310,7 @@ def packages(context: Context) -> None:
 
 
 def files(context: Context) -> None:
-    """The bundle's files at their modes, then what only the node can write (UUIDs, arrays)."""
+    """The bundle's files at their modes, then what only the node can write (UUIDs, the console)."""
     plan, layout = context.plan, context.plan.layout
     bundled = context.files.items()
     write_files(context.target, {path: item.data for path, item in bundled}, modes={path: item.mode for path, item in bundled})
@@ -314,13 +319,9 @@ def files(context: Context) -> None:
         render.GRUB_PATH: render.grub_default(plan.serial_console, context.templates),
         render.HOSTNAME_PATH: render.hostname(plan.hostname, context.templates),
     }
-    if layout.raid_level:
-        rendered[render.MDADM_PATH] = render.mdadm_conf(context.run(["mdadm", "--detail", "--scan"]), context.templates)
     write_files(context.target, {path: text.encode() for path, text in rendered.items()})
     if any(path.startswith(CERTIFICATES_DIR) for path in context.files):
         context.chroot(["update-ca-certificates"])
-    if layout.raid_level:
-        context.chroot(["update-initramfs", "-u"], timeout=LONG)  # the initramfs must assemble the root array
 
 
 # -- bootloader -----------------------------------------------------------------------------------------
