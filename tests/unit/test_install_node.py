@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO
+from oci import templates
 from oci.errors import InvalidInput
 from oci.install import bundle, main, render, steps
 from oci.install.layout import DiskLayout
@@ -237,3 +239,36 @@ def test_no_step_runs_when_the_disk_is_not_there(tmp_path):
         ("failed", "check-disks", "disk /dev/oci-no-such-disk does not exist on this machine"),
     ]
     assert list(tmp_path.iterdir()) == []  # the mount point went too
+
+
+def disk_context(tmp_path, disk: str, sectors: int) -> steps.Context:
+    """A context over the real /dev and a /sys/class/block of our own (the size the kernel would say)."""
+    (tmp_path / "sys" / disk).mkdir(parents=True)
+    (tmp_path / "sys" / disk / "size").write_text(f"{sectors}\n")
+    plan = make_plan(DiskLayout((disk,)))
+    return steps.Context(plan, {}, tmp_path / "target", templates.shipped(), sys_block=tmp_path / "sys")
+
+
+def the_root_disk() -> str:
+    lines = Path("/proc/self/mounts").read_text().splitlines()
+    source = next(line.split()[0] for line in lines if line.split()[1] == "/")
+    return os.path.basename(os.path.realpath(source))
+
+
+@pytest.mark.parametrize(
+    ("disk", "sectors", "message"),
+    [
+        ("null", 1 << 30, "/dev/null is not a block device"),
+        ("ROOT", 1000, "disk /dev/ROOT holds 0 MiB, less than the 3585 MiB an install needs"),
+        ("ROOT", 1 << 30, "/dev/ROOT is mounted or used as swap"),
+    ],
+)
+def test_check_disks_refuses_what_cannot_be_installed_on(tmp_path, disk, sectors, message):
+    if disk == "ROOT":
+        disk = the_root_disk()
+        if not os.path.exists(f"/dev/{disk}"):
+            pytest.skip("the root file system is not on a /dev block device here")
+        message = message.replace("ROOT", disk)
+    with pytest.raises(steps.InstallError) as err:
+        steps.check_disks(disk_context(tmp_path, disk, sectors))
+    assert err.value.message == message
