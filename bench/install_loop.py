@@ -67,7 +67,7 @@ def main_bench() -> int:
                 timings = Timings()
                 before = sectors_written(disk)
                 started = time.monotonic()
-                code = main.install(bundle.pack(plan, files), reporter=timings, mount_base=work / "mnt", reboot=False)
+                code = main.install(bundle.pack(plan, files), reporter=timings, mount_base=work / "mnt", reboot=False, templates_dir=None)
                 elapsed = time.monotonic() - started
                 written = (sectors_written(disk) - before) * 512
             if code != 0:

@@ -149,7 +149,9 @@ def test_a_full_install(site, cache, disk, tmp_path, readonly):
     plan = make_plan(disk, cache)
     files, network = bundle_files(site)
     recorder = Recorder()
-    assert main.install(bundle.pack(plan, files), reporter=recorder, mount_base=tmp_path / "mnt", reboot=False) == 0, recorder.calls
+    assert (
+        main.install(bundle.pack(plan, files), reporter=recorder, mount_base=tmp_path / "mnt", reboot=False, templates_dir=None) == 0
+    ), recorder.calls
     names = [s.name for s in steps.steps(plan)]
     assert [c[1] for c in recorder.calls if c[0] == "ended"] == names
     assert recorder.calls[-1] == ("finished",)
@@ -237,7 +239,9 @@ def test_a_failure_at_each_step_is_torn_down(site, cache, minimal_tree, disk, tm
             step = Step(step.name, fail, step.teardown)
         step_list.append(step)
     recorder = Recorder()
-    assert main.install(bundle.pack(plan, files), reporter=recorder, mount_base=tmp_path / "mnt", step_list=step_list) == 1
+    assert (
+        main.install(bundle.pack(plan, files), reporter=recorder, mount_base=tmp_path / "mnt", step_list=step_list, templates_dir=None) == 1
+    )
     assert recorder.calls[-1] == ("failed", failing, f"injected failure at {failing}")
     assert ("finished",) not in recorder.calls
     assert mounts_under(tmp_path) == []

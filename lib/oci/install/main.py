@@ -16,6 +16,7 @@ from pathlib import Path
 from oci import templates
 from oci.agent.daemon import HOST_KEY, poster
 from oci.cli.edge import edge
+from oci.config import DEFAULT_TEMPLATES_DIR
 from oci.errors import OciError
 from oci.install import bundle, steps
 from oci.install.plan import BUNDLE_PATH, LOG_PATH
@@ -51,6 +52,7 @@ def install(
     mount_base: Path = MOUNT_BASE,
     step_list: list[Step[steps.Context]] | None = None,
     reboot: bool = True,
+    templates_dir: Path | None = DEFAULT_TEMPLATES_DIR,
 ) -> int:
     """Install from the bundle's bytes; 0 once the target is unmounted (and the reboot asked), 1 after a
     failed step and its teardowns. ``reporter`` and ``step_list`` are for tests (a recording reporter, a
@@ -60,7 +62,8 @@ def install(
     reporter = reporter or HttpReporter(plan.status_url, plan.serial, poster(HOST_KEY))
     mount_base.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkdtemp(prefix="oci-install-", dir=mount_base))
-    context = steps.Context(plan, files, target, templates.shipped())
+    # A live node has no OCI configuration: an operator's overrides are in the default folder (docs/templates.md).
+    context = steps.Context(plan, files, target, templates.load(templates_dir))
     try:
         failure = run_steps(step_list if step_list is not None else steps.steps(plan), context, reporter)
     finally:
