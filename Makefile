@@ -16,7 +16,8 @@ VPY := $(VENV)/bin/python
 RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 python3-cryptography \
 	python3-requests python3-debian python3-pyghmi
 TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server isc-dhcp-server ipxe live-build \
-	busybox-static cpio qemu-system-x86 ipxe-qemu ifupdown ifenslave bridge-utils
+	busybox-static cpio qemu-system-x86 ipxe-qemu ifupdown ifenslave bridge-utils \
+	apt-cacher-ng debootstrap fdisk dosfstools
 # Puppet and the Debian-packaged puppet-openstack modules the oci module declares (catalogs compile in tests).
 PUPPET_DEBS := puppet puppet-module-keystone puppet-module-nova puppet-module-neutron puppet-module-glance \
 	puppet-module-cinder puppet-module-placement puppet-module-horizon puppet-module-heat puppet-module-swift \
@@ -28,7 +29,7 @@ AGENT_DEBS := dmidecode ethtool ipmitool lldpd mokutil util-linux iproute2 openi
 # Building and checking the Debian packages (make deb, tests/integration/test_packaging.py), and what the
 # packages depend on that nothing above brings (the test installs them here).
 PACKAGING_DEBS := debhelper dh-python python3-all dpkg-dev fakeroot lintian po-debconf help2man debconf-utils \
-	adduser sudo apache2 libapache2-mod-wsgi-py3 puppet-module-puppetlabs-apt
+	adduser sudo apache2 libapache2-mod-wsgi-py3 puppet-module-puppetlabs-apt mdadm
 # Another make beside this one (a second clone) may hold the dpkg lock: wait for it rather than fail.
 APT_WAIT := -o DPkg::Lock::Timeout=1800
 PYTEST_ARGS ?=

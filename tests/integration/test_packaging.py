@@ -170,7 +170,7 @@ def puppet_setting(name: str) -> str:
 
 def test_the_commands_run_from_the_private_library(master):
     assert sh("/usr/bin/ocicli", "--help").stdout.startswith("usage: ocicli")
-    for command in ("oci-api", "oci-pki", "oci-token", "oci-config", "oci-discover", "oci-report-status", "oci-poc"):
+    for command in ("oci-api", "oci-pki", "oci-token", "oci-config", "oci-discover", "oci-report-status", "oci-install", "oci-poc"):
         assert sh(f"/usr/bin/{command}", "--help").returncode == 0
     unknown = sh("/usr/bin/oci-enc", "unknown.example.com", check=False)
     assert unknown.returncode == 1 and "unknown node unknown.example.com" in unknown.stderr

@@ -22,6 +22,9 @@ from oci.boot import dhcp, ipxe, render
 from oci.boot.site import BootSite
 from oci.config import Config
 from oci.errors import ConfigError, OciError
+from oci.install import render as install_render
+from oci.install.layout import DiskLayout
+from oci.install.plan import BootMode, InstallPlan
 from oci.model import Machine, MachineStatus
 from oci.netconf import eni, hosts, service
 from oci.netconf.model import HostNetwork, Physical
@@ -51,6 +54,20 @@ class Recording(Templates):
         return super().render(name, variables)
 
 
+def node_rendered(recording: Templates) -> None:
+    """What oci-install renders on the node (tests/unit/test_install_node.py has their golden files)."""
+    layout = DiskLayout(("sda", "sdb"), "1")
+    plan = InstallPlan("C1", "h1.example.com", "cl1", "compute", BootMode.BIOS, layout, "bookworm", "http://m/debian",
+                       "http://m/debian-security", ("grub-pc",), "http://m/api/v1/status")  # fmt: skip
+    install_render.sfdisk_script(layout, recording)
+    install_render.fstab("u1", "u2", recording)
+    install_render.grub_default("ttyS0", recording)
+    install_render.mdadm_conf("ARRAY /dev/md0 UUID=1:2:3:4", recording)
+    install_render.apt_sources(plan, recording)
+    install_render.policy_rc_d(recording)
+    install_render.hostname(plan.hostname, recording)
+
+
 def test_every_shipped_template_is_used_by_a_renderer():
     recording = Recording()
     machine = Machine(serial="C1", status=MachineStatus.INSTALLED, first_seen=datetime(2026, 1, 1, tzinfo=UTC))
@@ -65,6 +82,7 @@ def test_every_shipped_template_is_used_by_a_renderer():
     install.first_boot_unit("http://10.251.0.1:8080/api/v1/status", recording)
     install.puppet_conf("10.251.0.1", "h1.example.com", recording)
     install.sshd_drop_in(recording)
+    node_rendered(recording)
     shipped = {p.name for p in SHIPPED_DIR.iterdir()}
     assert recording.used == shipped, "a shipped template no renderer uses (or a renderer's template not shipped)"
 

@@ -40,10 +40,11 @@ def write_tree(target: Path, files: Mapping[str, str]) -> list[Path]:
     return write_files(target, {relative: text.encode() for relative, text in files.items()})
 
 
-def write_files(target: Path, files: Mapping[str, bytes], only_changed: bool = False) -> list[Path]:
+def write_files(target: Path, files: Mapping[str, bytes], only_changed: bool = False, modes: Mapping[str, int] | None = None) -> list[Path]:
     """Write ``files`` (relative path -> content) under ``target``, every path checked before the first
     write; with ``only_changed``, a file that already holds its content is left alone (its time too).
-    Returns the paths written, in order."""
+    ``modes`` gives a file's mode (default 0644); a key gets its mode from the start, never readable by
+    others on the way. Returns the paths written, in order."""
     if not target.is_dir():
         raise InvalidInput(f"target {target} is not a directory")
     paths = {relative: target_path(target, relative) for relative in sorted(files)}
@@ -52,6 +53,6 @@ def write_files(target: Path, files: Mapping[str, bytes], only_changed: bool = F
         if only_changed and read_bytes(path) == files[relative]:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, files[relative], mode=0o644)
+        atomic_write(path, files[relative], mode=(modes or {}).get(relative, 0o644))
         written.append(path)
     return written
