@@ -26,6 +26,7 @@ import pytest
 import pkgcache
 from oci import templates
 from oci.install import bundle, main, render, steps
+from oci.install import plan as install_plan
 from oci.install.layout import DiskLayout
 from oci.install.plan import BootMode, InstallPlan, NetworkNeeds, packages_for
 from oci.install.runner import Step
@@ -181,7 +182,7 @@ def test_a_full_install(site, cache, disk, tmp_path, readonly):
     assert (root / "usr/bin/puppet").exists() and list((root / "boot").glob("vmlinuz-*"))
     assert (root / "etc/apt/sources.list").read_text() == render.apt_sources(plan)
     assert (root / "etc/hostname").read_text() == "cl1-controller-1\n"
-    assert not (root / render.POLICY_PATH).exists()
+    assert not (root / install_plan.POLICY_PATH).exists()
     assert not list((root / "var/cache/apt/archives").glob("*.deb"))
 
 
@@ -206,10 +207,10 @@ def replaced(minimal: Path) -> dict[str, Step[steps.Context]]:
         subprocess.run(["tar", "-C", str(context.target), "-xf", str(minimal)], check=True)
 
     def sources(context: steps.Context) -> None:
-        write_files(context.target, {render.SOURCES_PATH: render.apt_sources(context.plan).encode()})
+        write_files(context.target, {install_plan.SOURCES_PATH: render.apt_sources(context.plan).encode()})
 
     def grub_defaults(context: steps.Context) -> None:
-        write_files(context.target, {render.GRUB_PATH: render.grub_default(context.plan.serial_console).encode()})
+        write_files(context.target, {install_plan.GRUB_PATH: render.grub_default(context.plan.serial_console).encode()})
 
     return {
         "debootstrap": Step("debootstrap", unpack),

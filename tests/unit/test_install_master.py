@@ -194,7 +194,6 @@ def test_the_bundle_files_and_modes(enrol):
     unpacked_plan, unpacked = unpack(pack(plan, files))
     assert unpacked_plan == plan and unpacked == files
     text = {path: item.data.decode() for path, item in files.items()}
-    assert text["etc/hostname"] == "cl1-controller-1\n"
     assert text["etc/oci/system-serial"] == "C1\n"
     assert text["etc/oci/my-ip"] == "192.168.101.2\n"
     assert text["etc/oci/pxe-server-ip"] == "http://192.168.100.2:8080\n"
@@ -293,6 +292,7 @@ def test_the_operators_extras(enrol, master):
     bad_cases = [
         ("packages", "vim; rm -rf /\n", "is not a Debian package name"),
         ("files/etc/hosts", "x\n", "the operator's extra file /etc/hosts would replace a file OCI writes"),
+        ("files/etc/fstab", "x\n", "the operator's extra file /etc/fstab would replace a file OCI writes"),  # the node renders it
         ("files/.ssh/authorized_keys", "x\n", "not a plain relative path"),
     ]
     for relative, content, message in bad_cases:

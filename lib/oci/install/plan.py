@@ -19,6 +19,13 @@ PLAN_VERSION = 1
 # Where the master puts the bundle on the node, and where oci-install logs (machine-install-log reads it).
 BUNDLE_PATH = "/run/oci-install/bundle.tar"
 LOG_PATH = "/var/log/oci-install.log"
+# What oci-install writes itself on the target, from the plan and what only the node knows (install/render.py).
+SOURCES_PATH = "etc/apt/sources.list"
+MDADM_PATH = "etc/mdadm/mdadm.conf"
+FSTAB_PATH = "etc/fstab"
+GRUB_PATH = "etc/default/grub.d/oci.cfg"
+HOSTNAME_PATH = "etc/hostname"
+POLICY_PATH = "usr/sbin/policy-rc.d"  # during the install only
 # What every installed node gets beyond debootstrap's minimal base: a kernel, an init, the network as
 # oci-netconf writes it (ifupdown), the master's SSH logins, the first-boot report (curl), Puppet, time.
 BASE_PACKAGES = (
@@ -84,6 +91,11 @@ def packages_for(boot: BootMode, secure_boot: bool, layout: DiskLayout, network:
     return (*BASE_PACKAGES, *boot_packages, *(name for name, wanted in optional if wanted))
 
 
+def node_files(layout: DiskLayout) -> tuple[str, ...]:
+    """The files the node renders itself (the bundle's may not replace them)."""
+    return (SOURCES_PATH, *((MDADM_PATH,) if layout.raid_level else ()), FSTAB_PATH, GRUB_PATH, HOSTNAME_PATH)
+
+
 def _size(mib: int | None) -> str:
     return "the rest" if mib is None else f"{mib} MiB"
 
@@ -135,8 +147,10 @@ def describe(plan: InstallPlan) -> str:
     if plan.extra_packages:
         out.append("operator's extra packages:")
         out += _wrap(plan.extra_packages, "  ")
-    out.append("files written:")
+    out.append("files written from the bundle:")
     out += [f"  /{path}" for path in plan.files]
+    out.append("files the node writes:")
+    out += [f"  /{path}" for path in node_files(layout)]
     if plan.units:
         out.append("units enabled: " + ", ".join(plan.units))
     out.append(f"progress reported to {plan.status_url}")

@@ -20,12 +20,6 @@ SOURCES_TEMPLATE = "apt-sources.list.j2"
 POLICY_TEMPLATE = "policy-rc.d.j2"
 HOSTNAME_TEMPLATE = "hostname.j2"
 
-FSTAB_PATH = "etc/fstab"
-GRUB_PATH = "etc/default/grub.d/oci.cfg"
-MDADM_PATH = "etc/mdadm/mdadm.conf"
-SOURCES_PATH = "etc/apt/sources.list"
-POLICY_PATH = "usr/sbin/policy-rc.d"
-HOSTNAME_PATH = "etc/hostname"
 
 SERIAL_SPEED = 115200
 _SERIAL = re.compile(r"ttyS([0-9])")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from oci import run as proc
 from oci.errors import InvalidInput, OciError
+from oci.install import plan as install_plan
 from oci.install import render
 from oci.install.bundle import BundleFile
 from oci.install.layout import MIB, partition_device
@@ -276,7 +277,7 @@ def chroot_mounts(context: Context) -> None:
     context.mount("tmpfs", target / "run", "-t", "tmpfs", "-o", "mode=0755,nosuid,nodev")
     if context.plan.boot is BootMode.UEFI and context.efivars.is_dir():
         context.mount("efivarfs", target / "sys" / "firmware" / "efi" / "efivars", "-t", "efivarfs")
-    write_files(target, {render.POLICY_PATH: render.policy_rc_d(context.templates).encode()}, modes={render.POLICY_PATH: 0o755})
+    write_files(target, {install_plan.POLICY_PATH: render.policy_rc_d(context.templates).encode()}, modes={install_plan.POLICY_PATH: 0o755})
 
 
 # -- packages -------------------------------------------------------------------------------------------
@@ -293,11 +294,11 @@ def package_names(names: Sequence[str]) -> list[str]:
 
 def packages(context: Context) -> None:
     plan = context.plan
-    before = {render.SOURCES_PATH: render.apt_sources(plan, context.templates)}
+    before = {install_plan.SOURCES_PATH: render.apt_sources(plan, context.templates)}
     if plan.layout.raid_level:
         # Before mdadm and the kernel are installed: mdadm's package keeps it, and the one initramfs the
         # install builds (half a minute) already assembles the root array.
-        before[render.MDADM_PATH] = render.mdadm_conf(context.run(["mdadm", "--detail", "--scan"]), context.templates)
+        before[install_plan.MDADM_PATH] = render.mdadm_conf(context.run(["mdadm", "--detail", "--scan"]), context.templates)
     write_files(context.target, {path: text.encode() for path, text in before.items()})
     context.chroot(["apt-get", "-q", "update"], timeout=LONG)
     context.chroot(["apt-get", "install", *APT_OPTIONS, *package_names(plan.packages)], timeout=LONG)
@@ -315,9 +316,9 @@ def files(context: Context) -> None:
     bundled = context.files.items()
     write_files(context.target, {path: item.data for path, item in bundled}, modes={path: item.mode for path, item in bundled})
     rendered = {
-        render.FSTAB_PATH: render.fstab(context.uuids[layout.root_device], context.uuids[layout.esp_devices[0]], context.templates),
-        render.GRUB_PATH: render.grub_default(plan.serial_console, context.templates),
-        render.HOSTNAME_PATH: render.hostname(plan.hostname, context.templates),
+        install_plan.FSTAB_PATH: render.fstab(context.uuids[layout.root_device], context.uuids[layout.esp_devices[0]], context.templates),
+        install_plan.GRUB_PATH: render.grub_default(plan.serial_console, context.templates),
+        install_plan.HOSTNAME_PATH: render.hostname(plan.hostname, context.templates),
     }
     write_files(context.target, {path: text.encode() for path, text in rendered.items()})
     if any(path.startswith(CERTIFICATES_DIR) for path in context.files):
@@ -374,7 +375,7 @@ def units(context: Context) -> None:
 
 
 def unmount(context: Context) -> None:
-    (context.target / render.POLICY_PATH).unlink(missing_ok=True)  # the installed system starts its daemons
+    (context.target / install_plan.POLICY_PATH).unlink(missing_ok=True)  # the installed system starts its daemons
     unmount_all(context)
     stop_arrays(context)
     context.run(["sync"])

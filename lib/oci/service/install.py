@@ -26,7 +26,7 @@ from oci.config import Config
 from oci.errors import Conflict, InvalidInput, NotFound, OciError
 from oci.install import plan as install_plan
 from oci.install.bundle import MODES, BundleFile, pack
-from oci.install.layout import GIB, layout_for
+from oci.install.layout import GIB, DiskLayout, layout_for
 from oci.install.plan import BootMode, InstallPlan, NetworkNeeds, describe, packages_for
 from oci.model import AllocationKind, Cluster, Heartbeat, Machine, MachineStatus, Network, Phase
 from oci.model.machine import MAX_ERROR_LENGTH
@@ -207,17 +207,18 @@ def _read_node(store: Store, serial: str) -> _Node:
     return _Node(machine, view.cluster, enrolment.hostname, network, management[0], extras)
 
 
-def _file_paths(node: _Node) -> list[str]:
-    """Every file the bundle writes onto the target; OCI's own may not be replaced by an extra."""
+def _file_paths(node: _Node, layout: DiskLayout) -> list[str]:
+    """Every file the bundle writes onto the target; OCI's own, and those the node renders, may not be
+    replaced by an extra."""
     fqdn = node.hostname
     own = [
-        *node.network.files, "etc/hostname", "etc/oci/system-serial", "etc/oci/my-role", "etc/oci/my-cluster", "etc/oci/my-ip",
+        *node.network.files, "etc/oci/system-serial", "etc/oci/my-role", "etc/oci/my-cluster", "etc/oci/my-ip",
         "etc/oci/pxe-server-ip", REPORT_BODY, "etc/puppet/puppet.conf", HOST_KEY, f"{HOST_KEY}.pub", f"{HOST_KEY}-cert.pub", USER_CA,
         "etc/ssh/ssh_known_hosts", "etc/ssh/sshd_config.d/oci-host-certificate.conf", f"etc/ssl/private/{fqdn}.key",
         f"etc/ssl/certs/{fqdn}.pem", CA_CHAIN, "usr/local/share/ca-certificates/oci/oci-root-ca.crt",
         "usr/local/share/ca-certificates/oci/oci-ca.crt", f"etc/systemd/system/{FIRST_BOOT_UNIT}",
     ]  # fmt: skip
-    taken = sorted(set(own) & set(node.extras.files))
+    taken = sorted((set(own) | set(install_plan.node_files(layout))) & set(node.extras.files))
     if taken:
         raise InvalidInput(f"the operator's extra file /{taken[0]} would replace a file OCI writes", hint="remove it from the extras")
     return sorted({*own, *node.extras.files})
@@ -246,7 +247,7 @@ def _plan(store: Store, node: _Node) -> InstallPlan:
         status_url=master_url(cfg) + "/api/v1/status",
         serial_console=None if console in (None, "none") else str(console),
         secure_boot=secure_boot,
-        files=tuple(_file_paths(node)),
+        files=tuple(_file_paths(node, layout)),
         units=(FIRST_BOOT_UNIT,),
         extra_packages=node.extras.packages,
     )
@@ -329,7 +330,6 @@ def plan_for(store: Store, serial: str) -> tuple[InstallPlan, dict[str, BundleFi
     files: dict[str, BundleFile] = {path: _text(text) for path, text in node.network.files.items()}
     files.update(
         {
-            "etc/hostname": _text(node.hostname.split(".", 1)[0] + "\n"),
             "etc/oci/system-serial": _text(serial + "\n"),
             "etc/oci/my-role": _text(plan.role + "\n"),
             "etc/oci/my-cluster": _text(plan.cluster + "\n"),
