@@ -304,7 +304,6 @@ def packages(context: Context) -> None:
     context.chroot(["apt-get", "install", *APT_OPTIONS, *package_names(plan.packages)], timeout=LONG)
     if plan.extra_packages:
         context.chroot(["apt-get", "install", *APT_OPTIONS, *package_names(plan.extra_packages)], timeout=LONG)
-    context.chroot(["apt-get", "clean"])
 
 
 # -- files ----------------------------------------------------------------------------------------------
