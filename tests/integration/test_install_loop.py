@@ -1,9 +1,12 @@
 """oci-install onto a real disk: an 8 GiB sparse file on a loop device, BIOS mode, from a warm package cache
 (tests/pkgcache.py: apt-cacher-ng, whose cache outlives the run; the first run of a fresh machine fills it).
 
-``test_a_full_install`` runs every real step, then mounts the target again read-only and checks what an
-installed machine needs: partitions, fstab by UUID, grub, the network files byte for byte as oci-netconf
-writes them, the keys' modes, the enabled unit, puppet, apt pointing at the cache.
+``test_a_full_install`` installs the bundle the master makes for C1 (service/install.plan_for: its real
+files, certificates and SSH host key included; only the disk, the mirrors and the reporting address are
+this test's), runs every real step, then mounts the target again read-only and checks what an installed
+machine needs: partitions, fstab by UUID, grub, the network files byte for byte as oci-netconf writes them,
+the node's certificate trusted and its key 0600, the SSH host key certified by the cluster's host CA,
+puppet.conf, the first-boot unit enabled, apt pointing at the cache.
 
 ``test_a_failure_at_each_step_is_torn_down`` fails each step in turn, after its real action, and checks
 that nothing stays mounted, no partition mapping is left and the failed step is reported with its line.
@@ -19,12 +22,15 @@ import json
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
 import pkgcache
 from oci import templates
+from oci.config import Config
 from oci.install import bundle, main, render, steps
 from oci.install import plan as install_plan
 from oci.install.layout import DiskLayout
@@ -32,6 +38,9 @@ from oci.install.plan import BootMode, InstallPlan, NetworkNeeds, packages_for
 from oci.install.runner import Step
 from oci.netconf import service
 from oci.netconf.target import write_files
+from oci.pki import ssh
+from oci.service import install
+from oci.store import Store
 
 pytestmark = pytest.mark.slow
 DISK_BYTES = 8 << 30
@@ -57,8 +66,8 @@ class Recorder:
         self.calls.append(("finished",))
 
 
-def sh(*argv: str) -> str:
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+def sh(*argv: str, input_text: str | None = None) -> str:
+    return subprocess.run(argv, check=True, capture_output=True, text=True, input=input_text).stdout
 
 
 def mounts_under(path: Path) -> list[str]:
@@ -146,9 +155,25 @@ def readonly(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
         sh("umount", str(where))
 
 
-def test_a_full_install(site, cache, disk, tmp_path, readonly):
-    plan = make_plan(disk, cache)
-    files, network = bundle_files(site)
+@pytest.fixture
+def master_bundle(site, tmp_path: Path) -> Callable[[str, int], tuple[InstallPlan, dict[str, bundle.BundleFile]]]:
+    """(disk, cache port) -> C1's plan and bundle files as machine-install-os makes them, for this disk and cache."""
+    config = Config(state_dir=site.root, master_address=IPv4Address("192.168.100.2"), listen=("0.0.0.0", 8080),
+                    templates_dir=tmp_path / "no-overrides", install_extras_dir=tmp_path / "no-extras")  # fmt: skip
+    master = Store(site.root, lock_timeout=10, config=config)
+
+    def make(disk: str, port: int) -> tuple[InstallPlan, dict[str, bundle.BundleFile]]:
+        plan, files = install.plan_for(master, "C1")
+        assert plan.boot is BootMode.BIOS and plan.layout == DiskLayout(("vda",))
+        local = replace(plan, layout=DiskLayout((disk,)), mirror=pkgcache.mirror(port), security_mirror=pkgcache.security_mirror(port),
+                        status_url="http://127.0.0.1:1/api/v1/status", reboot=False)  # fmt: skip
+        return local, files
+
+    return make
+
+
+def test_a_full_install(site, cache, disk, tmp_path, readonly, master_bundle):
+    plan, files = master_bundle(disk, cache)
     recorder = Recorder()
     assert (
         main.install(bundle.pack(plan, files), reporter=recorder, mount_base=tmp_path / "mnt", reboot=False, templates_dir=None) == 0
@@ -168,18 +193,27 @@ def test_a_full_install(site, cache, disk, tmp_path, readonly):
     assert (root / "etc/fstab").read_text() == render.fstab(root_uuid, esp_uuid)
     grub_cfg = (root / "boot/grub/grub.cfg").read_text()
     assert root_uuid in grub_cfg and "vmlinuz" in grub_cfg
-    assert (root / "etc/default/grub.d/oci.cfg").read_text() == render.grub_default(None)
+    assert (root / "etc/default/grub.d/oci.cfg").read_text() == render.grub_default(plan.serial_console)
     with open(f"/dev/{disk}", "rb") as raw:
         assert b"GRUB" in raw.read(512)  # grub's boot code in the MBR
     with open(f"/dev/{disk}p1", "rb") as core:
         assert core.read(512).strip(b"\0")  # its core image in the BIOS boot partition
-    for path, text in network.items():
-        assert (root / path).read_text() == text, path
-    assert (root / KEY).stat().st_mode & 0o777 == 0o600
-    assert (root / CERT).stat().st_mode & 0o777 == 0o644
-    assert (root / "etc/ssl/certs/oci-ca.pem").is_symlink()  # update-ca-certificates took it
-    assert (root / f"etc/systemd/system/multi-user.target.wants/{UNIT}").is_symlink()
-    assert (root / "usr/bin/puppet").exists() and list((root / "boot").glob("vmlinuz-*"))
+    # Every bundle file at its mode; the network files are oci-netconf's, byte for byte.
+    for path, item in files.items():
+        assert ((root / path).read_bytes(), (root / path).stat().st_mode & 0o777) == (item.data, item.mode), path
+    network = service.plan(site, "C1").files
+    assert network and all((root / path).read_text() == text for path, text in network.items())
+    fqdn = "cl1-controller-1.example.com"
+    assert (root / f"etc/ssl/private/{fqdn}.key").stat().st_mode & 0o777 == 0o600
+    trusted = sh("openssl", "verify", "-CAfile", str(root / "etc/ssl/certs/ca-certificates.crt"), str(root / f"etc/ssl/certs/{fqdn}.pem"))
+    assert trusted.strip().endswith(": OK")  # the OCI CA is in the installed system's trust store
+    certificate = sh("ssh-keygen", "-L", "-f", str(root / f"{install.HOST_KEY}-cert.pub"))
+    assert "host certificate" in certificate and fqdn in certificate
+    host_ca = sh("ssh-keygen", "-lf", "-", input_text=ssh.public_ca(site, "cl1") + "\n").split()[1]
+    assert f"Signing CA: ED25519 {host_ca}" in certificate, "signed by the cluster's host CA"
+    assert f"certname = {fqdn}" in (root / "etc/puppet/puppet.conf").read_text()
+    assert (root / f"etc/systemd/system/multi-user.target.wants/{install.FIRST_BOOT_UNIT}").is_symlink()
+    assert (root / "usr/bin/puppet").exists() and (root / "usr/bin/curl").exists() and list((root / "boot").glob("vmlinuz-*"))
     assert (root / "etc/apt/sources.list").read_text() == render.apt_sources(plan)
     assert (root / "etc/hostname").read_text() == "cl1-controller-1\n"
     assert not (root / install_plan.POLICY_PATH).exists()
