@@ -235,14 +235,14 @@ KEYS: tuple[ConfigKey, ...] = (
               "seconds to wait for a node's SSH server before falling back on the BMC (1-120)"),
     ConfigKey("install", "package_cache", "package_cache", "yes", _yes_no,
               "`yes`: installed hosts and debootstrap fetch Debian packages through the master's apt-cacher-ng on `oci_ip` "
-              "(docs/install-master.md); `no`: straight from the cluster's `debian_mirror`"),
+              "(docs/install.md); `no`: straight from the cluster's `debian_mirror`"),
     ConfigKey("install", "package_cache_port", "package_cache_port", "3142", _bounded_int(1, 65535),
               "port of the package cache (apt-cacher-ng's default is 3142)"),
     ConfigKey("install", "minimum_disk_gib", "install_minimum_disk_gib", "8", _bounded_int(1, 1 << 20),
               "smallest disk an install accepts, in GiB; `machine-install-os` refuses a smaller one"),
     ConfigKey("install", "extras_dir", "install_extras_dir", "/etc/openstack-cluster-installer/install-extras", Path,
               "the operator's extras: `clusters/<cluster>/` and `machines/<serial>/`, each with a `packages` list and a "
-              "`files/` tree copied onto the target (docs/install-master.md)"),
+              "`files/` tree copied onto the target (docs/install.md)"),
     ConfigKey("install", "puppet_server", "puppet_server", "", _optional_host,
               "the name installed hosts reach the Puppet server at (their puppet.conf `server`); empty: the host of "
               "the master's URL for nodes (`[boot] url`, else `oci_ip`)"),

@@ -1,5 +1,5 @@
 """``machine-install-os``: the install plan and bundle of a node, made on the master from the state, and their
-hand-over to the live node (docs/install-master.md).
+hand-over to the live node (docs/install.md).
 
 ``plan_for`` decides everything (``oci.install.plan``) and gathers the files only this node gets: its network
 files and /etc/hosts as ``oci-netconf`` renders them, its TLS key and certificate with the CA chain, a fresh SSH
