@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -112,6 +113,18 @@ def _free_link_net() -> IPv4Network:
             return candidate
 
 
+def _free_low_port(address: str) -> int:
+    """A free TCP port on ``address`` below 32768: apt-cacher-ng 3.7 cannot bind higher ones ("Error
+    resolving address for binding"). Not 3142: the machine's own apt-cacher-ng may hold it on every address."""
+    while True:
+        with socket.socket() as probe:
+            try:
+                probe.bind((address, 20000 + uuid.uuid4().int % 12000))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+
+
 def _answers(address: str, port: int) -> bool:
     conn = http.client.HTTPConnection(address, port, timeout=GUARD)
     try:
@@ -138,6 +151,7 @@ def package_cache(lab: Lab, workdir: Path, cache_dir: Path = CACHE_DIR) -> Itera
     try:
         sh("ip", "addr", "add", f"{host_end}/30", "dev", host_link)
         sh("ip", "link", "set", host_link, "up")
+        port = _free_low_port(host_end)
         sh("ip", "-n", lab.ns, "addr", "add", f"{lab_end}/30", "dev", lab_link)
         sh("ip", "-n", lab.ns, "link", "set", lab_link, "up")
         sh(*lab.inside("sysctl", "-q", "-w", "net.ipv4.ip_forward=1"))
@@ -146,7 +160,7 @@ def package_cache(lab: Lab, workdir: Path, cache_dir: Path = CACHE_DIR) -> Itera
         rules = (
             "table ip oci_lab {\n"
             "  chain prerouting { type nat hook prerouting priority dstnat;\n"
-            f"    ip daddr {MASTER} tcp dport {CACHE_PORT} dnat to {host_end}:{CACHE_PORT}\n  }}\n"
+            f"    ip daddr {MASTER} tcp dport {CACHE_PORT} dnat to {host_end}:{port}\n  }}\n"
             "  chain postrouting { type nat hook postrouting priority srcnat;\n"
             f'    oifname "{lab_link}" masquerade\n  }}\n'
             "}\n"
@@ -155,12 +169,12 @@ def package_cache(lab: Lab, workdir: Path, cache_dir: Path = CACHE_DIR) -> Itera
         # No remapping: a client names the upstream host in the path, so the cache needs no mirror lists.
         (conf / "acng.conf").write_text(
             f"CacheDir: {cache_dir}\nLogDir: {logs}\nSupportDir: /usr/lib/apt-cacher-ng\n"
-            f"Port: {CACHE_PORT}\nBindAddress: {host_end}\nForeGround: 1\nReportPage: acng-report.html\nExThreshold: 4\n"
+            f"Port: {port}\nBindAddress: {host_end}\nForeGround: 1\nReportPage: acng-report.html\nExThreshold: 4\n"
         )
         with (workdir / "acng.out").open("w") as out:
             proc = subprocess.Popen(["apt-cacher-ng", "-c", str(conf)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         give_up = time.monotonic() + GUARD
-        while not _answers(host_end, CACHE_PORT):
+        while not _answers(host_end, port):
             if proc.poll() is not None or time.monotonic() > give_up:
                 raise RuntimeError(f"apt-cacher-ng did not start: {(workdir / 'acng.out').read_text()}")
             time.sleep(0.05)  # polling a port that is not open yet, bounded by the guard
