@@ -134,6 +134,9 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case):
             assert disks == ["vda", "vdb"][: len(guest.disks_gib)], disks
             oci.ocicli("network-add", "mgmt", "cl1", "all", nic)
             oci.ocicli("machine-add", serial, "cl1", "compute", "loc1")
+            # The VM's one serial port (servers have their BMC's on ttyS1): the installed system's boot is in
+            # the console file too.
+            oci.ocicli("machine-set", serial, "--serial-console-device", "ttyS0")
             if len(disks) == 2:
                 raid = ("--install-on-raid", "yes", "--raid-type", "1", "--raid-dev0", "vda", "--raid-dev1", "vdb")
                 oci.ocicli("machine-set", serial, *raid)
