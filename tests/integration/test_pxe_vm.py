@@ -8,17 +8,15 @@ command line gives (oci.master), then powers off. The report must appear in ``oc
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port
+import vmlab
+from conftest import REPO
 
 CACHE = Path(os.environ.get("OCI_TEST_CACHE", "/var/cache/oci-tests")) / "pxe"
 INIT = r"""#!/bin/busybox sh
@@ -82,79 +80,28 @@ def payload() -> Path:
 
 
 @pytest.fixture
-def lab(tmp_path):
-    """A namespace with a bridge (10.252.0.1/24) and a tap for the VM: (namespace, bridge, tap)."""
+def lab():
+    """The lab's namespace with one tap (tests/vmlab.py)."""
     if os.geteuid() != 0:
         pytest.skip("network namespaces and taps need root")
-    for tool in ("qemu-system-x86_64", "dhcpd", "busybox", "cpio"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed: run make deps")
-    if not Path("/usr/lib/ipxe/qemu/pxe-e1000.rom").exists():
-        pytest.fail("qemu's iPXE ROMs are missing (ipxe-qemu): run make deps")
-    ns = f"oci-pxe-{uuid.uuid4().hex[:6]}"
-    sh("ip", "netns", "add", ns)
-    try:
-        sh("ip", "-n", ns, "link", "add", "br0", "type", "bridge")
-        sh("ip", "-n", ns, "addr", "add", "10.252.0.1/24", "dev", "br0")
-        sh("ip", "-n", ns, "tuntap", "add", "tap0", "mode", "tap")
-        sh("ip", "-n", ns, "link", "set", "tap0", "master", "br0")
-        for link in ("lo", "br0", "tap0"):
-            sh("ip", "-n", ns, "link", "set", link, "up")
-        yield ns
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    missing = vmlab.missing_tools() + [tool for tool in ("busybox", "cpio") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"missing: {', '.join(missing)}: run make deps")
+    with vmlab.network() as made:
+        yield made
 
 
-def boot_vm(ns: str, tmp_path: Path, live: Path, memory: int, limit: float, kernel_args: str) -> tuple[float, list[dict[str, str]], str]:
-    """Serve ``live`` with our rendered dhcpd and oci-api in ``ns``, PXE-boot a VM, and wait (at most ``limit``
-    seconds) for its report: (seconds from power-on to report, machine-list, the API's request log)."""
-    port = free_port()
-    conf = tmp_path / "oci.conf"
-    conf.write_text(
-        f"[api]\nlisten = 10.252.0.1:{port}\n[network]\nprovisioning_network = 10.252.0.0/24\noci_ip = 10.252.0.1\n"
-        f"[boot]\nlive_dir = {live}\nkernel_args = {kernel_args}\n"
-    )
-    env = {**os.environ, "OCI_CONFIG": str(conf), "OCI_STATE_DIR": str(tmp_path / "state")}
-    target = tmp_path / "root"
-    subprocess.run([str(REPO / "bin" / "oci-boot-render"), "--check", "--target", str(target)], env=env, check=True, capture_output=True)
-    (tmp_path / "leases").touch()
-    procs = []
-    try:
-        dhcpd = ["dhcpd", "-f", "-4", "-cf", str(target / "etc/dhcp/dhcpd.conf"), "-lf", str(tmp_path / "leases"),
-                 "-pf", str(tmp_path / "dhcpd.pid"), "br0"]  # fmt: skip
-        procs.append(subprocess.Popen(["ip", "netns", "exec", ns, *dhcpd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        api_log = (tmp_path / "api.log").open("w")
-        api = ["ip", "netns", "exec", ns, str(REPO / "bin" / "oci-api"), "--debug"]  # --debug: one log line per request
-        procs.append(subprocess.Popen(api, env=env, stdout=api_log, stderr=api_log))
-        console = tmp_path / "console.log"
-        qemu = ["timeout", str(int(limit) + 20), "qemu-system-x86_64", "-accel", "tcg", "-m", str(memory), "-smp", "2",
-                "-smbios", "type=1,manufacturer=QEMU,serial=PXEVM1", "-boot", "n",
-                "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", "e1000,netdev=n0,mac=52:54:00:25:00:01",
-                "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot"]  # fmt: skip
-        started = time.monotonic()
-        vm = subprocess.Popen(["ip", "netns", "exec", ns, *qemu], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(vm)
-        listed: list[dict[str, str]] = []
-        while time.monotonic() - started < limit and vm.poll() is None:
-            time.sleep(1)
-            out = subprocess.run([str(REPO / "bin" / "ocicli"), "--json", "machine-list"], env=env, capture_output=True, text=True)
-            listed = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
-            if listed:
-                break
-        elapsed = time.monotonic() - started
+def boot_vm(
+    lab: vmlab.Lab, tmp_path: Path, live: Path, memory: int, limit: float, kernel_args: str
+) -> tuple[float, list[dict[str, str]], str]:
+    """Serve ``live`` from the lab's master, PXE-boot a VM, and wait (at most ``limit`` seconds) for its
+    report: (seconds from power-on to report, machine-list, the API's request log)."""
+    guest = vmlab.Guest("PXEVM1", "52:54:00:25:00:01", memory_mib=memory)
+    with vmlab.master(lab, tmp_path, live, kernel_args) as oci, vmlab.vm(lab, tmp_path, guest, limit + 20) as machine:
+        listed = vmlab.wait_for(oci.machines, machine, limit, "report", every=1)
+        elapsed = machine.elapsed()
         print(f"power-on to report: {elapsed:.1f} s")  # recorded in docs/boot.md
-        served = (tmp_path / "api.log").read_text()
-        log = console.read_text(errors="replace") if console.exists() else ""
-        assert listed, f"no report after {elapsed:.0f} s; console:\n{log[-3000:]}\napi:\n{served[-2000:]}"
-        return elapsed, listed, served
-    finally:
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        return elapsed, listed, oci.requests()
 
 
 def test_a_machine_network_boots_and_reports(lab, tmp_path):
