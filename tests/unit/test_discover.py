@@ -106,6 +106,15 @@ def test_lsblk_text_keeps_whole_disks_only():
     assert disks == [{"name": "sda", "size_bytes": 127 * 1024**3, "model": None, "serial": None, "transport": None, "rotational": None}]
 
 
+def test_lsblk_skips_a_floppy_drive():
+    """qemu's default pc machine has a floppy drive, which lsblk types "disk"."""
+    listing = {"blockdevices": [{"name": "fd0", "size": 4096, "type": "disk", "rm": True},
+                                {"name": "vda", "size": 21474836480, "type": "disk", "rm": False}]}  # fmt: skip
+    assert [d["name"] for d in blockdevices.from_json(json.dumps(listing))] == ["vda"]
+    text = "NAME SIZE TYPE\nfd0    4K disk\nvda   20G disk\n"
+    assert [d["name"] for d in blockdevices.from_text(text)] == ["vda"]
+
+
 def test_lsblk_text_columns_by_position():
     """MODEL values contain spaces; SIZE is right-aligned and may start left of its header."""
     disks = blockdevices.from_text((HW / "online-labs-sr" / "lsblk.txt").read_text())

@@ -1,4 +1,5 @@
-"""``lsblk`` output -> the report's ``disks``: whole disks only (no partitions, optical drives, loops)."""
+"""``lsblk`` output -> the report's ``disks``: whole disks only (no partitions, optical drives, loops, floppy
+drives)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 from typing import Any
 
 _UNITS = {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+# lsblk types a floppy drive "disk" (qemu's default pc machine has one): never an install target nor a data disk.
+_FLOPPY = re.compile(r"fd[0-9]+")
 _TRANSPORTS = ("sata", "sas", "nvme", "usb", "fc", "iscsi", "ata", "spi", "mmc", "virtio")
 
 
@@ -36,7 +39,7 @@ def from_json(text: str) -> list[dict[str, Any]]:
     """``lsblk -J`` (any columns; ``-b`` preferred)."""
     disks = []
     for dev in json.loads(text).get("blockdevices", []):
-        if dev.get("type", "disk") != "disk":
+        if dev.get("type", "disk") != "disk" or _FLOPPY.fullmatch(str(dev.get("name"))):
             continue
         disks.append(
             {
@@ -86,7 +89,7 @@ def from_text(text: str) -> list[dict[str, Any]]:
             continue  # a partition or holder row (tree drawing) or a blank line
         values = {name: _cell(line, columns, i) for name, i in index.items()}
         values["NAME"] = line.split()[0]
-        if values.get("TYPE") != "disk":
+        if values.get("TYPE") != "disk" or _FLOPPY.fullmatch(values["NAME"]):
             continue
         transport = values.get("TRAN") or None
         disks.append(
