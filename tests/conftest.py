@@ -146,3 +146,22 @@ def server(tmp_path: Path):
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+class Recorder:
+    """An install Reporter (oci.install.runner) that keeps what it was told, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+
+    def started(self, step: str) -> None:
+        self.calls.append(("started", step))
+
+    def ended(self, step: str, seconds: float) -> None:
+        self.calls.append(("ended", step, seconds))
+
+    def failed(self, step: str, error: str) -> None:
+        self.calls.append(("failed", step, error))
+
+    def finished(self) -> None:
+        self.calls.append(("finished",))

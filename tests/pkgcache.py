@@ -24,15 +24,16 @@ GUARD = 60.0  # seconds: a guard against a daemon that never answers, never a fi
 PORTS = range(20000, 32768)
 
 
-def _free_low_port() -> int:
+def _free_low_port(address: str) -> int:
+    """Not 3142 either: the machine's own apt-cacher-ng may hold it on every address."""
     for port in random.sample(PORTS, 200):
         with socket.socket() as s:
             try:
-                s.bind(("127.0.0.1", port))
+                s.bind((address, port))
             except OSError:
                 continue
             return port
-    raise AssertionError("no free loopback port between 20000 and 32767")
+    raise AssertionError(f"no free port on {address} between 20000 and 32767")
 
 
 def mirror(port: int) -> str:
@@ -43,8 +44,8 @@ def security_mirror(port: int) -> str:
     return f"http://127.0.0.1:{port}/security.debian.org/debian-security"
 
 
-def _answers(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=GUARD)
+def _answers(address: str, port: int) -> bool:
+    conn = http.client.HTTPConnection(address, port, timeout=GUARD)
     try:
         conn.request("GET", "/acng-report.html")
         return conn.getresponse().status == 200
@@ -55,25 +56,25 @@ def _answers(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def running(workdir: Path, cache_dir: Path = CACHE_DIR) -> Iterator[int]:
-    """apt-cacher-ng on 127.0.0.1, its configuration and log under ``workdir``; yields its port once it
+def running(workdir: Path, cache_dir: Path = CACHE_DIR, address: str = "127.0.0.1") -> Iterator[int]:
+    """apt-cacher-ng on ``address``, its configuration and log under ``workdir``; yields its port once it
     answers, stops it at the end (even when the test fails)."""
     conf, logs = workdir / "acng-conf", workdir / "acng-log"
     conf.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_low_port()
+    port = _free_low_port(address)
     # No remapping: a client names the upstream host in the path, so the cache needs no mirror lists.
     (conf / "acng.conf").write_text(
         f"CacheDir: {cache_dir}\nLogDir: {logs}\nSupportDir: /usr/lib/apt-cacher-ng\n"
-        f"Port: {port}\nBindAddress: 127.0.0.1\nSocketPath: {workdir / 'acng.socket'}\nForeGround: 1\n"
+        f"Port: {port}\nBindAddress: {address}\nSocketPath: {workdir / 'acng.socket'}\nForeGround: 1\n"
         "ReportPage: acng-report.html\nExThreshold: 4\n"
     )
     with (workdir / "acng.out").open("w") as out:
         proc = subprocess.Popen(["apt-cacher-ng", "-c", str(conf)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + GUARD
-        while not _answers(port):
+        while not _answers(address, port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"apt-cacher-ng did not start: {(workdir / 'acng.out').read_text()}")
             time.sleep(0.05)  # polling a port that is not open yet, bounded by the guard

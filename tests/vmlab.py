@@ -18,11 +18,9 @@ No pytest here (tests/integration/test_pxe_vm.py and test_install_vm.py put fixt
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -32,6 +30,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import TypeVar
 
+import pkgcache
 from conftest import REPO
 
 SUBNET = IPv4Network("10.252.0.0/24")
@@ -113,29 +112,6 @@ def _free_link_net() -> IPv4Network:
             return candidate
 
 
-def _free_low_port(address: str) -> int:
-    """A free TCP port on ``address`` below 32768: apt-cacher-ng 3.7 cannot bind higher ones ("Error
-    resolving address for binding"). Not 3142: the machine's own apt-cacher-ng may hold it on every address."""
-    while True:
-        with socket.socket() as probe:
-            try:
-                probe.bind((address, 20000 + uuid.uuid4().int % 12000))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
-
-
-def _answers(address: str, port: int) -> bool:
-    conn = http.client.HTTPConnection(address, port, timeout=GUARD)
-    try:
-        conn.request("GET", "/acng-report.html")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
-
-
 @contextlib.contextmanager
 def package_cache(lab: Lab, workdir: Path, cache_dir: Path = CACHE_DIR) -> Iterator[str]:
     """apt-cacher-ng on the host, answering the lab's guests at ``MASTER:CACHE_PORT``; yields the Debian
@@ -143,45 +119,27 @@ def package_cache(lab: Lab, workdir: Path, cache_dir: Path = CACHE_DIR) -> Itera
     link = _free_link_net()
     host_end, lab_end = (str(a) for a in link.hosts())
     host_link, lab_link = f"oci-{lab.ns[-6:]}", "cache0"
-    conf, logs = workdir / "acng-conf", workdir / "acng-log"
-    for folder in (conf, logs, cache_dir):
-        folder.mkdir(parents=True, exist_ok=True)
     sh("ip", "link", "add", host_link, "type", "veth", "peer", "name", lab_link, "netns", lab.ns)
-    proc = None
     try:
         sh("ip", "addr", "add", f"{host_end}/30", "dev", host_link)
         sh("ip", "link", "set", host_link, "up")
-        port = _free_low_port(host_end)
         sh("ip", "-n", lab.ns, "addr", "add", f"{lab_end}/30", "dev", lab_link)
         sh("ip", "-n", lab.ns, "link", "set", lab_link, "up")
         sh(*lab.inside("sysctl", "-q", "-w", "net.ipv4.ip_forward=1"))
-        # Guests ask the master's address; the namespace forwards to the host end and masquerades, so the
-        # host needs no route back to the lab's subnet.
-        rules = (
-            "table ip oci_lab {\n"
-            "  chain prerouting { type nat hook prerouting priority dstnat;\n"
-            f"    ip daddr {MASTER} tcp dport {CACHE_PORT} dnat to {host_end}:{port}\n  }}\n"
-            "  chain postrouting { type nat hook postrouting priority srcnat;\n"
-            f'    oifname "{lab_link}" masquerade\n  }}\n'
-            "}\n"
-        )
-        subprocess.run(lab.inside("nft", "-f", "-"), input=rules, text=True, check=True, capture_output=True)
-        # No remapping: a client names the upstream host in the path, so the cache needs no mirror lists.
-        (conf / "acng.conf").write_text(
-            f"CacheDir: {cache_dir}\nLogDir: {logs}\nSupportDir: /usr/lib/apt-cacher-ng\n"
-            f"Port: {port}\nBindAddress: {host_end}\nForeGround: 1\nReportPage: acng-report.html\nExThreshold: 4\n"
-        )
-        with (workdir / "acng.out").open("w") as out:
-            proc = subprocess.Popen(["apt-cacher-ng", "-c", str(conf)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-        give_up = time.monotonic() + GUARD
-        while not _answers(host_end, port):
-            if proc.poll() is not None or time.monotonic() > give_up:
-                raise RuntimeError(f"apt-cacher-ng did not start: {(workdir / 'acng.out').read_text()}")
-            time.sleep(0.05)  # polling a port that is not open yet, bounded by the guard
-        yield f"http://{MASTER}:{CACHE_PORT}/deb.debian.org/debian"
+        with pkgcache.running(workdir, cache_dir, address=host_end) as port:
+            # Guests ask the master's address; the namespace forwards to the host end and masquerades, so the
+            # host needs no route back to the lab's subnet.
+            rules = (
+                "table ip oci_lab {\n"
+                "  chain prerouting { type nat hook prerouting priority dstnat;\n"
+                f"    ip daddr {MASTER} tcp dport {CACHE_PORT} dnat to {host_end}:{port}\n  }}\n"
+                "  chain postrouting { type nat hook postrouting priority srcnat;\n"
+                f'    oifname "{lab_link}" masquerade\n  }}\n'
+                "}\n"
+            )
+            subprocess.run(lab.inside("nft", "-f", "-"), input=rules, text=True, check=True, capture_output=True)
+            yield f"http://{MASTER}:{CACHE_PORT}/deb.debian.org/debian"
     finally:
-        if proc is not None:
-            _stop(proc)
         subprocess.run(["ip", "link", "del", host_link], capture_output=True)
 
 

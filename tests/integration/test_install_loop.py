@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 import pkgcache
+from conftest import Recorder
 from oci import templates
 from oci.config import Config
 from oci.install import bundle, main, render, steps
@@ -47,23 +48,6 @@ DISK_BYTES = 8 << 30
 UNIT = "oci-test-firstboot.service"
 UNIT_TEXT = "[Unit]\nDescription=test unit\n[Service]\nType=oneshot\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
 KEY, CERT = "etc/ssl/private/node.key", "usr/local/share/ca-certificates/oci-ca.crt"
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[object, ...]] = []
-
-    def started(self, step: str) -> None:
-        self.calls.append(("started", step))
-
-    def ended(self, step: str, seconds: float) -> None:
-        self.calls.append(("ended", step, seconds))
-
-    def failed(self, step: str, error: str) -> None:
-        self.calls.append(("failed", step, error))
-
-    def finished(self) -> None:
-        self.calls.append(("finished",))
 
 
 def sh(*argv: str, input_text: str | None = None) -> str:

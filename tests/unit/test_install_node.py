@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, Recorder
 from oci import templates
 from oci.errors import InvalidInput
 from oci.install import bundle, main, render, steps
@@ -43,25 +43,6 @@ def make_plan(layout: DiskLayout = ONE_DISK, **fields: object) -> InstallPlan:
     }
     values.update(fields)
     return InstallPlan(**values)  # type: ignore[arg-type]
-
-
-class Recorder:
-    """A Reporter that keeps what it was told, in order."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[object, ...]] = []
-
-    def started(self, step: str) -> None:
-        self.calls.append(("started", step))
-
-    def ended(self, step: str, seconds: float) -> None:
-        self.calls.append(("ended", step, seconds))
-
-    def failed(self, step: str, error: str) -> None:
-        self.calls.append(("failed", step, error))
-
-    def finished(self) -> None:
-        self.calls.append(("finished",))
 
 
 class Clock:
