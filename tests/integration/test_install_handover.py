@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import select
-import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 from ipaddress import IPv4Address
@@ -22,9 +21,9 @@ from typing import TypeVar
 
 import pytest
 from simbmc import log, simulated_bmcs
-from test_reboot_via_node import wait_for_certificate
 
-from conftest import NOW, free_port, report_body, ssh_keygen
+import sshnode
+from conftest import NOW, free_port, report_body
 from oci.config import Config
 from oci.errors import Conflict
 from oci.install.bundle import unpack
@@ -57,8 +56,6 @@ GUARD = 120  # seconds: only against a test that would hang; the fake installer 
 @pytest.fixture
 def node(tmp_path: Path):
     """Machine C0 live at 127.0.0.1 and enrolled in cl1, an sshd for it: (store, folder the fake installer writes to, sshd)."""
-    if not os.path.exists("/usr/sbin/sshd"):
-        pytest.fail("openssh-server is not installed: run make deps")
     port = free_port()
     config = Config(
         state_dir=tmp_path / "state",
@@ -78,12 +75,6 @@ def node(tmp_path: Path):
     reports.record(store, v1.parse(report_body("C0")), IPv4Address("127.0.0.1"), NOW)
     machines.add(store, "C0", "cl1", "controller", "loc1")
 
-    ssh.ensure_cas(store, None)
-    host_public = ssh_keygen(tmp_path / "host_key")
-    (tmp_path / "host_key-cert.pub").write_text(
-        ssh.sign(store, None, host_public, "oci-host-C0", ["c0.oci-debian-live", "127.0.0.1"]) + "\n"
-    )
-    (tmp_path / "user_ca.pub").write_text(ssh.public_ca(store, None, "user_ca") + "\n")
     out, bin_dir = tmp_path / "node", tmp_path / "bin"
     out.mkdir()
     bin_dir.mkdir()
@@ -93,24 +84,8 @@ def node(tmp_path: Path):
     session = tmp_path / "session"
     session.write_text(SESSION.format(bin=bin_dir))
     session.chmod(0o755)
-    sshd_config = tmp_path / "sshd_config"
-    sshd_config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path / 'host_key'}\nHostCertificate {tmp_path / 'host_key-cert.pub'}\n"
-        f"TrustedUserCAKeys {tmp_path / 'user_ca.pub'}\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
-        f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nPidFile {tmp_path / 'sshd.pid'}\n"
-        f"StrictModes no\nForceCommand {session}\n"
-    )
-    os.makedirs("/run/sshd", exist_ok=True)
-    sshd = subprocess.Popen(
-        ["/usr/sbin/sshd", "-D", "-e", "-f", str(sshd_config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        wait_for_certificate(port, sshd, (tmp_path / "host_key-cert.pub").read_text())
+    with sshnode.running(sshnode.live_node_config(store, tmp_path, "C0", port, force_command=session), port) as sshd:
         yield store, out, sshd
-    finally:
-        if sshd.poll() is None:
-            sshd.terminate()
-        sshd.communicate(timeout=30)
 
 
 def started(out: Path, hand_over: Callable[[], T]) -> T:
@@ -179,7 +154,7 @@ def test_a_node_with_another_machines_certificate_gets_no_bundle(node, tmp_path)
     other = ssh.sign(store, None, (tmp_path / "host_key.pub").read_text().strip(), "oci-host-C9", ["c9.oci-debian-live"])
     (tmp_path / "host_key-cert.pub").write_text(other + "\n")
     sshd.send_signal(1)  # SIGHUP: sshd re-reads its host certificate
-    wait_for_certificate(store.config.ssh_port, sshd, other)
+    sshnode.wait_for_certificate(store.config.ssh_port, sshd, other)
     with pytest.raises(NodeUnreachable, match="cannot reach C0 over SSH"):
         install.install_os(store, "C0")
     assert store.get(Machine, "C0").status is MachineStatus.LIVE

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from ipaddress import IPv4Address
 
 import pytest
-from test_reboot_via_node import wait_for_certificate
 
-from conftest import NOW, REPO, free_port, ssh_keygen
+import sshnode
+from conftest import NOW, REPO, free_port
 from oci.errors import Conflict, InvalidInput
 from oci.install.plan import LOG_PATH
 from oci.pki import ssh
@@ -34,37 +34,26 @@ assert os.path.dirname(LOG_PATH) == NODE_LOG
 @pytest.fixture
 def node(store, discover, tmp_path):
     """Machine C0 in the live image at 127.0.0.1 with its sshd: (store, the node's /var/log, sshd)."""
-    if not os.path.exists("/usr/sbin/sshd"):
-        pytest.fail("openssh-server is not installed: run make deps")
     discover("C0", address="127.0.0.1")
     port = free_port()
     site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
-    ssh.ensure_cas(site, None)
-    host_public = ssh_keygen(tmp_path / "host_key")
-    (tmp_path / "host_key-cert.pub").write_text(ssh.sign(site, None, host_public, "oci-host-C0", ["c0.oci-debian-live"]) + "\n")
-    (tmp_path / "user_ca.pub").write_text(ssh.public_ca(site, None, "user_ca") + "\n")
-    config = tmp_path / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path / 'host_key'}\nHostCertificate {tmp_path / 'host_key-cert.pub'}\n"
-        f"TrustedUserCAKeys {tmp_path / 'user_ca.pub'}\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
-        f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nPidFile {tmp_path / 'sshd.pid'}\n"
-        f"StrictModes no\n"
-    )
     var_log = tmp_path / "var-log"
     var_log.mkdir()
-    os.makedirs("/run/sshd", exist_ok=True)
-    # The namespace's mounts die with its last process: nothing to unmount afterwards.
-    in_namespace = 'mount --bind "$1" /var/log && exec /usr/sbin/sshd -D -e -f "$2"'
-    sshd = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", in_namespace, "sh", str(var_log), str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        wait_for_certificate(port, sshd, (tmp_path / "host_key-cert.pub").read_text())
+    # The node's /var/log is the test's folder, in a mount namespace whose mounts die with its last process.
+    namespace = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount --bind "$1" /var/log && shift && exec "$@"',
+        "sh",
+        str(var_log),
+    ]
+    with sshnode.running(sshnode.live_node_config(site, tmp_path, "C0", port), port, wrapper=namespace) as sshd:
         intake.record(site, "C0", "installing", None, store_now(), step="debootstrap")
         yield site, var_log, sshd
-    finally:
-        if sshd.poll() is None:
-            sshd.terminate()
-        sshd.communicate(timeout=GUARD)
 
 
 def store_now():
@@ -173,6 +162,6 @@ def test_an_installed_node_is_read_with_its_cluster_certificates(node, tmp_path)
     (tmp_path / "host_key-cert.pub").write_text(certificate + "\n")
     (tmp_path / "user_ca.pub").write_text(ssh.public_ca(site, "cl1", "user_ca") + "\n")
     sshd.send_signal(1)  # SIGHUP: sshd re-reads its configuration and certificate
-    wait_for_certificate(site.config.ssh_port, sshd, certificate)
+    sshnode.wait_for_certificate(site.config.ssh_port, sshd, certificate)
     (var_log / "oci-install.log").write_text("the install, copied into the target\n")
     assert installlog.read(site, hostname)["text"] == "the install, copied into the target\n"

@@ -4,15 +4,13 @@ of rebooting this machine), else through the BMC (ipmi_sim)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from dataclasses import replace
 
 import pytest
 from simbmc import log, simulated_bmcs
 
-from conftest import free_port, ssh_keygen
+import sshnode
+from conftest import free_port
 from oci.errors import Conflict
 from oci.model import Machine, MachineStatus
 from oci.pki import ssh
@@ -26,49 +24,18 @@ case "$SSH_ORIGINAL_COMMAND" in ipmitool*) echo "Could not open device at /dev/i
 """
 
 
-def wait_for_certificate(port: int, sshd: subprocess.Popen[str], certificate: str) -> None:
-    """Until the sshd on ``port`` presents ``certificate`` (after a start or a SIGHUP, which re-executes it);
-    the time limit is only a guard against an sshd that never comes up."""
-    blob = certificate.split()[1]
-    give_up = time.monotonic() + 60
-    while blob not in subprocess.run(["ssh-keyscan", "-c", "-p", str(port), "127.0.0.1"], capture_output=True, text=True).stdout:
-        if sshd.poll() is not None or time.monotonic() > give_up:
-            pytest.fail(f"sshd on port {port} does not present the expected host certificate")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def node(store, discover, tmp_path):
     """Machine C0 in the live image at 127.0.0.1, with an sshd as the live image will run it: (store, sshd log)."""
-    if not os.path.exists("/usr/sbin/sshd"):
-        pytest.fail("openssh-server is not installed: run make deps")
     discover("C0", address="127.0.0.1")
     port = free_port()
     site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
-    ssh.ensure_cas(site, None)
-    host_public = ssh_keygen(tmp_path / "host_key")
-    (tmp_path / "host_key-cert.pub").write_text(
-        ssh.sign(site, None, host_public, "oci-host-C0", ["c0.oci-debian-live", "127.0.0.1"]) + "\n"
-    )
-    (tmp_path / "user_ca.pub").write_text(ssh.public_ca(site, None, "user_ca") + "\n")
     commands = tmp_path / "commands"
     recorder = tmp_path / "record"
     recorder.write_text(RECORDER.format(log=commands))
     recorder.chmod(0o755)
-    config = tmp_path / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path / 'host_key'}\nHostCertificate {tmp_path / 'host_key-cert.pub'}\n"
-        f"TrustedUserCAKeys {tmp_path / 'user_ca.pub'}\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
-        f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nPidFile {tmp_path / 'sshd.pid'}\n"
-        f"StrictModes no\nForceCommand {recorder}\n"
-    )
-    os.makedirs("/run/sshd", exist_ok=True)
-    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wait_for_certificate(port, sshd, (tmp_path / "host_key-cert.pub").read_text())
-    yield site, commands, sshd
-    if sshd.poll() is None:
-        sshd.terminate()
-    sshd.communicate(timeout=10)
+    with sshnode.running(sshnode.live_node_config(site, tmp_path, "C0", port, force_command=recorder), port) as sshd:
+        yield site, commands, sshd
 
 
 def recorded(commands):
@@ -110,7 +77,7 @@ def test_a_node_with_another_host_certificate_is_not_trusted(node, tmp_path):
     (ssh_folder / "host_key-cert.pub").write_text(other + "\n")
     _, _, sshd = node
     sshd.send_signal(1)  # SIGHUP: sshd re-reads its host certificate
-    wait_for_certificate(site.config.ssh_port, sshd, other)
+    sshnode.wait_for_certificate(site.config.ssh_port, sshd, other)
     with pytest.raises(Conflict, match="cannot reach C0 over SSH.*no BMC access configured"):
         bmcops.reboot(site, "C0", "live", through_node=True)
     assert recorded(commands) == []

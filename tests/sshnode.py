@@ -1,0 +1,68 @@
+"""A live node's sshd for the tests that reach a node over OCI's SSH channel (lib/oci/remote.py): on
+127.0.0.1, with a host key certified by the live host CA for ``<serial>.oci-debian-live``, root logins only
+with a certificate of the live user CA, as the live image runs it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from conftest import ssh_keygen
+from oci.pki import ssh
+from oci.store import Store
+
+GUARD = 60  # seconds: only against an sshd that never comes up or never stops
+
+
+def wait_for_certificate(port: int, sshd: subprocess.Popen[str], certificate: str) -> None:
+    """Until the sshd on ``port`` presents ``certificate`` (after a start or a SIGHUP, which re-executes it);
+    the time limit is only a guard against an sshd that never comes up."""
+    blob = certificate.split()[1]
+    give_up = time.monotonic() + GUARD
+    while blob not in subprocess.run(["ssh-keyscan", "-c", "-p", str(port), "127.0.0.1"], capture_output=True, text=True).stdout:
+        if sshd.poll() is not None or time.monotonic() > give_up:
+            pytest.fail(f"sshd on port {port} does not present the expected host certificate")
+        time.sleep(0.1)
+
+
+def live_node_config(store: Store, folder: Path, serial: str, port: int, force_command: Path | None = None) -> Path:
+    """The sshd configuration of live node ``serial`` (its host key, live certificate and the trusted user CA
+    written in ``folder``); ``force_command`` runs instead of what the master asks (it sees
+    ``$SSH_ORIGINAL_COMMAND``)."""
+    if not os.path.exists("/usr/sbin/sshd"):
+        pytest.fail("openssh-server is not installed: run make deps")
+    ssh.ensure_cas(store, None)
+    host_public = ssh_keygen(folder / "host_key")
+    principals = [f"{serial}.{ssh.LIVE_DOMAIN}".lower(), "127.0.0.1"]
+    (folder / "host_key-cert.pub").write_text(ssh.sign(store, None, host_public, f"oci-host-{serial}", principals) + "\n")
+    (folder / "user_ca.pub").write_text(ssh.public_ca(store, None, "user_ca") + "\n")
+    config = folder / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder / 'host_key'}\nHostCertificate {folder / 'host_key-cert.pub'}\n"
+        f"TrustedUserCAKeys {folder / 'user_ca.pub'}\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
+        f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nPidFile {folder / 'sshd.pid'}\n"
+        f"StrictModes no\n" + (f"ForceCommand {force_command}\n" if force_command else "")
+    )
+    return config
+
+
+@contextlib.contextmanager
+def running(config: Path, port: int, wrapper: Sequence[str] = ()) -> Iterator[subprocess.Popen[str]]:
+    """sshd of ``config`` in the foreground (``wrapper`` before it, e.g. a mount namespace), once it presents
+    its certificate; stopped at the end, even when the test fails."""
+    os.makedirs("/run/sshd", exist_ok=True)  # its privilege separation folder
+    argv = [*wrapper, "/usr/sbin/sshd", "-D", "-e", "-f", str(config)]
+    sshd = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_certificate(port, sshd, (config.parent / "host_key-cert.pub").read_text())
+        yield sshd
+    finally:
+        if sshd.poll() is None:
+            sshd.terminate()
+        sshd.communicate(timeout=GUARD)
