@@ -165,3 +165,14 @@ class Recorder:
 
     def finished(self) -> None:
         self.calls.append(("finished",))
+
+
+def stop_daemon(proc: subprocess.Popen[Any], guard: float = 60) -> None:
+    """Terminate a daemon a test started, and reap it; killed if it does not stop within ``guard`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=guard)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from conftest import stop_daemon
+
 CACHE_DIR = Path("/var/cache/oci-tests/apt-cacher-ng")
 GUARD = 60.0  # seconds: a guard against a daemon that never answers, never a figure
 # apt-cacher-ng 3.7 cannot bind a port above 32767 ("Error resolving address for binding"), and the
@@ -80,9 +82,4 @@ def running(workdir: Path, cache_dir: Path = CACHE_DIR, address: str = "127.0.0.
             time.sleep(0.05)  # polling a port that is not open yet, bounded by the guard
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=GUARD)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_daemon(proc, GUARD)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pkgcache
-from conftest import REPO
+from conftest import REPO, stop_daemon
 
 SUBNET = IPv4Network("10.252.0.0/24")
 MASTER = IPv4Address("10.252.0.1")
@@ -60,16 +60,6 @@ def missing_tools() -> list[str]:
     if not OVMF_CODE.exists():
         missing.append("OVMF (ovmf)")
     return missing
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=GUARD)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass(frozen=True)
@@ -199,7 +189,7 @@ def master(lab: Lab, workdir: Path, live_dir: Path, kernel_args: str, config: st
         yield Master(lab, env, api_log)
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop_daemon(proc, GUARD)
 
 
 @dataclass(frozen=True)
@@ -272,7 +262,7 @@ def vm(lab: Lab, workdir: Path, guest: Guest, limit: float, tap: str = "tap0") -
     try:
         yield Vm(guest, proc, console, started)
     finally:
-        _stop(proc)
+        stop_daemon(proc, GUARD)
         for disk in disks:
             disk.unlink(missing_ok=True)
 
