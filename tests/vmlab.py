@@ -226,7 +226,8 @@ def qemu_argv(guest: Guest, tap: str, workdir: Path, console: Path, disks: Seque
     """qemu under TCG (KVM guests hang on these machines), network first then the disks: without -no-reboot,
     so an install's reboot comes back through PXE, where /boot/ipxe sends an installed machine to its disk."""
     # -nodefaults: no floppy drive (the live report would list fd0 as a disk), no parallel port, no VGA.
-    argv = ["qemu-system-x86_64", "-nodefaults", "-accel", "tcg", "-m", str(guest.memory_mib), "-smp", str(guest.cpus),
+    # thread=multi: one host thread per vCPU, so a guest's two vCPUs use both of this machine's cores.
+    argv = ["qemu-system-x86_64", "-nodefaults", "-accel", "tcg,thread=multi", "-m", str(guest.memory_mib), "-smp", str(guest.cpus),
             "-smbios", f"type=1,manufacturer=QEMU,serial={guest.serial}",
             "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
             "-device", f"e1000,netdev=n0,mac={guest.mac},bootindex=1",
