@@ -12,6 +12,9 @@
 #                    (default: [boot] url, else [network] oci_ip and the API's port; empty: none built in)
 #   MIRROR           Debian mirror (default [network] debian_mirror); a snapshot.debian.org URL pins every package
 #   SECURITY_MIRROR  default: MIRROR with debian -> debian-security
+#   PACKAGE_CACHE    the master's apt-cacher-ng, http://HOST:PORT (default from [install] package_cache and
+#                    [network] oci_ip; empty: none): the image's apt sources go through it, and so does the
+#                    build when the cache answers
 #   FIRMWARE         1: add non-free-firmware and FIRMWARE_PACKAGES (default 0: none, docs say why)
 #   WORK, OUT, DEBS  build tree (build/live; its cache/ makes rebuilds fast), output (dist/live), .deb folder (dist)
 set -eu
@@ -49,6 +52,7 @@ from pathlib import Path
 
 from oci import config
 from oci.pki import ssh
+from oci.service.install import package_cache
 from oci.store import Store
 
 cfg = config.load()
@@ -66,6 +70,8 @@ for name, value in (
     ("cfg_state_dir", str(cfg.state_dir)),
     ("cfg_master", master),
     ("cfg_mirror", cfg.debian_mirror),
+    # No master address, no cache the nodes could reach.
+    ("cfg_package_cache", (package_cache(cfg) or "") if cfg.master_address is not None else ""),
     ("cfg_ssh_port", str(cfg.ssh_port)),
     ("cfg_user_ca", ssh.public_ca(store, None, "user_ca")),
 ):
@@ -82,6 +88,18 @@ security_mirror() {
 	esac
 }
 
+# $1 (a Debian archive's URL) as fetched through the apt-cacher-ng $PACKAGE_CACHE: the library's mapping.
+cached() {
+	PYTHONPATH="$repo/lib" "$PYTHON" -c 'import sys; from oci.service.install import cached_url; print(cached_url(*sys.argv[1:]))' \
+		"$PACKAGE_CACHE" "$1"
+}
+
+# Whether the apt-cacher-ng at $1 serves its report page (it is up, and reachable from here).
+cache_answers() {
+	"$PYTHON" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/acng-report.html", timeout=10).close()' \
+		"$1" 2> /dev/null
+}
+
 configure() {
 	command -v lb > /dev/null || die "live-build is not installed (make live-image installs it)"
 	settings=$(oci_settings) || die "cannot read the OCI settings or the live user CA"
@@ -93,6 +111,32 @@ configure() {
 	case "$MASTER" in
 	*[!A-Za-z0-9.:/_~\[\]-]*) die "MASTER=$MASTER is not HOST[:PORT] or http://HOST[:PORT][/PATH]" ;;
 	esac
+	PACKAGE_CACHE=${PACKAGE_CACHE-$cfg_package_cache}
+	PACKAGE_CACHE=${PACKAGE_CACHE%/}
+	case "$PACKAGE_CACHE" in
+	"") ;;
+	http://*[!A-Za-z0-9.:\[\]-]* | http://) die "PACKAGE_CACHE=$PACKAGE_CACHE is not http://HOST:PORT" ;;
+	http://*) ;;
+	*) die "PACKAGE_CACHE=$PACKAGE_CACHE is not http://HOST:PORT" ;;
+	esac
+	# The image's apt sources (what a live node would fetch with) go through the master's cache, as an
+	# installed host's do; the build too when the cache answers from here, otherwise straight from the mirror.
+	build_mirror=$MIRROR
+	build_security_mirror=$SECURITY_MIRROR
+	node_mirror=$MIRROR
+	node_security_mirror=$SECURITY_MIRROR
+	cache_note=""
+	if [ -n "$PACKAGE_CACHE" ]; then
+		node_mirror=$(cached "$MIRROR")
+		node_security_mirror=$(cached "$SECURITY_MIRROR")
+		if cache_answers "$PACKAGE_CACHE"; then
+			build_mirror=$node_mirror
+			build_security_mirror=$node_security_mirror
+			cache_note=", through the package cache $PACKAGE_CACHE"
+		else
+			cache_note=", not through the package cache: $PACKAGE_CACHE does not answer"
+		fi
+	fi
 
 	agent=$(find "$DEBS" -maxdepth 1 -name 'openstack-cluster-installer-agent_*_all.deb' 2> /dev/null | sort -V | tail -n 1)
 	common=$(find "$DEBS" -maxdepth 1 -name 'openstack-cluster-installer-common_*_all.deb' 2> /dev/null | sort -V | tail -n 1)
@@ -118,8 +162,8 @@ configure() {
 	esac
 
 	lb config --distribution "$DISTRIBUTION" --archive-areas "$areas" \
-		--mirror-bootstrap "$MIRROR" --mirror-chroot "$MIRROR" --mirror-binary "$MIRROR" \
-		--mirror-chroot-security "$SECURITY_MIRROR" --mirror-binary-security "$SECURITY_MIRROR" \
+		--mirror-bootstrap "$build_mirror" --mirror-chroot "$build_mirror" --mirror-binary "$node_mirror" \
+		--mirror-chroot-security "$build_security_mirror" --mirror-binary-security "$node_security_mirror" \
 		--security true --updates true --debootstrap-options "--variant=minbase" \
 		--apt-recommends false --apt-indices false --apt-source-archives false --apt-options "$apt_options" \
 		--initsystem systemd --linux-flavours amd64 --firmware-chroot false --firmware-binary false \
@@ -165,6 +209,7 @@ EOF
 distribution=$DISTRIBUTION
 mirror=$MIRROR
 security_mirror=$SECURITY_MIRROR
+package_cache=$PACKAGE_CACHE
 areas=$areas
 firmware=$FIRMWARE
 master=$MASTER
@@ -176,7 +221,7 @@ commit=$(git -C "$repo" rev-parse HEAD 2> /dev/null || echo unknown)
 deb=$(basename "$common") sha256=$(sha256sum "$common" | cut -d' ' -f1)
 deb=$(basename "$agent") sha256=$(sha256sum "$agent" | cut -d' ' -f1)
 EOF
-	echo "live-build/build.sh: configured $WORK (mirror $MIRROR, master ${MASTER:-none built in}, firmware $FIRMWARE)"
+	echo "live-build/build.sh: configured $WORK (mirror $MIRROR$cache_note, master ${MASTER:-none built in}, firmware $FIRMWARE)"
 }
 
 # The file live-build made under $1 (the names vary with the kernel release and the image type).

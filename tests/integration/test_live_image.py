@@ -7,11 +7,13 @@ import configparser
 import os
 import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
+import pkgcache
 from conftest import REPO
 from oci.pki import ssh
 from oci.store import Store
@@ -33,7 +35,7 @@ def configure(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[s
     debs.mkdir(exist_ok=True)
     for package in ("agent", "common"):
         (debs / f"openstack-cluster-installer-{package}_1.2.3-1_all.deb").write_bytes(package.encode())
-    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OCI_CONFIG", "MASTER", "MIRROR", "FIRMWARE")}
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OCI_CONFIG", "MASTER", "MIRROR", "FIRMWARE", "PACKAGE_CACHE")}
     environ.update(PATH=SYSTEM_PATH, OCI_STATE_DIR=str(state), WORK=str(work), DEBS=str(debs), OCI_CONFIG=str(tmp_path / "none.conf"))
     (tmp_path / "none.conf").write_text("")
     environ.update(env)
@@ -119,10 +121,42 @@ def test_config_again_keeps_the_cache_and_follows_the_new_settings(tmp_path):
     assert {"firmware-bnx2", "firmware-bnx2x"} <= listed(work)
 
 
+def test_config_goes_through_the_masters_package_cache(tmp_path):
+    """With the cache on and the master's address known, the image's sources name the master's apt-cacher-ng
+    (a real one here), and so does the build, since the cache answers."""
+    with pkgcache.running(tmp_path / "acng") as port:
+        (tmp_path / "oci.conf").write_text(f"[network]\noci_ip = 127.0.0.1\n\n[install]\npackage_cache_port = {port}\n")
+        done, work = configure(tmp_path, MASTER="", OCI_CONFIG=str(tmp_path / "oci.conf"))
+    assert done.returncode == 0, done.stderr
+    cache = f"http://127.0.0.1:{port}"
+    assert f"through the package cache {cache}" in done.stdout
+    lb = {**settings(work / "config" / "bootstrap"), **settings(work / "config" / "common")}
+    for stage in ("BOOTSTRAP", "CHROOT", "BINARY"):
+        assert lb[f"LB_MIRROR_{stage}"] == f"{cache}/deb.debian.org/debian"
+    for stage in ("CHROOT", "BINARY"):
+        assert lb[f"LB_MIRROR_{stage}_SECURITY"] == f"{cache}/deb.debian.org/debian-security"
+    assert f"package_cache={cache}\n" in (work / "oci-inputs.txt").read_text()
+
+
+def test_config_builds_from_the_mirror_when_the_cache_does_not_answer(tmp_path):
+    """The image's sources still name the cache (the nodes will reach it); the build fetches from the mirror."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # bound, not listening: nothing answers there
+        done, work = configure(tmp_path, MASTER="", PACKAGE_CACHE=f"http://127.0.0.1:{port}")
+    assert done.returncode == 0, done.stderr
+    assert f"not through the package cache: http://127.0.0.1:{port} does not answer" in done.stdout
+    lb = {**settings(work / "config" / "bootstrap"), **settings(work / "config" / "common")}
+    assert lb["LB_MIRROR_BOOTSTRAP"] == lb["LB_MIRROR_CHROOT"] == "http://deb.debian.org/debian"
+    assert lb["LB_MIRROR_BINARY"] == f"http://127.0.0.1:{port}/deb.debian.org/debian"
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"MASTER": "10.0.0.1;reboot"}, "MASTER=10.0.0.1;reboot is not HOST[:PORT]"),
+        ({"PACKAGE_CACHE": "http://10.0.0.1:3142/x y"}, "PACKAGE_CACHE=http://10.0.0.1:3142/x y is not http://HOST:PORT"),
+        ({"PACKAGE_CACHE": "ftp://10.0.0.1"}, "PACKAGE_CACHE=ftp://10.0.0.1 is not http://HOST:PORT"),
         ({"MIRROR": "http://mirror.example/pool"}, "cannot tell the security mirror of http://mirror.example/pool: set SECURITY_MIRROR"),
         ({"DEBS": "/nonexistent"}, "no openstack-cluster-installer-{agent,common} .deb in /nonexistent (run make deb)"),
         ({"OCI_STATE_DIR": "/nonexistent/state"}, "state directory /nonexistent/state does not exist"),

@@ -88,17 +88,29 @@ def master_url(cfg: Config) -> str:
     return f"http://{cfg.master_address}:{cfg.listen[1]}"
 
 
-def through_cache(cfg: Config, url: str) -> str:
-    """``url`` of a Debian archive as fetched through the master's apt-cacher-ng (``[install] package_cache``)."""
+def package_cache(cfg: Config) -> str | None:
+    """Where nodes reach the master's apt-cacher-ng (``http://HOST:PORT``), None when ``[install] package_cache``
+    is off."""
     if not cfg.package_cache:
-        return url
+        return None
     if cfg.master_address is None:
         raise Conflict(
             "the package cache is on but the master's address is unknown", hint="set [network] oci_ip or [install] package_cache = no"
         )
+    return f"http://{cfg.master_address}:{cfg.package_cache_port}"
+
+
+def cached_url(cache: str, url: str) -> str:
+    """``url`` of a Debian archive as fetched through the apt-cacher-ng at ``cache``: its URL forms are
+    http://CACHE/host/path, with HTTPS/// before the host for an https archive."""
     scheme, rest = url.split("://", 1)
-    # apt-cacher-ng's URL forms: http://CACHE/host/path, and HTTPS/// before the host for an https archive.
-    return f"http://{cfg.master_address}:{cfg.package_cache_port}/" + ("HTTPS///" if scheme == "https" else "") + rest
+    return f"{cache.rstrip('/')}/" + ("HTTPS///" if scheme == "https" else "") + rest
+
+
+def through_cache(cfg: Config, url: str) -> str:
+    """``url`` of a Debian archive as fetched through the master's apt-cacher-ng (``[install] package_cache``)."""
+    cache = package_cache(cfg)
+    return url if cache is None else cached_url(cache, url)
 
 
 def puppet_server(cfg: Config) -> str:
