@@ -117,6 +117,8 @@ def test_the_bundle_reaches_the_node_0600_and_oci_install_starts_there(node):
     assert {p: files[p] for p in files if p not in fresh} == {p: expected[p] for p in expected if p not in fresh}
     machine = store.get(Machine, "C0")
     assert machine.status is MachineStatus.INSTALLING and machine.history[-1].status == "installing"
+    # The key the bundle carries is kept for the installed system's first report (it becomes the machine's then).
+    assert machine.install.host_key == " ".join(files["etc/ssh/ssh_host_ed25519_key.pub"].data.decode().split()[:2])
     with pytest.raises(Conflict, match="^machine C0 is installing, not live$"):
         install.install_os(store, "C0")
 

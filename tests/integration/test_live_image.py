@@ -35,7 +35,8 @@ def configure(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[s
     debs.mkdir(exist_ok=True)
     for package in ("agent", "common"):
         (debs / f"openstack-cluster-installer-{package}_1.2.3-1_all.deb").write_bytes(package.encode())
-    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OCI_CONFIG", "MASTER", "MIRROR", "FIRMWARE", "PACKAGE_CACHE")}
+    ours = ("PYTHONPATH", "OCI_CONFIG", "MASTER", "MIRROR", "FIRMWARE", "PACKAGE_CACHE")
+    environ = {k: v for k, v in os.environ.items() if k not in ours}
     environ.update(PATH=SYSTEM_PATH, OCI_STATE_DIR=str(state), WORK=str(work), DEBS=str(debs), OCI_CONFIG=str(tmp_path / "none.conf"))
     (tmp_path / "none.conf").write_text("")
     environ.update(env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -229,6 +230,37 @@ def test_begin_install_is_what_the_first_installing_report_does(client, store):
     assert begun == intake.apply(machine, Phase.INSTALLING, intake.StepReport(), None, NOW)
     assert begun.status is MachineStatus.INSTALLING and begun.install == InstallRecord(NOW)
     assert intake.apply(begun, Phase.INSTALLING, intake.StepReport(), None, NOW + timedelta(seconds=5)) == begun
+
+
+INSTALLED_KEY = "ssh-ed25519 " + "B" * 68
+
+
+def test_the_installed_system_key_becomes_the_machines_at_installed(client, store):
+    """The live image's key stays the machine's while it installs (the live node still signs with it); the
+    installed system's, kept by the install record, from its ``installed`` report on."""
+    live_key = "ssh-ed25519 " + "A" * 68
+    with store.machine_lock(["C1"]):
+        store.write_machine(intake.begin_install(replace(store.get(Machine, "C1"), host_key=live_key), NOW, INSTALLED_KEY))
+    end = install(client)
+    post(client, "firstboot", end + 1)
+    assert store.get(Machine, "C1").host_key == live_key
+    post(client, "installed", end + 61)
+    machine = store.get(Machine, "C1")
+    assert (machine.host_key, machine.install.host_key) == (INSTALLED_KEY, INSTALLED_KEY)
+
+
+def test_a_failed_install_keeps_the_live_key(client, store):
+    with store.machine_lock(["C1"]):
+        store.write_machine(intake.begin_install(store.get(Machine, "C1"), NOW, INSTALLED_KEY))
+    post(client, "installing", 1, step="wipe")
+    post(client, "live", 2, step="wipe", error="wipefs: /dev/vda: busy")
+    post(client, "installed", 3)  # a stray report: the failed install's key is not the system's
+    assert store.get(Machine, "C1").host_key is None
+
+
+def test_an_install_record_refuses_what_is_not_an_ed25519_key():
+    with pytest.raises(ValueError, match="host_key: not an ssh-ed25519 public key"):
+        InstallRecord(NOW, host_key="ssh-rsa AAAA")
 
 
 # --------------------------------------------------------------------------------------------- fuzzing

@@ -60,6 +60,7 @@ HISTORY_LENGTH = 100
 # line is at most 300 characters (docs/agent.md); a detail is "install failed at <step>: <error>".
 STEP_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
 MAX_INSTALL_STEPS = 40
+HOST_KEY = re.compile(r"ssh-ed25519 [A-Za-z0-9+/]{68}")  # a public key line without its comment
 MAX_ERROR_LENGTH = 300
 MAX_DETAIL_LENGTH = 400
 
@@ -93,8 +94,13 @@ class InstallRecord:
     failed_step: str | None = None
     error: str | None = None
     finished: datetime | None = None
+    # The ed25519 host key the install's bundle carries (certified by the cluster's host CA): the machine's
+    # host_key once the installed system reports ``installed``.
+    host_key: str | None = None
 
     def __post_init__(self) -> None:
+        if self.host_key is not None and not HOST_KEY.fullmatch(self.host_key):
+            raise ValueError("host_key: not an ssh-ed25519 public key")
         if len(self.steps) > MAX_INSTALL_STEPS:
             raise ValueError(f"steps: more than {MAX_INSTALL_STEPS}")
         if self.error is not None and len(self.error) > MAX_ERROR_LENGTH:

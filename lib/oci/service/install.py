@@ -382,13 +382,13 @@ def _write(store: Store, machine: Machine) -> None:
         store.write_heartbeat(machine.serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
 
 
-def _claim(store: Store, serial: str) -> Machine:
-    """``live`` -> ``installing`` with a new install record, checked again under the lock: of two install-os
-    at once, one goes on."""
+def _claim(store: Store, serial: str, host_key: str) -> Machine:
+    """``live`` -> ``installing`` with a new install record (keeping the host key the bundle carries), checked
+    again under the lock: of two install-os at once, one goes on."""
     with store.machine_lock([serial]):
         machine = store.get(Machine, serial)
         _refuse_unless_ready(store, machine)
-        _write(store, status.begin_install(machine, _now()))
+        _write(store, status.begin_install(machine, _now(), host_key))
         return machine
 
 
@@ -433,7 +433,8 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
     plan, files = plan_for(store, serial)
     bundle = pack(plan, files)
     node = remote.node_of(store, serial)
-    machine = _claim(store, serial)
+    host_key = " ".join(files[f"{HOST_KEY}.pub"].data.decode().split()[:2])
+    machine = _claim(store, serial, host_key)
     try:
         remote.run_on(
             store,

@@ -147,13 +147,21 @@ def apply(machine: Machine, phase: Phase, report: StepReport, address: IPv4Addre
         status, puppet = machine.status, PUPPET_STATUS[phase]
     detail = failure_detail(install) if install is not None and report.error is not None else None
     history = machine.reached(phase.value, now, address, detail)
-    return replace(machine, status=status, puppet_status=puppet, install=install, history=history)
+    host_key = machine.host_key
+    if phase is Phase.INSTALLED and install is not None and install.host_key is not None and not install.failed:
+        # The installed system holds the key its install's bundle carried, no longer the live image's: a
+        # request signed by the node is checked against that one from now on.
+        host_key = install.host_key
+    return replace(machine, status=status, puppet_status=puppet, install=install, history=history, host_key=host_key)
 
 
-def begin_install(machine: Machine, now: datetime) -> Machine:
-    """``machine`` as ``machine-install-os`` starts an install: installing, with a new install record
-    (the same as the node's first ``installing`` report, which then changes nothing)."""
-    return apply(machine, Phase.INSTALLING, StepReport(), None, now)
+def begin_install(machine: Machine, now: datetime, host_key: str | None = None) -> Machine:
+    """``machine`` as ``machine-install-os`` starts an install: installing, with a new install record that
+    keeps the host key handed to the node (the same as the node's first ``installing`` report, which then
+    changes nothing)."""
+    started = apply(machine, Phase.INSTALLING, StepReport(), None, now)
+    assert started.install is not None
+    return replace(started, install=replace(started.install, host_key=host_key))
 
 
 @enc.follows  # the ENC re-renders only when the classification may change (enc.refresh._classified)
