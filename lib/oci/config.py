@@ -246,6 +246,13 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("install", "puppet_server", "puppet_server", "", _optional_host,
               "the name installed hosts reach the Puppet server at (their puppet.conf `server`); empty: the host of "
               "the master's URL for nodes (`[boot] url`, else `oci_ip`)"),
+    ConfigKey("puppet", "confdir", "puppet_confdir", "/etc/puppet", Path,
+              "the master's Puppet configuration folder: the Puppet server's `puppet.conf`, and its CA, which issues "
+              "each node's agent certificate at install time (docs/puppet-runs.md)"),
+    ConfigKey("puppet", "first_run_attempts", "puppet_first_run_attempts", "3", _bounded_int(1, 10),
+              "runs of `puppet agent --test` at a node's first boot before it reports `puppet-failure` (1-10)"),
+    ConfigKey("puppet", "first_run_timeout", "puppet_first_run_timeout", "3600", _bounded_int(60, 86400),
+              "seconds one first-boot Puppet run may take before it is stopped and counted as failed (60-86400)"),
 )  # fmt: skip
 
 
@@ -297,6 +304,9 @@ class Config:
     install_minimum_disk_gib: int = 8
     install_extras_dir: Path = Path("/etc/openstack-cluster-installer/install-extras")
     puppet_server: str = ""
+    puppet_confdir: Path = Path("/etc/puppet")
+    puppet_first_run_attempts: int = 3
+    puppet_first_run_timeout: int = 3600
     source: Path | None = None  # the file read, if any
 
 

@@ -201,6 +201,7 @@ def test_a_full_install(site, cache, disk, tmp_path, readonly, master_bundle):
     assert (root / "etc/apt/sources.list").read_text() == render.apt_sources(plan)
     assert (root / "etc/hostname").read_text() == "cl1-controller-1\n"
     assert not (root / install_plan.POLICY_PATH).exists()
+    assert not (root / install_plan.UNSAFE_IO_PATH).exists()  # the installed system's dpkg syncs again
     assert not list((root / "var/cache/apt/archives").glob("*.deb"))
 
 

@@ -153,6 +153,7 @@ GOLDEN_CASES = {
     "mdadm.conf": lambda: render.mdadm_conf("ARRAY /dev/md0 metadata=1.2 name=any:root UUID=8d4f0a3e:6b2c9e71:1f0d5a44:c3b7e902\n"),
     "sources.list": lambda: render.apt_sources(make_plan()),
     "policy-rc.d": lambda: render.policy_rc_d(),
+    "dpkg-unsafe-io": lambda: render.dpkg_unsafe_io(),
     "hostname": lambda: render.hostname("cl1-compute-1.example.com"),
 }
 

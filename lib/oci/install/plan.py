@@ -26,6 +26,7 @@ FSTAB_PATH = "etc/fstab"
 GRUB_PATH = "etc/default/grub.d/oci.cfg"
 HOSTNAME_PATH = "etc/hostname"
 POLICY_PATH = "usr/sbin/policy-rc.d"  # during the install only
+UNSAFE_IO_PATH = "etc/dpkg/dpkg.cfg.d/oci-install-unsafe-io"  # during the install only
 # What every installed node gets beyond debootstrap's minimal base: a kernel, an init, the network as
 # oci-netconf writes it (ifupdown), the master's SSH logins, the first-boot report (curl), Puppet, time.
 BASE_PACKAGES = (

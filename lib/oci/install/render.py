@@ -18,6 +18,7 @@ GRUB_TEMPLATE = "grub-default-oci.cfg.j2"
 MDADM_TEMPLATE = "mdadm.conf.j2"
 SOURCES_TEMPLATE = "apt-sources.list.j2"
 POLICY_TEMPLATE = "policy-rc.d.j2"
+UNSAFE_IO_TEMPLATE = "dpkg-unsafe-io.cfg.j2"
 HOSTNAME_TEMPLATE = "hostname.j2"
 
 
@@ -82,6 +83,10 @@ def apt_sources(plan: InstallPlan, templates: Templates | None = None) -> str:
 
 def policy_rc_d(templates: Templates | None = None) -> str:
     return (templates or shipped()).render(POLICY_TEMPLATE, {})
+
+
+def dpkg_unsafe_io(templates: Templates | None = None) -> str:
+    return (templates or shipped()).render(UNSAFE_IO_TEMPLATE, {})
 
 
 def hostname(fqdn: str, templates: Templates | None = None) -> str:

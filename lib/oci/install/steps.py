@@ -39,13 +39,8 @@ PARTITION_GUARD = 60.0  # seconds: the guard for partition nodes to appear (udev
 QUICK, LONG = 600.0, 3600.0  # command timeouts: guards against a hung tool, never figures
 CERTIFICATES_DIR = "usr/local/share/ca-certificates/"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-APT_OPTIONS = (
-    "-y", "-q", "--no-install-recommends",
-    # The target is unmounted and synced at the end, and a crash before that fails the install anyway:
-    # dpkg's fsync of every file only slows the install down (docs/install.md has the figure).
-    "-o", "Dpkg::Options::=--force-unsafe-io",
-    "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-)  # fmt: skip
+# dpkg's fsync of every file is off during the install (UNSAFE_IO_PATH, written before debootstrap).
+APT_OPTIONS = ("-y", "-q", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold")
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "DEBCONF_NONINTERACTIVE_SEEN": "true", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 
@@ -262,6 +257,10 @@ def debootstrap(context: Context) -> None:
     # archive's signature is checked: the cache serves the signed Release as is, and a keyring named
     # explicitly makes a missing one an error (debootstrap alone would go on unchecked).
     argv = ["debootstrap", "--variant=minbase", "--merged-usr", f"--keyring={KEYRING}", plan.release, str(context.target), plan.mirror]
+    # Read by every dpkg run in the target, debootstrap's own included (it has no option for it); the target
+    # is unmounted and synced at the end, and a crash before that fails the install anyway, so dpkg's fsync
+    # of every file would only slow it down (docs/install.md has the figures).
+    write_files(context.target, {install_plan.UNSAFE_IO_PATH: render.dpkg_unsafe_io(context.templates).encode()})
     context.run(argv, timeout=LONG)
 
 
@@ -375,6 +374,7 @@ def units(context: Context) -> None:
 
 def unmount(context: Context) -> None:
     (context.target / install_plan.POLICY_PATH).unlink(missing_ok=True)  # the installed system starts its daemons
+    (context.target / install_plan.UNSAFE_IO_PATH).unlink(missing_ok=True)  # and its dpkg syncs
     unmount_all(context)
     stop_arrays(context)
     context.run(["sync"])

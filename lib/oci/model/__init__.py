@@ -1,7 +1,18 @@
 """Typed, frozen models of everything OCI stores."""
 
 from oci.model.hardware import Bmc, Cpu, Disk, Hardware, Memory, Nic, RaidDrive, StorageController
-from oci.model.machine import AddressConflict, Enrolment, Heartbeat, Machine, MachineStatus, Phase, PhaseChange, PuppetStatus
+from oci.model.machine import (
+    AddressConflict,
+    Enrolment,
+    Heartbeat,
+    Machine,
+    MachineStatus,
+    Phase,
+    PhaseChange,
+    PuppetResult,
+    PuppetRun,
+    PuppetStatus,
+)
 from oci.model.topology import (
     BUILTIN_ROLES,
     SPECIAL_ROLES,
@@ -42,6 +53,8 @@ __all__ = [
     "Nic",
     "Phase",
     "PhaseChange",
+    "PuppetResult",
+    "PuppetRun",
     "PuppetStatus",
     "RaidDrive",
     "Role",

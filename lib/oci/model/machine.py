@@ -113,6 +113,40 @@ class InstallRecord:
         return self.error is not None
 
 
+MAX_FAILED_RESOURCES = 20  # names kept from one Puppet run; the count says how many failed in all
+MAX_RESOURCE_LENGTH = 200
+
+
+class PuppetResult(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+@dataclass(frozen=True, slots=True)
+class PuppetRun:
+    """The latest Puppet run of a machine, from the report the Puppet server forwards (docs/puppet-runs.md):
+    when it ran (the report's time), how long it took, its result, how many resources it changed and how many
+    failed (the first MAX_FAILED_RESOURCES names kept), and its first error line."""
+
+    at: datetime
+    seconds: float
+    result: PuppetResult
+    changed: int = 0
+    failed: int = 0
+    failed_resources: tuple[str, ...] = ()
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.seconds < 0 or self.changed < 0 or self.failed < 0:
+            raise ValueError("seconds, changed, failed: negative")
+        if len(self.failed_resources) > MAX_FAILED_RESOURCES:
+            raise ValueError(f"failed_resources: more than {MAX_FAILED_RESOURCES}")
+        if any(not name or len(name) > MAX_RESOURCE_LENGTH or "\n" in name for name in self.failed_resources):
+            raise ValueError(f"failed_resources: a name is empty, longer than {MAX_RESOURCE_LENGTH} or not one line")
+        if self.error is not None and (len(self.error) > MAX_ERROR_LENGTH or "\n" in self.error or not self.error.strip()):
+            raise ValueError(f"error: not one line of at most {MAX_ERROR_LENGTH} characters")
+
+
 @dataclass(frozen=True, slots=True)
 class Enrolment:
     """Where an operator put the machine (``machine-add``)."""
@@ -156,6 +190,7 @@ class Machine:
     # its private half proves the node's identity from any address (docs/security.md, "Node trust").
     host_key: str | None = None
     install: InstallRecord | None = None  # the latest install's steps (docs/state.md)
+    puppet_run: PuppetRun | None = None  # the latest Puppet run (docs/puppet-runs.md)
 
     def __post_init__(self) -> None:
         names.serial(self.serial)
