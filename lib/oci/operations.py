@@ -28,6 +28,7 @@ from oci.service import (
     bmcauto,
     bmcops,
     certificates,
+    clusterinstall,
     clusters,
     dryrun,
     identity,
@@ -233,6 +234,17 @@ OPERATIONS: dict[str, Operation] = {
             "cluster_show_networks", "GET", "/clusters/<name>/networks", lambda s, name: clusters.show_networks(s, name), _params("name")
         ),
         Operation("cluster_show_ips", "GET", "/clusters/<name>/addresses", lambda s, name: clusters.show_ips(s, name), _params("name")),
+        # cluster-install (docs/puppet-runs.md, "The cluster"): the order, and what its waiting loop polls
+        Operation(
+            "cluster_install_order", "GET", "/clusters/<name>/install-order", lambda s, name: clusterinstall.plan(s, name), _params("name")
+        ),
+        Operation(
+            "cluster_install_progress",
+            "GET",
+            "/clusters/<name>/install-progress",
+            lambda s, name: clusterinstall.progress(s, name),
+            _params("name"),
+        ),
         # networks
         Operation("network_list", "GET", "/networks", lambda s: networks.list_(s), _params("")),
         Operation(

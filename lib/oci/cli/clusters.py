@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from oci.cli import clusterinstall
 from oci.cli.backend import Backend
-from oci.cli.common import add_setting_options, command, dry_run, setting_values
+from oci.cli.common import add_setting_options, command, dry_run, seconds, setting_values
 from oci.cli.networks import NETWORK_COLUMNS
 from oci.cli.output import Column, Message, Record, Table
 from oci.model.settings import CLUSTER_SETTINGS
@@ -90,3 +91,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--first-master", metavar="SERIAL", help="the controller that bootstraps the cluster")
     p.add_argument("--dry-run", action="store_true", help="show how the hosts' classifications would change, and change nothing")
     add_setting_options(p, CLUSTER_SETTINGS)
+
+    p = command(sub, common, "cluster-install", clusterinstall.install,
+                "install every live machine of a cluster in stages, showing their progress, until the first failure",
+                epilog=clusterinstall.INSTALL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("name")
+    p.add_argument("--dry-run", action="store_true", help="print the stages and change nothing")
+    p.add_argument("--timeout", type=seconds, default=14400.0, metavar="SECONDS", help="give up after SECONDS (default: 14400)")
+    p.add_argument("--poll", type=seconds, default=5.0, metavar="SECONDS", help="ask every SECONDS (default: 5)")
+    p = command(sub, common, "cluster-reset", clusterinstall.reset,
+                "reboot every machine of a cluster that is not live into the live image")  # fmt: skip
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="really do it")

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from oci import values
 from oci.model.settings import Setting, Value
 
 
@@ -15,6 +16,14 @@ def command(
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help, parents=[common], **kwargs)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def seconds(text: str) -> float:
+    """An option's positive number of seconds (``--timeout``, ``--interval``)."""
+    value = values.number(text)
+    if value is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def add_setting_options(parser: argparse.ArgumentParser, table: Mapping[str, Setting]) -> None:

@@ -9,9 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from oci import values
 from oci.cli.backend import Backend
-from oci.cli.common import add_setting_options, command, dry_run, setting_values
+from oci.cli.common import add_setting_options, command, dry_run, seconds, setting_values
 from oci.cli.output import Column, Message, Record, Table, duration, terminal_safe
 from oci.model.settings import MACHINE_SETTINGS
 from oci.naming import natural_key
@@ -157,13 +156,6 @@ def _wait_for_install(args: argparse.Namespace, backend: Backend) -> Message:
     return Message(f"installed: {', '.join(outcome)}", data=data)
 
 
-def _seconds(text: str) -> float:
-    value = values.number(text)
-    if value is None or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
-    return value
-
-
 def _add(args: argparse.Namespace, backend: Backend) -> Message:
     params = {"serial": args.serial, "cluster": args.cluster, "role": args.role, "location": args.location, "fixed_ip": args.fixed_ip}
     if args.dry_run:
@@ -250,15 +242,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("machine", help="serial or hostname")
     p.add_argument("-f", "--follow", action="store_true", help="print the log as it grows, until the machine is no longer installing")
     p.add_argument(
-        "--interval", type=_seconds, default=2.0, metavar="SECONDS", help="with --follow: read it again every SECONDS (default: 2)"
+        "--interval", type=seconds, default=2.0, metavar="SECONDS", help="with --follow: read it again every SECONDS (default: 2)"
     )
 
     p = command(sub, common, "machine-wait-for-install", _wait_for_install,
                 "wait until machines are installed, printing each one's progress as it changes",
                 epilog=WAIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("machines", nargs="+", metavar="machine", help="serial or hostname")
-    p.add_argument("--timeout", type=_seconds, default=3600.0, metavar="SECONDS", help="give up after SECONDS (default: 3600)")
-    p.add_argument("--interval", type=_seconds, default=2.0, metavar="SECONDS", help="ask every SECONDS (default: 2)")
+    p.add_argument("--timeout", type=seconds, default=3600.0, metavar="SECONDS", help="give up after SECONDS (default: 3600)")
+    p.add_argument("--interval", type=seconds, default=2.0, metavar="SECONDS", help="ask every SECONDS (default: 2)")
 
     p = command(sub, common, "machine-show-network", _show_network, "show the network planned for a machine (oci-netconf renders it)")
     p.add_argument("machine", help="serial or hostname")
