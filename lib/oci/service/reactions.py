@@ -32,10 +32,13 @@ def after_puppet_success(store: Store, serial: str) -> None:
     cluster = store.find(Cluster, machine.enrolment.cluster)
     if cluster is None:
         return
-    if machine.enrolment.role == "controller" and cluster.first_master == serial and cluster.setting("initial_cluster_setup") is True:
-        _end_initial_setup(store, cluster.name, serial)
-    elif machine.enrolment.role == "compute" and cluster.setting("initial_cluster_setup") is False:
-        _discover_hosts(store, cluster.name, serial)
+    try:
+        if machine.enrolment.role == "controller" and cluster.first_master == serial and cluster.setting("initial_cluster_setup") is True:
+            _end_initial_setup(store, cluster.name, serial)
+        elif machine.enrolment.role == "compute" and cluster.setting("initial_cluster_setup") is False:
+            _discover_hosts(store, cluster.name, serial)
+    except OciError as exc:  # a lock held too long, a state file that cannot be written: the report still counts
+        _failed(store, serial, f"reaction to its Puppet success failed: {exc.message.splitlines()[0]}")
 
 
 def _end_initial_setup(store: Store, cluster: str, serial: str) -> None:
