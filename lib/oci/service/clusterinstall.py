@@ -20,6 +20,7 @@ from typing import Any
 
 from oci import names
 from oci.model import Cluster, Machine, MachineStatus
+from oci.model.machine import PuppetResult
 from oci.naming import natural_key
 from oci.store import Store
 
@@ -140,7 +141,7 @@ def progress(store: Store, cluster: str, now: datetime | None = None) -> list[di
                 "puppet_status": machine.puppet_status.value,
                 "phase_seconds": max(0, round((now - since).total_seconds())),
                 "install_error": f"{install.failed_step or 'install'}: {install.error}" if install and install.failed else None,
-                "puppet_error": (run.error or f"{run.failed} resource(s) failed") if run and run.result.value == "failure" else None,
+                "puppet_error": (run.error or f"{run.failed} resource(s) failed") if run and run.result is PuppetResult.FAILURE else None,
             }
         )
     return sorted(rows, key=lambda r: natural_key(r["hostname"]))
