@@ -40,12 +40,13 @@ def c(serial, role, status="live", hostname=None, cephosd=False):
     return Candidate(serial, hostname or f"{role}-{serial}.example.com", role, status, cephosd)
 
 
-def test_only_live_machines_and_the_first_controller_alone():
+def test_only_live_machines_and_the_first_controller_alone_after_what_it_uses():
     found = order([c("A", "controller"), c("B", "controller"), c("C", "compute", "installed"), c("D", "compute"),
-                   c("E", "compute", cephosd=True), c("F", "tempest"), c("G", "myrole")], first_master="B")  # fmt: skip
+                   c("E", "compute", cephosd=True), c("F", "tempest"), c("G", "myrole"), c("H", "sql")], first_master="B")  # fmt: skip
     assert found == (
-        Stage("first controller", ("B",), PUPPET_SUCCESS),
         Stage("ceph osds", ("E",), INSTALLED),  # a hyper-converged compute starts as an OSD (docs/enc.md)
+        Stage("sql and messaging", ("H",), PUPPET_SUCCESS),  # the first controller's database
+        Stage("first controller", ("B",), PUPPET_SUCCESS),
         Stage("controllers", ("A",), PUPPET_SUCCESS),
         Stage("compute and storage", ("D",), PUPPET_SUCCESS),
         Stage(clusterinstall.LAST_STAGE, ("G", "F"), None),  # by hostname
@@ -75,7 +76,8 @@ def test_dry_run_prints_the_stages_and_changes_nothing(store, discover, capsys):
     before = sorted((p, p.read_bytes()) for p in store.root.rglob("machines/*"))
     assert main(["cluster-install", "cl1", "--dry-run"], store_factory=lambda: store) == 0
     out = capsys.readouterr().out
-    assert out.startswith("1. first controller (wait for Puppet success): cl1-controller-1.example.com\n")
+    assert out.startswith("1. ceph monitors (wait until installed): cl1-cephmon-1.example.com, ")
+    assert "\n3. first controller (wait for Puppet success): cl1-controller-1.example.com\n" in out
     assert out.endswith("dry run: nothing was changed\n")
     assert sorted((p, p.read_bytes()) for p in store.root.rglob("machines/*")) == before
 
@@ -126,10 +128,15 @@ def test_stages_start_only_when_the_previous_one_is_done(store, discover):
     stages = order(clusterinstall.candidates(store, "cl1"), store.get(Cluster, "cl1").first_master)
     outcome = clusterinstall.run(stages, nodes.install, nodes.read, nodes.advance)
     assert outcome == clusterinstall.Outcome(started=tuple(s for st in stages for s in st.serials))
-    # The first controller alone, then each stage only once the previous one reached Puppet success (4 steps).
+    # The sql and messaging nodes, then the first controller alone once they reached Puppet success (4 steps),
+    # then the next stage once it did.
+    backing = len(stages[0].serials)
+    assert (stages[0].name, stages[1].serials) == ("sql and messaging", ("CL1S00",))
     installs = [i for i, (kind, _) in enumerate(nodes.log) if kind == "install"]
-    first, sql = installs[0], installs[1]
-    assert nodes.log[first] == ("install", "CL1S00") and sum(1 for k, _ in nodes.log[first:sql] if k == "advance") == 4
+    last_backing, first, after = installs[backing - 1], installs[backing], installs[backing + 1]
+    assert nodes.log[first] == ("install", "CL1S00")
+    assert sum(1 for k, _ in nodes.log[last_backing:first] if k == "advance") == 4
+    assert sum(1 for k, _ in nodes.log[first:after] if k == "advance") == 4
     assert all(store.get(Machine, s).puppet_status.value == "success" for s in outcome.started)
 
 

@@ -1,10 +1,11 @@
 """``cluster-install``: the order a cluster's live machines are installed in, and the loop that installs them
 stage by stage (docs/puppet-runs.md, "The cluster").
 
-The order is OCI 42's (reference §13.2), adapted: the first controller alone until its Puppet run succeeds
-(it bootstraps Keystone and the databases' schemas), then the Ceph monitors and OSDs, the SQL and messaging
-nodes before the controllers that use them, the other controllers, the network nodes, the nodes that
-register with the controllers, and last the helpers nobody waits for.
+The order is OCI 42's (reference §13.2), adapted: what the controllers use comes first (the Ceph monitors
+and OSDs, Glance's and Cinder's store; the SQL and messaging nodes, their database and queues), then the
+first controller alone until its Puppet run succeeds (it bootstraps Keystone and the databases' schemas),
+the other controllers, the network nodes, the nodes that register with the controllers, and last the
+helpers nobody waits for.
 
 ``run`` holds no clock and no store: it installs through one callback and reads the machines through
 another, so the CLI drives it through either backend and the tests drive it by writing statuses between
@@ -48,11 +49,13 @@ class Stage:
     wait_for: str | None
 
 
-# (stage, roles, what the next stage waits for), after the first controller's own stage
+FIRST_CONTROLLER = "first controller"
+# (stage, roles, what the next stage waits for); the first controller's own stage comes where its name is
 _STAGES: tuple[tuple[str, frozenset[str], str | None], ...] = (
     ("ceph monitors", frozenset({"cephmon"}), INSTALLED),
     ("ceph osds", frozenset({"cephosd"}), INSTALLED),
     ("sql and messaging", frozenset({"sql", "messaging"}), PUPPET_SUCCESS),
+    (FIRST_CONTROLLER, frozenset(), PUPPET_SUCCESS),
     ("controllers", frozenset({"controller"}), PUPPET_SUCCESS),
     ("network nodes", frozenset({"network"}), PUPPET_SUCCESS),
     ("compute and storage", frozenset({"compute", "volume", "swiftproxy", "swiftstore"}), PUPPET_SUCCESS),
@@ -69,9 +72,12 @@ def order(machines: Iterable[Candidate], first_master: str | None) -> tuple[Stag
     first = next((m for m in controllers if m.serial == first_master), None)
     if first is None and first_master is None and controllers:
         first = controllers[0]
-    stages = [Stage("first controller", (first.serial,), PUPPET_SUCCESS)] if first else []
+    stages: list[Stage] = []
     placed = {first.serial} if first else set()
     for name, roles, wait_for in _STAGES:
+        if name == FIRST_CONTROLLER:
+            stages += [Stage(name, (first.serial,), wait_for)] if first else []
+            continue
         chosen = [m for m in live if m.serial not in placed and (m.role in roles or (name == "ceph osds" and m.compute_is_cephosd))]
         if chosen:
             stages.append(Stage(name, tuple(m.serial for m in chosen), wait_for))
