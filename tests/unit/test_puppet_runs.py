@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,15 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, REPO, report_body, state_files
+from oci.cli.machines import EXIT_INSTALL_FAILED, EXIT_TIMED_OUT
+from oci.cli.main import main
 from oci.errors import InvalidInput, NotFound
 from oci.model import Enrolment, Machine, PuppetResult, PuppetRun, PuppetStatus
 from oci.model.machine import MAX_ERROR_LENGTH, MAX_FAILED_RESOURCES
 from oci.puppet import REPORT_TOKEN, report
-from oci.service import machines, reactions
+from oci.service import machines, reactions, tokens
 from oci.service import status as intake
 from wsgi_client import Client
 
 REPORTS = REPO / "tests" / "data" / "puppet-reports"
+GOLDEN = REPO / "tests" / "data" / "golden" / "cli"
 FQDN = "cl1-controller-1.example.com"
 TOKEN = "s3cret-report-token"
 
@@ -280,3 +284,72 @@ def test_machine_show_has_the_last_run(site):
     shown = machines.show(site, "C1")["puppet_run"]
     assert shown["result"] == "failure" and shown["failed"] == 2 and shown["at"] == "2026-12-07T03:36:46Z"
     assert shown["failed_resources"] == ["File[/tmp/runs-cap2/missing-folder/motd]", "Exec[oci-check-fails]"]
+
+
+def show_text(store, capsys, *extra):
+    assert main(["machine-show", "C1", *extra], store_factory=lambda: store) == 0
+    return capsys.readouterr().out
+
+
+def test_machine_show_prints_the_last_run(site, capsys):
+    send(site, captured("failed"))
+    lines = show_text(site, capsys).splitlines(keepends=True)
+    start = lines.index("puppet_run:\n")
+    text = "".join(lines[start : start + 1 + next(i for i, line in enumerate(lines[start + 1 :]) if not line.startswith("  "))])
+    golden = GOLDEN / "machine-show_puppet-failed.txt"
+    if os.environ.get("OCI_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+# ---------------------------------------------------------------------------------------------- machine-wait-for-puppet
+def wait(store, capsys, *machines_, timeout="3600"):
+    code = main(["machine-wait-for-puppet", "--interval", "0.01", "--timeout", timeout, *machines_], store_factory=lambda: store)
+    return code, capsys.readouterr()
+
+
+def set_phase(store, value, serial="C1", **fields):
+    intake.record(store, serial, value, None, NOW, **fields)
+
+
+def test_wait_for_puppet_exits_0_when_every_run_succeeded(site, capsys, successes):
+    set_phase(site, "installed")
+    set_phase(site, "puppet-running")
+    send(site, captured("changed"))  # a run while the unit retries: only the last run
+    set_phase(site, "puppet-success")
+    code, out = wait(site, capsys, "C1", FQDN)
+    assert code == 0, out
+    first = out.out.splitlines()[0]
+    assert first.startswith(f"{FQDN}: puppet succeeded (last run 2026-12-07T03:35:13Z, ") and first.endswith("s, 2 changed)")
+    assert out.out.splitlines()[-1] == f"puppet succeeded: C1, {FQDN}"
+
+
+def test_wait_for_puppet_exits_4_with_the_error_line_when_a_run_failed(site, capsys, successes):
+    set_phase(site, "installed")
+    set_phase(site, "puppet-running")
+    set_phase(site, "puppet-failure", error="Could not retrieve catalog; skipping run")
+    code, out = wait(site, capsys, "C1")
+    assert code == EXIT_INSTALL_FAILED
+    line = f"{FQDN}: puppet failed: puppet run failed: Could not retrieve catalog; skipping run"
+    assert out.out.splitlines() == [line, "puppet failed: C1"]
+
+
+def test_wait_for_puppet_exits_4_for_a_machine_that_is_not_being_installed(site, capsys):
+    code, out = wait(site, capsys, "C1")
+    assert code == EXIT_INSTALL_FAILED and out.out.startswith(f"{FQDN}: live: not being installed, so Puppet will not run\n")
+
+
+def test_wait_for_puppet_exits_5_on_timeout(site, capsys):
+    set_phase(site, "installed")
+    set_phase(site, "puppet-running")
+    code, out = wait(site, capsys, "C1", timeout="0.05")
+    assert code == EXIT_TIMED_OUT
+    assert out.out.splitlines() == [f"{FQDN}: puppet running", "timed out after 0.05 s; still waiting for: C1"]
+
+
+def test_wait_for_puppet_over_http(site, successes):
+    set_phase(site, "installed")
+    set_phase(site, "puppet-failure", error="boom")
+    token = tokens.create(site, "waiter", NOW)
+    code, reply = Client(site).get_json("/api/v1/machines/C1/puppet", remote="127.0.0.1", token=token)
+    assert code == 200 and (reply["data"]["puppet_status"], reply["data"]["error"]) == ("failure", "puppet run failed: boom")
