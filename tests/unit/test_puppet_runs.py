@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -16,13 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, REPO, report_body, state_files
+from oci import templates
 from oci.cli.machines import EXIT_INSTALL_FAILED, EXIT_TIMED_OUT
 from oci.cli.main import main
 from oci.errors import InvalidInput, NotFound
 from oci.model import Enrolment, Machine, PuppetResult, PuppetRun, PuppetStatus
 from oci.model.machine import MAX_ERROR_LENGTH, MAX_FAILED_RESOURCES
 from oci.puppet import REPORT_TOKEN, report
-from oci.service import machines, reactions, tokens
+from oci.service import install, machines, reactions, tokens
 from oci.service import status as intake
 from wsgi_client import Client
 
@@ -353,3 +355,18 @@ def test_wait_for_puppet_over_http(site, successes):
     token = tokens.create(site, "waiter", NOW)
     code, reply = Client(site).get_json("/api/v1/machines/C1/puppet", remote="127.0.0.1", token=token)
     assert code == 200 and (reply["data"]["puppet_status"], reply["data"]["error"]) == ("failure", "puppet run failed: boom")
+
+
+# ---------------------------------------------------------------------------------------------- the first-run unit and script
+@pytest.mark.parametrize("name", ["oci-puppet-first-run.service", "oci-puppet-first-run.sh"])
+def test_the_first_run_unit_and_script_as_the_bundle_carries_them(name):
+    chosen = templates.load(None)
+    if name.endswith(".service"):
+        text = install.puppet_run_unit(chosen)
+    else:
+        text = install.puppet_run_script("http://192.168.100.2:8080/api/v1/status", 3, 3600, chosen)
+        assert subprocess.run(["sh", "-n"], input=text, text=True, capture_output=True).returncode == 0  # POSIX sh syntax
+    golden = REPO / "tests" / "data" / "golden" / "install" / name
+    if os.environ.get("OCI_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
