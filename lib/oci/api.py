@@ -31,7 +31,6 @@ from oci.errors import Forbidden, InvalidInput, NotFound, OciError, PayloadTooLa
 from oci.model import AllocationKind, Network
 from oci.operations import OPERATIONS, Operation
 from oci.pki import nodesig
-from oci.puppet import REPORT_TOKEN, REPORT_USER
 from oci.puppet import report as puppet_report
 from oci.ratelimit import NewMachineLimit
 from oci.report import oci42, v1
@@ -178,10 +177,10 @@ def require_https_or_plain_admin_source(networks: Sequence[ipaddress.IPv4Network
 
 
 def require_report_credentials(store: Store, header: str | None) -> None:
-    """The Puppet server's basic auth (docs/puppet-runs.md, "The reports"): user REPORT_USER and the token
+    """The Puppet server's basic auth (docs/puppet-runs.md, "The reports"): its user and the token
     oci-puppet-setup made, compared in constant time."""
     hint = "the Puppet server's reporturl carries them (oci-puppet-setup)"
-    token = store.read_blob(*REPORT_TOKEN)
+    token = store.read_blob(*puppet_report.REPORT_TOKEN)
     if token is None or not token.strip():
         raise Unauthorized("Puppet reports are not set up on this master", hint="run oci-puppet-setup")
     scheme, _, encoded = (header or "").partition(" ")
@@ -192,7 +191,7 @@ def require_report_credentials(store: Store, header: str | None) -> None:
     except (binascii.Error, ValueError):
         raise Unauthorized("authentication required: the Puppet server's basic auth", hint=hint) from None
     matches = hmac.compare_digest(presented, token.strip())
-    if not (hmac.compare_digest(user, REPORT_USER.encode()) and matches):
+    if not (hmac.compare_digest(user, puppet_report.REPORT_USER.encode()) and matches):
         raise Unauthorized("invalid Puppet report credentials", hint=hint)
 
 

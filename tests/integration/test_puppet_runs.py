@@ -20,7 +20,7 @@ import pytest
 from conftest import post, report_body
 from oci import templates
 from oci.model import Enrolment, Machine, PuppetResult, PuppetStatus
-from oci.puppet import REPORT_TOKEN
+from oci.puppet.report import REPORT_TOKEN
 from oci.service import install
 from oci.store import Store
 

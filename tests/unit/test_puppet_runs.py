@@ -23,7 +23,8 @@ from oci.cli.main import main
 from oci.errors import InvalidInput, NotFound
 from oci.model import Enrolment, Machine, PuppetResult, PuppetRun, PuppetStatus
 from oci.model.machine import MAX_ERROR_LENGTH, MAX_FAILED_RESOURCES
-from oci.puppet import REPORT_TOKEN, report
+from oci.puppet import report
+from oci.puppet.report import REPORT_TOKEN
 from oci.service import install, machines, reactions, tokens
 from oci.service import status as intake
 from wsgi_client import Client

@@ -20,6 +20,10 @@ from oci.errors import InvalidInput
 from oci.model import PuppetResult, PuppetRun
 from oci.model.machine import MAX_ERROR_LENGTH, MAX_FAILED_RESOURCES, MAX_RESOURCE_LENGTH
 
+# The Puppet server posts with basic auth: this user, and the secret oci-puppet-setup keeps in this blob of the
+# state directory (0600; URL-safe, as Puppet sends the reporturl's userinfo as it is written).
+REPORT_USER = "puppetserver"
+REPORT_TOKEN = ("puppet", "report-token")
 MAX_REPORT_BYTES = 16 * 1024 * 1024  # a report of a few thousand resources is a few MiB
 STATUSES = ("changed", "unchanged", "failed")
 ERROR_LEVELS = ("err", "alert", "emerg", "crit")  # Puppet's levels from err up
