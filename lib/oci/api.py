@@ -8,6 +8,9 @@ never to the client).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import ipaddress
 import json
 import logging
@@ -24,16 +27,18 @@ from oci import names, operations, templates, values
 from oci.boot import ipxe
 from oci.boot.site import BootSite
 from oci.enc import refresh as enc_refresh
-from oci.errors import Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge
+from oci.errors import Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge, Unauthorized
 from oci.model import AllocationKind, Network
 from oci.operations import OPERATIONS, Operation
 from oci.pki import nodesig
+from oci.puppet import report as puppet_report
 from oci.ratelimit import NewMachineLimit
 from oci.report import oci42, v1
 from oci.service import boot, identity, reports, sshkeys, status, tokens
 from oci.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_LARGE_BODY_BYTES = puppet_report.MAX_REPORT_BYTES  # the one route with larger bodies: Puppet's reports
 RAW_BODY = "oci.raw_body"
 API = "/api/v1"
 LOG = logging.getLogger("oci.api")
@@ -83,20 +88,27 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def read_json(allow_empty: bool = False) -> Any:
-    """The request body as JSON, at most MAX_BODY_BYTES (an empty body is ``{}`` when allowed)."""
+def read_body(limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, at most ``limit`` bytes."""
     environ = bottle.request.environ
     length_text = environ.get("CONTENT_LENGTH") or ""
     try:
         length = int(length_text) if length_text else None
     except ValueError:
         raise InvalidInput("invalid Content-Length") from None
-    if length is not None and length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"request body of {length} bytes is larger than {MAX_BODY_BYTES}")
+    if length is not None and length > limit:
+        raise PayloadTooLarge(f"request body of {length} bytes is larger than {limit}")
     stream = environ["wsgi.input"]
-    raw = stream.read(MAX_BODY_BYTES + 1 if length is None else length)
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    raw: bytes = stream.read(limit + 1 if length is None else length)
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    return raw
+
+
+def read_json(allow_empty: bool = False) -> Any:
+    """The request body as JSON, at most MAX_BODY_BYTES (an empty body is ``{}`` when allowed)."""
+    environ = bottle.request.environ
+    raw = read_body()
     environ[RAW_BODY] = raw  # what a node's signature covers (oci.pki.nodesig)
     if not raw:
         if allow_empty:
@@ -162,6 +174,25 @@ def require_https_or_plain_admin_source(networks: Sequence[ipaddress.IPv4Network
             f"admin requests over plain HTTP are accepted only from {allowed}: use HTTPS",
             hint="see [api] plain_http_admin_networks",
         )
+
+
+def require_report_credentials(store: Store, header: str | None) -> None:
+    """The Puppet server's basic auth (docs/puppet-runs.md, "The reports"): its user and the token
+    oci-puppet-setup made, compared in constant time."""
+    hint = "the Puppet server's reporturl carries them (oci-puppet-setup)"
+    token = store.read_blob(*puppet_report.REPORT_TOKEN)
+    if token is None or not token.strip():
+        raise Unauthorized("Puppet reports are not set up on this master", hint="run oci-puppet-setup")
+    scheme, _, encoded = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise Unauthorized("authentication required: the Puppet server's basic auth", hint=hint)
+    try:
+        user, _, presented = base64.b64decode(encoded.strip(), validate=True).partition(b":")
+    except (binascii.Error, ValueError):
+        raise Unauthorized("authentication required: the Puppet server's basic auth", hint=hint) from None
+    matches = hmac.compare_digest(presented, token.strip())
+    if not (hmac.compare_digest(user, puppet_report.REPORT_USER.encode()) and matches):
+        raise Unauthorized("invalid Puppet report credentials", hint=hint)
 
 
 DEFAULT_TRUSTED = (ipaddress.IPv4Network("127.0.0.0/8"),)
@@ -284,6 +315,18 @@ def make_app(
         if not (store.config.live_dir / name).is_file():
             raise NotFound(f"the live image has no {name} in {store.config.live_dir}", hint="build it with make live-image")
         return bottle.static_file(name, root=str(store.config.live_dir), mimetype="application/octet-stream")
+
+    @app.post("/api/v1/puppet/report")
+    def puppet_report_v1() -> Any:
+        """A run report, from the Puppet server's http report processor (not from nodes: it holds the token)."""
+        require_https_or_plain_admin_source(store.config.plain_http_admin_networks)
+        require_report_credentials(store, bottle.request.get_header("Authorization"))
+        try:
+            text = read_body(MAX_LARGE_BODY_BYTES).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("Puppet report: not UTF-8") from None
+        certname, run = puppet_report.parse(text)
+        return success(status.record_puppet_run(store, certname, run, now()))
 
     @app.get("/api/v1/health")
     def health() -> Any:

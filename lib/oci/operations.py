@@ -186,6 +186,13 @@ OPERATIONS: dict[str, Operation] = {
             _params("machine"),
         ),
         Operation(
+            "machine_puppet_progress",
+            "GET",
+            "/machines/<machine>/puppet",
+            lambda s, machine: machines.puppet_progress(s, machine),
+            _params("machine"),
+        ),
+        Operation(
             "machine_install_log",
             "GET",
             "/machines/<machine>/install-log",

@@ -31,7 +31,7 @@ from waitress.task import ThreadedTaskDispatcher
 
 from oci import config as config_mod
 from oci import tlsserver
-from oci.api import MAX_BODY_BYTES, make_app
+from oci.api import MAX_LARGE_BODY_BYTES, make_app
 from oci.cli.edge import edge
 from oci.connlimits import Limits, SourceCounts, raise_descriptor_limit, refusal
 from oci.errors import ConfigError
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(f"cannot use {certificate} and {key}: {exc.reason or exc}") from None
             return 0
         logging.getLogger("oci.api").info("serving state %s on %s:%d with %d threads", cfg.state_dir, host, port, limits.threads)
-        create_server(app, host, port, limits, max_request_body_size=MAX_BODY_BYTES + 1, ident="oci-api", backlog=1024).run()
+        create_server(app, host, port, limits, max_request_body_size=MAX_LARGE_BODY_BYTES + 1, ident="oci-api", backlog=1024).run()
     except KeyboardInterrupt:
         return 0  # a server run by hand is stopped with Ctrl-C: a clean stop, not a failure
     return 0

@@ -203,7 +203,7 @@ def test_the_bundle_files_and_modes(enrol):
     unit = text["etc/systemd/system/oci-report-installed.service"]
     assert "--cacert /etc/ssl/certs/oci-ca-chain.pem" in unit
     assert "@/etc/oci/installed-report.json http://192.168.100.2:8080/api/v1/status" in unit
-    assert "After=network-online.target" in unit and plan.units == ("oci-report-installed.service",)
+    assert "After=network-online.target" in unit and plan.units == ("oci-report-installed.service", "oci-puppet-first-run.service")
     assert "curl" in plan.packages
 
 

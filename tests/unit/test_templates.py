@@ -65,6 +65,7 @@ def node_rendered(recording: Templates) -> None:
     install_render.mdadm_conf("ARRAY /dev/md0 UUID=1:2:3:4", recording)
     install_render.apt_sources(plan, recording)
     install_render.policy_rc_d(recording)
+    install_render.dpkg_unsafe_io(recording)
     install_render.hostname(plan.hostname, recording)
 
 
@@ -82,6 +83,8 @@ def test_every_shipped_template_is_used_by_a_renderer():
     install.first_boot_unit("http://10.251.0.1:8080/api/v1/status", recording)
     install.puppet_conf("10.251.0.1", "h1.example.com", recording)
     install.sshd_drop_in(recording)
+    install.puppet_run_unit(recording)
+    install.puppet_run_script("http://10.251.0.1:8080/api/v1/status", 3, 3600, recording)
     node_rendered(recording)
     shipped = {p.name for p in SHIPPED_DIR.iterdir()}
     assert recording.used == shipped, "a shipped template no renderer uses (or a renderer's template not shipped)"

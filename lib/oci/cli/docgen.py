@@ -172,6 +172,12 @@ NODE_ENDPOINTS = (
     ("POST", "/api/v1/ssh/host-key", 'a live or installed node\'s host key to sign: {"serial", "public_key"} (docs/pki.md)'),
     ("GET", "/boot/ipxe", "iPXE script (text): with ?mac=&serial=, the live image or the local disk by status (docs/boot.md)"),
     ("GET", "/boot/live/<filename>", "the live image: vmlinuz, initrd.img, filesystem.squashfs (byte ranges supported)"),
+    (
+        "POST",
+        "/api/v1/puppet/report",
+        "a Puppet run report (YAML, at most 16 MiB) from the Puppet server's http processor: basic auth `puppetserver` and "
+        "the report token, loopback over plain HTTP (docs/puppet-runs.md)",
+    ),
     ("GET", "/api/v1/health", "liveness of the server"),
 )
 
@@ -186,7 +192,7 @@ def api_markdown() -> str:
         'envelope `{"status": "success"|"error", "message": "...", "data": ..., "hint"?: "..."}` with a real HTTP status:',
         "400 bad input (the message names it), 401 no or bad token, 403 refused source, 404 unknown object, 409 conflict",
         "(already exists, in use, already enrolled, address taken, network full; on node routes, a known machine claimed from",
-        "another address), 413 body over 1 MiB, 429 too many new machines from one source, 503 the server's",
+        "another address), 413 body over 1 MiB (16 MiB for a Puppet report), 429 too many new machines from one source, 503 the server's",
         "configuration lacks what the route needs (e.g. the provisioning network for /boot). No reply carries",
         "a traceback; an unexpected failure is a 500 whose details go to the server log only. A client must send",
         "its whole request within `[api] client_timeout` (30 s) and may hold `[api] connections_per_source` (32)",

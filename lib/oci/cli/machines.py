@@ -36,8 +36,8 @@ GROUPS: dict[str, tuple[str, list[Column]]] = {
     "n": ("addresses", [C("live_ip", "live_ip"), C("management_ip", "mgmt_ip"), C("addresses", "addresses")]),
     "r": ("notes", [C("notes", "notes")]),
 }
-SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "install", "enrolment", "live_ip", "addresses",
-              "last_seen", "reports", "first_seen")  # fmt: skip
+SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "install", "puppet_run", "enrolment", "live_ip",
+              "addresses", "last_seen", "reports", "first_seen")  # fmt: skip
 
 
 def _list(args: argparse.Namespace, backend: Backend) -> Table:
@@ -156,6 +156,67 @@ def _wait_for_install(args: argparse.Namespace, backend: Backend) -> Message:
     return Message(f"installed: {', '.join(outcome)}", data=data)
 
 
+PUPPET_WAIT_EPILOG = f"""\
+exit codes:
+  0  every machine's Puppet run succeeded
+  1  error (an unknown machine, the API not reachable...)
+  2  usage error
+  {EXIT_INSTALL_FAILED}  a machine's Puppet run failed (the line says why), or a machine is not being installed
+  {EXIT_TIMED_OUT}  --timeout passed before every machine's Puppet run ended
+"""
+
+
+def puppet_line(progress: dict[str, Any]) -> tuple[str, bool | None]:
+    """A machine's Puppet as one line, and whether it ended: True succeeded, False failed (or Puppet will not
+    run: the machine is not being installed), None still on its way."""
+    name, status, puppet, run = (
+        progress["hostname"] or progress["serial"],
+        progress["status"],
+        progress["puppet_status"],
+        progress["puppet_run"],
+    )
+    if puppet == "success":
+        took = f" (last run {run['at']}, {duration(float(run['seconds']))}, {run['changed']} changed)" if run else ""
+        return f"{name}: puppet succeeded{took}", True
+    if puppet == "failure":
+        return f"{name}: puppet failed: {progress['error'] or 'no error line reported'}", False
+    if puppet == "running":
+        return f"{name}: puppet running", None
+    if status in ("installing", "firstboot", "installed"):
+        return f"{name}: {status}: Puppet has not started yet", None
+    return f"{name}: {status}: not being installed, so Puppet will not run", False
+
+
+def _wait_for_puppet(args: argparse.Namespace, backend: Backend) -> Message:
+    show = _printer(args)
+    give_up = time.monotonic() + args.timeout
+    waiting = list(dict.fromkeys(args.machines))
+    outcome: dict[str, bool] = {}
+    last: dict[str, str] = {}
+    while True:
+        for ident in list(waiting):
+            progress = backend.call("machine_puppet_progress", machine=ident)
+            line, ended = puppet_line(progress)
+            if last.get(ident) != line:  # printed when it changes
+                last[ident] = line
+                show(line + "\n", {**progress, "line": line})
+            if ended is not None:
+                outcome[ident] = ended
+                waiting.remove(ident)
+        left = give_up - time.monotonic()
+        if not waiting or left <= 0:
+            break
+        time.sleep(min(args.interval, left))
+    failed = [ident for ident, ok in outcome.items() if not ok]
+    data = {"succeeded": [i for i, ok in outcome.items() if ok], "failed": failed, "waiting": waiting}
+    if failed:
+        pending = f"; still waiting for: {', '.join(waiting)}" if waiting else ""
+        return Message(f"puppet failed: {', '.join(failed)}{pending}", data=data, exit_code=EXIT_INSTALL_FAILED)
+    if waiting:
+        return Message(f"timed out after {args.timeout:g} s; still waiting for: {', '.join(waiting)}", data=data, exit_code=EXIT_TIMED_OUT)
+    return Message(f"puppet succeeded: {', '.join(outcome)}", data=data)
+
+
 def _add(args: argparse.Namespace, backend: Backend) -> Message:
     params = {"serial": args.serial, "cluster": args.cluster, "role": args.role, "location": args.location, "fixed_ip": args.fixed_ip}
     if args.dry_run:
@@ -251,6 +312,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("machines", nargs="+", metavar="machine", help="serial or hostname")
     p.add_argument("--timeout", type=seconds, default=3600.0, metavar="SECONDS", help="give up after SECONDS (default: 3600)")
     p.add_argument("--interval", type=seconds, default=2.0, metavar="SECONDS", help="ask every SECONDS (default: 2)")
+
+    p = command(sub, common, "machine-wait-for-puppet", _wait_for_puppet,
+                "wait until machines' first Puppet runs succeed, printing each one's puppet status as it changes",
+                epilog=PUPPET_WAIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("machines", nargs="+", metavar="machine", help="serial or hostname")
+    p.add_argument("--timeout", type=seconds, default=3600.0, metavar="SECONDS", help="give up after SECONDS (default: 3600)")
+    p.add_argument("--interval", type=seconds, default=5.0, metavar="SECONDS", help="ask every SECONDS (default: 5)")
 
     p = command(sub, common, "machine-show-network", _show_network, "show the network planned for a machine (oci-netconf renders it)")
     p.add_argument("machine", help="serial or hostname")

@@ -116,6 +116,20 @@ def _install_lines(install: dict[str, Any], safe: Callable[[str], str]) -> list[
     return lines
 
 
+def _puppet_run_lines(run: dict[str, Any], safe: Callable[[str], str]) -> list[str]:
+    """``machine-show``'s last Puppet run: when, its result and how long it took, what it changed, and why it
+    failed (the first error line, the failed resources)."""
+    counts = f"{run['changed']} changed, {run['failed']} failed"
+    lines = [f"  at {safe(str(run['at']))}: {safe(str(run['result']))} in {duration(float(run['seconds']))}, {counts}"]
+    if run.get("error"):
+        lines.append(f"  error: {safe(str(run['error']))}")
+    lines += [f"  failed: {safe(str(name))}" for name in run.get("failed_resources") or ()]
+    hidden = run["failed"] - len(run.get("failed_resources") or ())
+    if hidden > 0:
+        lines.append(f"  failed: ... and {hidden} more")
+    return lines
+
+
 def render_record(record: Record, terminal: bool = False) -> str:
     safe = terminal_safe if terminal else _plain
     keys = [k for k in record.order if k in record.data] + sorted(k for k in record.data if k not in record.order)
@@ -127,6 +141,9 @@ def render_record(record: Record, terminal: bool = False) -> str:
         if key == "install" and value:
             lines.append(f"{shown}:")
             lines += _install_lines(value, safe)
+        elif key == "puppet_run" and value:
+            lines.append(f"{shown}:")
+            lines += _puppet_run_lines(value, safe)
         elif isinstance(value, dict) and value and key not in ("enrolment",):
             lines.append(f"{shown}:")
             inner = max(len(safe(str(k))) for k in value)

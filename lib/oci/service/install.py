@@ -45,6 +45,14 @@ SECURITY_MIRROR = "http://security.debian.org/debian-security"
 FIRST_BOOT_UNIT = "oci-report-installed.service"
 FIRST_BOOT_TEMPLATE = "oci-report-installed.service.j2"
 PUPPET_TEMPLATE = "puppet.conf.j2"
+# The first Puppet runs (docs/puppet-runs.md): a unit after the first-boot report, its script, and the marker
+# that lets the unit run once (the script removes it as it starts).
+PUPPET_RUN_UNIT = "oci-puppet-first-run.service"
+PUPPET_RUN_UNIT_TEMPLATE = "oci-puppet-first-run.service.j2"
+PUPPET_RUN_SCRIPT = "usr/sbin/oci-puppet-first-run"
+PUPPET_RUN_SCRIPT_TEMPLATE = "oci-puppet-first-run.sh.j2"
+PUPPET_RUN_MARKER = "var/lib/oci/puppet-first-run"
+PUPPET_RUN_PAUSE = 60  # seconds between two runs: what failed (a service the run waits for) may settle
 SSHD_TEMPLATE = "sshd-oci-node.conf.j2"
 # On the node: the first-boot report's body, its marker, and the CA chain curl checks the master with.
 REPORT_BODY = "etc/oci/installed-report.json"
@@ -229,6 +237,7 @@ def _file_paths(node: _Node, layout: DiskLayout) -> list[str]:
         "etc/ssh/ssh_known_hosts", "etc/ssh/sshd_config.d/oci-host-certificate.conf", f"etc/ssl/private/{fqdn}.key",
         f"etc/ssl/certs/{fqdn}.pem", CA_CHAIN, "usr/local/share/ca-certificates/oci/oci-root-ca.crt",
         "usr/local/share/ca-certificates/oci/oci-ca.crt", f"etc/systemd/system/{FIRST_BOOT_UNIT}",
+        f"etc/systemd/system/{PUPPET_RUN_UNIT}", PUPPET_RUN_SCRIPT, PUPPET_RUN_MARKER,
     ]  # fmt: skip
     taken = sorted((set(own) | set(install_plan.node_files(layout))) & set(node.extras.files))
     if taken:
@@ -260,7 +269,7 @@ def _plan(store: Store, node: _Node) -> InstallPlan:
         serial_console=None if console in (None, "none") else str(console),
         secure_boot=secure_boot,
         files=tuple(_file_paths(node, layout)),
-        units=(FIRST_BOOT_UNIT,),
+        units=(FIRST_BOOT_UNIT, PUPPET_RUN_UNIT),
         extra_packages=node.extras.packages,
     )
 
@@ -273,6 +282,32 @@ def first_boot_unit(url: str, chosen: Templates) -> str:
     return chosen.render(
         FIRST_BOOT_TEMPLATE, {"url": url, "ca_file": "/" + CA_CHAIN, "body_file": "/" + REPORT_BODY, "marker": REPORT_MARKER}
     )
+
+
+def puppet_run_unit(chosen: Templates) -> str:
+    return chosen.render(
+        PUPPET_RUN_UNIT_TEMPLATE, {"after": FIRST_BOOT_UNIT, "marker": "/" + PUPPET_RUN_MARKER, "script": "/" + PUPPET_RUN_SCRIPT}
+    )
+
+
+@dataclass(frozen=True)
+class PuppetRunPaths:
+    """Where the first-run script finds and writes things on the node (other places only in its tests)."""
+
+    marker: str = "/" + PUPPET_RUN_MARKER
+    serial_file: str = "/etc/oci/system-serial"
+    ca_file: str = "/" + CA_CHAIN
+    log_dir: str = "/var/log"
+
+
+NODE_PATHS = PuppetRunPaths()
+
+
+def puppet_run_script(url: str, attempts: int, timeout: int, chosen: Templates, pause: int = PUPPET_RUN_PAUSE,
+                      paths: PuppetRunPaths = NODE_PATHS) -> str:  # fmt: skip
+    """The first-run script (POSIX sh): ``url`` is where the node reports its status."""
+    values = {"url": url, "attempts": attempts, "timeout": timeout, "pause": pause, **vars(paths)}
+    return chosen.render(PUPPET_RUN_SCRIPT_TEMPLATE, values)
 
 
 def puppet_conf(server: str, certname: str, chosen: Templates) -> str:
@@ -350,6 +385,11 @@ def plan_for(store: Store, serial: str) -> tuple[InstallPlan, dict[str, BundleFi
             REPORT_BODY: _text(json.dumps(report, sort_keys=True) + "\n"),
             "etc/puppet/puppet.conf": _text(puppet_conf(puppet_server(cfg), node.hostname, chosen)),
             f"etc/systemd/system/{FIRST_BOOT_UNIT}": _text(first_boot_unit(plan.status_url, chosen)),
+            f"etc/systemd/system/{PUPPET_RUN_UNIT}": _text(puppet_run_unit(chosen)),
+            PUPPET_RUN_SCRIPT: BundleFile(
+                puppet_run_script(plan.status_url, cfg.puppet_first_run_attempts, cfg.puppet_first_run_timeout, chosen).encode(), 0o755
+            ),
+            PUPPET_RUN_MARKER: _text("written by oci-install: oci-puppet-first-run.service runs once, and removes it\n"),
         }
     )
     files.update(_pki_files(store, serial, node.hostname))

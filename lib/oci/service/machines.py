@@ -11,7 +11,7 @@ from typing import Any
 from oci import ipam, names, placement
 from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
-from oci.model import AllocationKind, BmcAccess, Cluster, Enrolment, Location, Machine, MachineStatus, Network
+from oci.model import AllocationKind, BmcAccess, Cluster, Enrolment, Location, Machine, MachineStatus, Network, Phase, PuppetStatus
 from oci.model.codec import encode
 from oci.model.machine import InstallRecord
 from oci.model.settings import MACHINE_SETTINGS, Value, effective
@@ -177,6 +177,25 @@ def install_progress(store: Store, ident: str) -> dict[str, Any]:
         "hostname": machine.enrolment.hostname if machine.enrolment else None,
         "status": machine.status.value,
         "install": install_view(machine.install, datetime.now(UTC)),
+    }
+
+
+def puppet_progress(store: Store, ident: str) -> dict[str, Any]:
+    """What ``machine-wait-for-puppet`` polls: a machine's status, puppet status, last Puppet run, and the
+    error of its latest Puppet failure (the node's first-run line, or the run's report) (one file read)."""
+    serial = resolve(store, ident)
+    machine = store.get(Machine, serial)
+    failures = [h.detail for h in machine.history if h.status == Phase.PUPPET_FAILURE.value]
+    error = failures[-1] if failures and failures[-1] else None
+    if error is None and machine.puppet_run is not None and machine.puppet_run.error is not None:
+        error = machine.puppet_run.error
+    return {
+        "serial": serial,
+        "hostname": machine.enrolment.hostname if machine.enrolment else None,
+        "status": machine.status.value,
+        "puppet_status": machine.puppet_status.value,
+        "puppet_run": encode(machine.puppet_run) if machine.puppet_run else None,
+        "error": error if machine.puppet_status is PuppetStatus.FAILURE else None,
     }
 
 

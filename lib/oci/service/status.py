@@ -1,5 +1,6 @@
-"""Node status reports: where a machine stands in its life (live, installing, ... puppet-success), and the
-steps of its install (docs/agent.md, "Install progress")."""
+"""Node status reports: where a machine stands in its life (live, installing, ... puppet-success), the
+steps of its install (docs/agent.md, "Install progress"), and the Puppet runs the Puppet server reports
+(docs/puppet-runs.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 from oci import names, values
 from oci.enc import refresh as enc
 from oci.errors import Conflict, InvalidInput, NotFound
-from oci.model import Machine, MachineStatus, Phase, PuppetStatus
+from oci.model import Machine, MachineStatus, Phase, PuppetResult, PuppetRun, PuppetStatus
 from oci.model.machine import MAX_ERROR_LENGTH, MAX_INSTALL_STEPS, STEP_NAME, InstallRecord, InstallStep
+from oci.service import reactions
+from oci.service.views import machine_views
 from oci.store import Store
 
 MACHINE_STATUS = {
@@ -47,7 +50,8 @@ def _show(value: object) -> str:
 @dataclass(frozen=True, slots=True)
 class StepReport:
     """What a status report says of an install step: one starts (``step``), ends (``step`` and ``seconds``),
-    or failed (status ``live``, ``step`` and ``error``)."""
+    or failed (status ``live``, ``step`` and ``error``); or why a first Puppet run failed (status
+    ``puppet-failure`` and ``error``)."""
 
     step: str | None = None
     seconds: float | None = None
@@ -71,8 +75,8 @@ def parse_step_report(phase: Phase, step: object = None, seconds: object = None,
             raise InvalidInput(f"seconds: {_show(seconds)} is not a duration between 0 and {MAX_STEP_SECONDS}")
         seconds = round(duration, 2)
     if error is not None:
-        if phase is not Phase.LIVE:
-            raise InvalidInput("error: only with status live (an install that failed)")
+        if phase not in (Phase.LIVE, Phase.PUPPET_FAILURE):
+            raise InvalidInput("error: only with status live (an install that failed) or puppet-failure (a Puppet run that failed)")
         if not isinstance(error, str) or not error.strip():
             raise InvalidInput(f"error: {_show(error)} is not a line of text")
         if len(error) > MAX_ERROR_LENGTH:
@@ -145,7 +149,12 @@ def apply(machine: Machine, phase: Phase, report: StepReport, address: IPv4Addre
         status, puppet = MACHINE_STATUS[phase], PuppetStatus.NOTRUN if phase is Phase.INSTALLING else machine.puppet_status
     else:
         status, puppet = machine.status, PUPPET_STATUS[phase]
-    detail = failure_detail(install) if install is not None and report.error is not None else None
+    if report.error is None:
+        detail = None
+    elif phase is Phase.PUPPET_FAILURE:
+        detail = f"puppet run failed: {report.error}"
+    else:
+        detail = failure_detail(install) if install is not None else None
     history = machine.reached(phase.value, now, address, detail)
     host_key = machine.host_key
     if phase is Phase.INSTALLED and install is not None and install.host_key is not None and not install.failed:
@@ -164,7 +173,6 @@ def begin_install(machine: Machine, now: datetime, host_key: str | None = None) 
     return replace(started, install=replace(started.install, host_key=host_key))
 
 
-@enc.follows  # the ENC re-renders only when the classification may change (enc.refresh._classified)
 def record(
     store: Store,
     serial: str,
@@ -176,7 +184,18 @@ def record(
     error: object = None,
 ) -> dict[str, Any]:
     """Apply a status report: the machine's status or puppet status, its install's steps, a line of history.
-    Everything is checked before the machine's file is read; one write at most."""
+    Everything is checked before the machine's file is read; one write at most. A puppet status that becomes
+    success sets off the reactions (after the lock and the ENC's refresh: they may take minutes)."""
+    result, succeeded = _record(store, serial, status, address, now, step, seconds, error)
+    if succeeded:
+        reactions.after_puppet_success(store, serial)
+    return result
+
+
+@enc.follows  # the ENC re-renders only when the classification may change (enc.refresh._classified)
+def _record(
+    store: Store, serial: str, status: str, address: IPv4Address | None, now: datetime, step: object, seconds: object, error: object
+) -> tuple[dict[str, Any], bool]:
     phase = parse_phase(status)
     report = parse_step_report(phase, step, seconds, error)
     names.serial(serial)
@@ -187,7 +206,61 @@ def record(
         updated = apply(machine, phase, report, address, now)
         if updated != machine:
             store.write_machine(updated)
-    return {"serial": serial, "status": updated.status.value, "puppet_status": updated.puppet_status.value}
+    result = {"serial": serial, "status": updated.status.value, "puppet_status": updated.puppet_status.value}
+    return result, _became_success(machine, updated)
+
+
+def _became_success(before: Machine, after: Machine) -> bool:
+    return before.puppet_status is not PuppetStatus.SUCCESS and after.puppet_status is PuppetStatus.SUCCESS
+
+
+def with_run(machine: Machine, run: PuppetRun, now: datetime) -> Machine:
+    """``machine`` after a report of its Puppet run (pure). While the first-boot unit runs Puppet (puppet
+    status ``running``) it alone gives the verdict, after its retries: the report only becomes the last run.
+    Otherwise the run's result is the puppet status, with a line of history when it changes."""
+    if machine.puppet_status is PuppetStatus.RUNNING:
+        return replace(machine, puppet_run=run)
+    success = run.result is PuppetResult.SUCCESS
+    puppet = PuppetStatus.SUCCESS if success else PuppetStatus.FAILURE
+    history = machine.history
+    if puppet is not machine.puppet_status:
+        phase = Phase.PUPPET_SUCCESS if success else Phase.PUPPET_FAILURE
+        detail = None if success or run.error is None else f"puppet run failed: {run.error}"
+        history = machine.reached(phase.value, now, None, detail)
+    return replace(machine, puppet_run=run, puppet_status=puppet, history=history)
+
+
+def machine_of_certname(store: Store, certname: str) -> str:
+    """The serial of the machine enrolled with the host name ``certname`` (a Puppet agent's certname)."""
+    found = [serial for serial, view in machine_views(store).items() if view["hostname"] == certname]
+    if not found:
+        raise NotFound(f"no machine is enrolled as {certname}", hint="a Puppet report names the agent's certname: see machine-list")
+    return found[0]
+
+
+def record_puppet_run(store: Store, certname: str, run: PuppetRun, now: datetime) -> dict[str, Any]:
+    """Take a Puppet run the Puppet server reported for the agent ``certname``: the machine's last run, and
+    its puppet status unless the first-boot unit is running Puppet (``with_run``). Nothing is written for a
+    certname no enrolled machine has. A puppet status that becomes success sets off the reactions."""
+    result, succeeded = _record_run(store, certname, run, now)
+    if succeeded:
+        reactions.after_puppet_success(store, result["serial"])
+    return result
+
+
+@enc.follows
+def _record_run(store: Store, certname: str, run: PuppetRun, now: datetime) -> tuple[dict[str, Any], bool]:
+    names.hostname(certname)
+    serial = machine_of_certname(store, certname)
+    with store.machine_lock([serial]):
+        machine = store.get(Machine, serial)
+        if machine.enrolment is None or machine.enrolment.hostname != certname:  # changed since the listing was read
+            raise NotFound(f"no machine is enrolled as {certname}", hint="a Puppet report names the agent's certname: see machine-list")
+        updated = with_run(machine, run, now)
+        if updated != machine:
+            store.write_machine(updated)
+    result = {"serial": serial, "hostname": certname, "puppet_status": updated.puppet_status.value, "result": run.result.value}
+    return result, _became_success(machine, updated)
 
 
 def serial_of_address(store: Store, address: IPv4Address | None) -> str:
