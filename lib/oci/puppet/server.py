@@ -6,7 +6,10 @@ The renderers are pure (``ServerSettings`` in, file contents out); ``setup`` wri
 from __future__ import annotations
 
 import contextlib
+import grp
 import ipaddress
+import os
+import pwd
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +67,12 @@ def report_url(cfg: Config, token: str) -> str:
     return f"http://{TOKEN_USER}:{token}@127.0.0.1:{cfg.listen[1]}/api/v1/puppet/report"
 
 
+def enc_command() -> Path:
+    """Installed: the wrapper that runs oci-enc as the OCI service user (debian/oci-enc-puppet); a checkout: oci-enc."""
+    wrapper = HERE / "puppet" / "oci-enc-puppet"
+    return wrapper if wrapper.is_file() else HERE / "bin" / "oci-enc"
+
+
 def module_path() -> tuple[Path, ...]:
     """Our module from a checkout first (installed, it is in Debian's folder), then Debian's."""
     return ((CHECKOUT_MODULES,) if CHECKOUT_MODULES.is_dir() else ()) + (DEBIAN_MODULES,)
@@ -81,7 +90,7 @@ def settings_for(cfg: Config, token: str, certname: str, vardir: Path | None = N
         certname=certname,
         host=host,
         port=port,
-        enc=HERE / "bin" / "oci-enc",
+        enc=enc_command(),
         modulepath=module_path(),
         report_url=report_url(cfg, token),
     )
@@ -146,6 +155,25 @@ def _is_address(name: str) -> bool:
     return True
 
 
+def _share(store: Store, confdir: Path) -> None:
+    """Run as root (an installed master): the token belongs to the state directory's owner (oci-api reads it);
+    the CA and the server's ssldir to group ``puppet``, group-writable, so that the OCI service user (a member,
+    added by the postinst) issues and revokes, and the server (user ``puppet``) reads; puppet.conf, which holds
+    the token, is root:puppet 0640."""
+    state = store.root.stat()
+    os.chown(token_path(store), state.st_uid, state.st_gid)
+    try:
+        puppet = grp.getgrnam("puppet")
+    except KeyError:  # no puppet group: a machine without the Puppet packages' users
+        return
+    os.chown(layout.puppet_conf(confdir), 0, puppet.gr_gid)
+    for tree in (layout.cadir(confdir), layout.ssldir(confdir)):
+        for path in (tree, *tree.rglob("*")):
+            os.chown(path, pwd.getpwnam("puppet").pw_uid, puppet.gr_gid, follow_symlinks=False)
+            if not path.is_symlink():
+                os.chmod(path, path.stat().st_mode | (0o070 if path.is_dir() else 0o060))
+
+
 def setup(store: Store, certname: str, vardir: Path | None = None) -> dict[str, object]:
     """Write the server's configuration (atomically), make its CA if there is none, and the report token (0600)
     if there is none. Safe to run again: it rewrites the configuration, keeps the CA and the token."""
@@ -168,6 +196,8 @@ def setup(store: Store, certname: str, vardir: Path | None = None) -> dict[str, 
             if exc.returncode == 127:
                 raise ConfigError("puppetserver is not installed", hint="apt-get install puppetserver") from None
             raise
+    if os.geteuid() == 0:
+        _share(store, settings.confdir)
     return {
         "confdir": str(settings.confdir),
         "certname": certname,
