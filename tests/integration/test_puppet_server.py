@@ -5,7 +5,6 @@ is refused. One server for the module: it is a JVM that takes a minute or more t
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -83,28 +82,29 @@ def agent(site: Site, tmp_path: Path, certname: str, credentials: ca.AgentCreden
             path.chmod(mode)
     argv = ["puppet", "agent", "--test", "--noop", "--detailed-exitcodes", "--confdir", str(root / "conf"), "--vardir", str(root / "var"),
             "--ssldir", str(ssldir), "--server", CERTNAME, "--serverport", str(site.server.port), "--certname", certname,
-            "--http_keepalive_timeout", "0", "--waitforcert", "0", "--no-daemonize", "--no-usecacheonfailure"]  # fmt: skip
+            "--http_keepalive_timeout", "0", "--waitforcert", "0", "--no-daemonize", "--no-usecacheonfailure",
+            "--color", "false"]  # fmt: skip
     return subprocess.run(argv, capture_output=True, text=True, timeout=AGENT_GUARD, env={**os.environ, "LANG": "C.UTF-8"})
 
 
-def cached_catalog(tmp_path: Path, certname: str) -> dict | None:
-    path = tmp_path / "agent" / "var" / "client_data" / "catalog" / f"{certname}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+def applied_classes(tmp_path: Path) -> set[str]:
+    """The classes of the catalog the agent received (it writes them at each run; a --noop run caches no catalog)."""
+    path = tmp_path / "agent" / "var" / "state" / "classes.txt"
+    return set(path.read_text().split()) if path.exists() else set()
 
 
 def test_an_enrolled_machine_gets_the_catalog_of_its_enc_classes(site, tmp_path):
     fqdn = site.hostnames["P03"]  # the compute
     done = agent(site, tmp_path, fqdn, ca.issue(site.store, fqdn))
-    catalog = cached_catalog(tmp_path, fqdn)
-    assert catalog is not None, done.stdout + done.stderr
-    classes = {r["title"] for r in catalog["resources"] if r["type"] == "Class"}
-    assert {"Oci::Cluster", "Oci::Compute"} <= classes, sorted(classes)
-    assert f"Caching catalog for {fqdn}" in done.stdout, done.stdout
+    # Applied in --noop mode, some resources fail here (no Open vSwitch, no services): the catalog is the point.
+    assert {"oci::cluster", "oci::compute", "oci::generic"} <= applied_classes(tmp_path), done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Applying configuration version" in done.stdout
+    assert f"Compiled catalog for {fqdn}" in site.server.log.read_text()
 
 
 def test_a_name_oci_did_not_issue_for_gets_nothing(site, tmp_path):
     done = agent(site, tmp_path, "intruder.example.com", None)
-    assert done.returncode != 0 and cached_catalog(tmp_path, "intruder.example.com") is None
+    assert done.returncode != 0 and not applied_classes(tmp_path)
     assert not (tmp_path / "agent" / "ssl" / "certs" / "intruder.example.com.pem").exists(), "no autosign"
     cadir = site.server.confdir / "puppetserver" / "ca"
     assert (cadir / "requests" / "intruder.example.com.pem").exists() and not (cadir / "signed" / "intruder.example.com.pem").exists()
@@ -115,5 +115,5 @@ def test_a_removed_machines_certificate_is_refused(site, tmp_path):
     credentials = ca.issue(site.store, fqdn)
     machines.remove(site.store, "P02")
     done = agent(site, tmp_path, fqdn, credentials)
-    assert done.returncode != 0 and cached_catalog(tmp_path, fqdn) is None
-    assert "revoked" in done.stdout + done.stderr, done.stdout + done.stderr
+    assert done.returncode != 0 and not applied_classes(tmp_path)
+    assert "revoked" in done.stdout + done.stderr, done.stdout[-3000:] + done.stderr[-3000:]

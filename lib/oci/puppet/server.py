@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parents[3]  # a checkout's root, or /usr/share/o
 CHECKOUT_MODULES = HERE / "puppet-modules"
 DEBIAN_MODULES = Path("/usr/share/puppet/modules")  # Debian's puppet-openstack modules (and an installed oci module)
 PUPPETSERVER_HOME = Path("/usr/share/puppetserver")
+DEBIAN_VARDIR = Path("/var/lib/puppetserver")
 DEBIAN_CONFD = Path("/etc/puppet/puppetserver/conf.d")
 # Debian's settings the server needs besides ours (routes, authorisation rules, metrics, CA): read where
 # Debian installs them, so a confdir elsewhere (the PoC, the tests) needs no copy.
@@ -42,7 +43,7 @@ SETUP_TIMEOUT = 600  # `puppetserver ca setup` took 6 to 24 s here; a guard only
 @dataclass(frozen=True)
 class ServerSettings:
     confdir: Path
-    vardir: Path  # the server's data (Debian: /var/lib/puppetserver); run/ and log/ next to it unless Debian's
+    vardir: Path  # the server's data (Debian: /var/lib/puppetserver); its run/ and log/ folders too, unless Debian's
     rundir: Path
     logdir: Path
     certname: str
@@ -81,12 +82,15 @@ def module_path() -> tuple[Path, ...]:
 def settings_for(cfg: Config, token: str, certname: str, vardir: Path | None = None) -> ServerSettings:
     """``vardir`` None: Debian's folders (an installed master); else the PoC's or a test's own."""
     host, port = cfg.puppet_listen
-    debian = vardir is None
+    if vardir is None:
+        vardir, rundir, logdir = DEBIAN_VARDIR, Path("/run/puppetserver"), Path("/var/log/puppetserver")
+    else:
+        rundir, logdir = vardir / "run", vardir / "log"
     return ServerSettings(
         confdir=cfg.puppet_confdir,
-        vardir=Path("/var/lib/puppetserver") if vardir is None else vardir,
-        rundir=Path("/run/puppetserver") if debian else vardir / "run",  # type: ignore[operator]
-        logdir=Path("/var/log/puppetserver") if debian else vardir / "log",  # type: ignore[operator]
+        vardir=vardir,
+        rundir=rundir,
+        logdir=logdir,
         certname=certname,
         host=host,
         port=port,
