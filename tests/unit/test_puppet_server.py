@@ -92,6 +92,14 @@ def test_setup_again_keeps_the_ca_and_the_token(tmp_path, puppet_ca):
     assert (puppet_ca / "puppetserver" / "ca" / "ca_key.pem").read_bytes() == key
 
 
+def test_setup_with_a_bad_certname_changes_nothing(tmp_path):
+    root = tmp_path / "state"
+    store = Store(root, lock_timeout=10, config=Config(state_dir=root, puppet_confdir=tmp_path / "puppet"))
+    with pytest.raises(InvalidName, match="^invalid certname 'bad name'$"):
+        server.setup(store, "bad name", vardir=tmp_path / "var")
+    assert not (tmp_path / "puppet").exists() and not root.exists()
+
+
 def test_issue_gives_a_certificate_of_the_ca_for_that_name_only(ca_store, tmp_path):
     credentials = ca.issue(ca_store, "n1.example.com")
     confdir = ca_store.config.puppet_confdir
@@ -144,3 +152,14 @@ def test_a_bad_name_changes_nothing(ca_store):
     with pytest.raises(InvalidName):
         ca.issue(ca_store, "../etc/passwd")
     assert sorted(p.name for p in cadir.rglob("*")) == before
+
+
+def test_the_command_refuses_bad_input_in_one_line(tmp_path):
+    config = tmp_path / "oci.conf"
+    config.write_text(f"[puppet]\nconfdir = {tmp_path / 'puppet'}\n")
+    env = {**os.environ, "OCI_CONFIG": str(config), "OCI_STATE_DIR": str(tmp_path / "state")}
+    done = subprocess.run([str(REPO / "bin" / "oci-puppet-setup"), "--certname", "bad name"], capture_output=True, text=True, env=env,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 1 and done.stdout == "" and done.stderr.startswith("oci-puppet-setup: error: invalid certname 'bad name'")
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "puppet").exists()

@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from oci import names, run, templates
 from oci import puppet as layout
-from oci import run, templates
 from oci.config import Config
 from oci.errors import ConfigError, Conflict
 from oci.puppet import ca
@@ -181,6 +181,7 @@ def _share(store: Store, confdir: Path) -> None:
 def setup(store: Store, certname: str, vardir: Path | None = None) -> dict[str, object]:
     """Write the server's configuration (atomically), make its CA if there is none, and the report token (0600)
     if there is none. Safe to run again: it rewrites the configuration, keeps the CA and the token."""
+    names.fqdn(certname, "certname")
     cfg = store.config
     token = read_token(store)
     made_token = token is None
