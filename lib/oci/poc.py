@@ -128,10 +128,16 @@ def start_package_cache(workdir: Path, timeout: float = 60) -> subprocess.Popen[
     return cache
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes], guard: float = 60) -> None:
+    """Terminate a daemon the PoC started; killed if it has not stopped within ``guard`` seconds (a JVM's
+    shutdown is slow on a loaded machine)."""
     if process.poll() is None:
         process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=guard)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def start_puppet_server(base: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
