@@ -143,9 +143,9 @@ def revoke(store: Store, fqdn: str) -> bool:
     """Revoke and remove ``fqdn``'s agent certificate; the server refuses it from then on. False if there was
     none (or no CA at all: nothing was ever issued)."""
     fqdn = names.fqdn(fqdn, "certname")
-    if not ready(store):
-        return False
     cadir = _cadir(store)
+    if not ready(store) or not (cadir / "signed" / f"{fqdn}.pem").exists():
+        return False  # checked again under the lock; nothing written for a name never issued
     with file_lock(cadir / ".oci-lock", LOCK_TIMEOUT, "Puppet CA"):
         return _revoke_locked(store, cadir, fqdn)
 
