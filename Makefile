@@ -20,8 +20,9 @@ RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 pyth
 TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server isc-dhcp-server ipxe live-build \
 	busybox-static cpio qemu-system-x86 ipxe-qemu ifupdown ifenslave bridge-utils \
 	apt-cacher-ng debootstrap fdisk dosfstools nftables ovmf curl
-# Puppet and the Debian-packaged puppet-openstack modules the oci module declares (catalogs compile in tests).
-PUPPET_DEBS := puppet puppet-module-keystone puppet-module-nova puppet-module-neutron puppet-module-glance \
+# Puppet, its server (a JVM: the tests start it), and the Debian-packaged puppet-openstack modules the oci module
+# declares (catalogs compile in tests).
+PUPPET_DEBS := puppet puppetserver puppet-module-keystone puppet-module-nova puppet-module-neutron puppet-module-glance \
 	puppet-module-cinder puppet-module-placement puppet-module-horizon puppet-module-heat puppet-module-swift \
 	puppet-module-openstacklib puppet-module-ceph puppet-module-puppetlabs-mysql puppet-module-puppetlabs-rabbitmq \
 	puppet-module-puppetlabs-haproxy puppet-module-puppetlabs-stdlib puppet-module-oslo puppet-module-vswitch \

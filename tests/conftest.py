@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from oci.report import v1
 from oci.service import reports
 from oci.store import Store
+from puppetca import puppet_ca, puppet_ca_template  # noqa: F401 (fixtures shared by the tests that install)
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 

@@ -249,6 +249,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("puppet", "confdir", "puppet_confdir", "/etc/puppet", Path,
               "the master's Puppet configuration folder: the Puppet server's `puppet.conf`, and its CA, which issues "
               "each node's agent certificate at install time (docs/puppet-runs.md)"),
+    ConfigKey("puppet", "listen", "puppet_listen", "0.0.0.0:8140", parse_listen,
+              "address and port the Puppet server listens on (its webserver.conf, written by `oci-puppet-setup`)"),
     ConfigKey("puppet", "first_run_attempts", "puppet_first_run_attempts", "3", _bounded_int(1, 10),
               "runs of `puppet agent --test` at a node's first boot before it reports `puppet-failure` (1-10)"),
     ConfigKey("puppet", "first_run_timeout", "puppet_first_run_timeout", "3600", _bounded_int(60, 86400),
@@ -305,6 +307,7 @@ class Config:
     install_extras_dir: Path = Path("/etc/openstack-cluster-installer/install-extras")
     puppet_server: str = ""
     puppet_confdir: Path = Path("/etc/puppet")
+    puppet_listen: tuple[str, int] = ("0.0.0.0", 8140)  # noqa: S104 (nodes reach it on the provisioning network)
     puppet_first_run_attempts: int = 3
     puppet_first_run_timeout: int = 3600
     source: Path | None = None  # the file read, if any

@@ -7,7 +7,9 @@
    makes from real captured tool output (tests/data/hw/), from its own loopback address, so each shows a
    distinct "live" address like a DHCP lease would give;
 3. run the demo of the reference README (share/poc/demo.sh) with ``ocicli``, and the install plan of a machine;
-4. stop the server (and the package cache if it started it) and remove the state directory (``--keep`` leaves
+   The Puppet server (oci-puppet-setup, then its JVM in the foreground) starts beside them: its CA issues
+   the agent certificates installs carry; the PoC waits for it to answer after the demo;
+4. stop the servers (and the package cache if it started it) and remove the state directory (``--keep`` leaves
    it for a look).
 """
 
@@ -19,15 +21,20 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from oci import config as config_mod
+from oci import puppet as puppet_layout
 from oci.cli.edge import edge
 from oci.discover.report import from_capture_folder
+from oci.puppet import server as puppet_server
 from oci.run import CommandError, run, spawn
+from oci.store import Store
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -121,10 +128,48 @@ def start_package_cache(workdir: Path, timeout: float = 60) -> subprocess.Popen[
     return cache
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes], guard: float = 60) -> None:
+    """Terminate a daemon the PoC started; killed if it has not stopped within ``guard`` seconds (a JVM's
+    shutdown is slow on a loaded machine)."""
     if process.poll() is None:
         process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=guard)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_puppet_server(base: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """oci-puppet-setup (its CA issues the agent certificates installs need), then the server in the foreground,
+    its log in the PoC's folder; it starts while the demo runs (51 s idle, minutes on a loaded machine)."""
+    started = step("the Puppet server: configuration and CA (oci-puppet-setup)")
+    vardir = base / "puppetserver"
+    run([str(REPO / "bin" / "oci-puppet-setup"), "--certname", "localhost", "--vardir", str(vardir)], env=env, timeout=600)
+    cfg = config_mod.load(env)
+    token = puppet_server.read_token(Store.open(cfg))
+    assert token is not None, "oci-puppet-setup made it"
+    settings = puppet_server.settings_for(cfg, token, "localhost", vardir)
+    process = spawn(puppet_server.command(settings), env=env, cwd=puppet_server.PUPPETSERVER_HOME, log=base / "puppetserver.log")
+    print(f"  started (pid {process.pid}), log in {base / 'puppetserver.log'}")
+    done(started)
+    return process
+
+
+def wait_for_puppet_server(port: int, confdir: Path, process: subprocess.Popen[bytes], timeout: float = 1200) -> None:
+    context = ssl.create_default_context(cafile=str(puppet_layout.ssldir(confdir) / "certs" / "ca.pem"))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn = http.client.HTTPSConnection("localhost", port, timeout=10, context=context)
+            conn.request("GET", "/status/v1/simple")
+            if conn.getresponse().read() == b"running":
+                return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"oci-poc: the Puppet server did not start; see {confdir.parent / 'puppetserver.log'}")
+        time.sleep(1)
 
 
 def step(title: str) -> float:
@@ -160,11 +205,20 @@ def _poc(args: argparse.Namespace) -> int:
     done(started)
     # The master's address as nodes see it: the plans name it (their mirror through the cache, their reports).
     port = free_port()
+    puppet_port = free_port()
     config.write_text(
         f"[api]\nlisten = 127.0.0.1:{port}\n\n[network]\noci_ip = 127.0.0.1\n\n[install]\npackage_cache_port = {PACKAGE_CACHE_PORT}\n"
+        f"\n[puppet]\nconfdir = {base / 'puppet'}\nlisten = 127.0.0.1:{puppet_port}\n"
     )
     env = {**os.environ, "OCI_STATE_DIR": str(state), "OCI_CONFIG": str(config)}
     env["PATH"] = f"{REPO / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    try:
+        puppet = start_puppet_server(base, env)
+    except BaseException:
+        if cache is not None:
+            stop(cache)
+        shutil.rmtree(base, ignore_errors=True)
+        raise
     started = step(f"starting oci-api on 127.0.0.1:{port}, state in {state}")
     server = spawn([str(REPO / "bin" / "oci-api"), "--listen", f"127.0.0.1:{port}"], env=env)
     try:
@@ -187,7 +241,12 @@ def _poc(args: argparse.Namespace) -> int:
         started = step("the demo of the reference README, with ocicli")
         run(["/bin/sh", str(REPO / "share" / "poc" / "demo.sh")], env=env, timeout=600, capture=False)
         done(started)
+
+        started = step(f"the Puppet server answers on 127.0.0.1:{puppet_port} (a JVM: it started with oci-api)")
+        wait_for_puppet_server(puppet_port, base / "puppet", puppet)
+        done(started)
     finally:
+        stop(puppet)
         server.terminate()
         server.wait(timeout=10)
         if cache is not None:

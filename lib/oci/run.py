@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from oci.errors import OciError
 
@@ -80,9 +81,15 @@ def _text(output: bytes | None) -> str:
     return output.decode("utf-8", "replace") if output else ""
 
 
-def spawn(argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start a long-running process (a daemon of the PoC or of a test); the caller stops it."""
+def spawn(
+    argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a long-running process (a daemon of the PoC or of a test); the caller stops it. ``log``: a file
+    its output goes to (else the caller's)."""
     try:
-        return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, env=environment(env))
+        if log is not None:
+            with log.open("ab") as out:
+                return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, env=environment(env), cwd=cwd, stdout=out, stderr=out)
+        return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, env=environment(env), cwd=cwd)
     except FileNotFoundError:
         raise CommandError(argv, 127) from None

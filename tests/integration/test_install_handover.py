@@ -54,7 +54,7 @@ GUARD = 120  # seconds: only against a test that would hang; the fake installer 
 
 
 @pytest.fixture
-def node(tmp_path: Path):
+def node(tmp_path: Path, puppet_ca: Path):
     """Machine C0 live at 127.0.0.1 and enrolled in cl1, an sshd for it: (store, folder the fake installer writes to, sshd)."""
     port = free_port()
     config = Config(
@@ -64,6 +64,7 @@ def node(tmp_path: Path):
         ssh_connect_timeout=15,
         templates_dir=tmp_path / "no-overrides",
         install_extras_dir=tmp_path / "extras",
+        puppet_confdir=puppet_ca,
     )
     (tmp_path / "state").mkdir()
     store = Store(tmp_path / "state", lock_timeout=10, config=config)
@@ -111,9 +112,10 @@ def test_the_bundle_reaches_the_node_0600_and_oci_install_starts_there(node):
     arrived = (out / "bundle.tar").read_bytes()
     assert (len(arrived), hashlib.sha256(arrived).hexdigest()) == (result["bundle_bytes"], result["bundle_sha256"])
     plan, files = unpack(arrived)
-    expected_plan, expected = install.plan_for(store, "C0")  # the same but for a new SSH host key
+    expected_plan, expected = install.plan_for(store, "C0")  # the same but for a new SSH host key and Puppet certificate
     assert plan == expected_plan and sorted(files) == sorted(expected)
-    fresh = {path for path in expected if path.startswith("etc/ssh/ssh_host_ed25519_key")}
+    fresh = {path for path in expected if path.startswith(("etc/ssh/ssh_host_ed25519_key", "var/lib/puppet/ssl/"))}
+    assert "var/lib/puppet/ssl/private_keys/cl1-controller-1.example.com.pem" in fresh
     assert {p: files[p] for p in files if p not in fresh} == {p: expected[p] for p in expected if p not in fresh}
     machine = store.get(Machine, "C0")
     assert machine.status is MachineStatus.INSTALLING and machine.history[-1].status == "installing"

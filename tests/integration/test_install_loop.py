@@ -140,10 +140,11 @@ def readonly(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
 
 
 @pytest.fixture
-def master_bundle(site, tmp_path: Path) -> Callable[[str, int], tuple[InstallPlan, dict[str, bundle.BundleFile]]]:
+def master_bundle(site, tmp_path: Path, puppet_ca: Path) -> Callable[[str, int], tuple[InstallPlan, dict[str, bundle.BundleFile]]]:
     """(disk, cache port) -> C1's plan and bundle files as machine-install-os makes them, for this disk and cache."""
     config = Config(state_dir=site.root, master_address=IPv4Address("192.168.100.2"), listen=("0.0.0.0", 8080),
-                    templates_dir=tmp_path / "no-overrides", install_extras_dir=tmp_path / "no-extras")  # fmt: skip
+                    templates_dir=tmp_path / "no-overrides", install_extras_dir=tmp_path / "no-extras",
+                    puppet_confdir=puppet_ca)  # fmt: skip
     master = Store(site.root, lock_timeout=10, config=config)
 
     def make(disk: str, port: int) -> tuple[InstallPlan, dict[str, bundle.BundleFile]]:

@@ -111,7 +111,7 @@ CASES = {
 @pytest.mark.slow
 @pytest.mark.live_image
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case):
+def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case, puppet_ca):
     if not os.environ.get("OCI_VM_INSTALL"):
         pytest.skip("an install under TCG takes tens of minutes: make vm-install-test runs it (OCI_VM_INSTALL=1)")
     if not all((LIVE / name).is_file() for name in ("vmlinuz", "initrd.img", "filesystem.squashfs")):
@@ -123,7 +123,8 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case):
     state = tmp_path / "state"
     shutil.copytree(live_ca, state / "ssh" / ssh.LIVE)  # the CA whose user key the image trusts
 
-    with vmlab.package_cache(lab, tmp_path) as _, vmlab.master(lab, tmp_path, LIVE, "console=ttyS0,115200") as oci:
+    puppet = f"[puppet]\nconfdir = {puppet_ca}\n"
+    with vmlab.package_cache(lab, tmp_path) as _, vmlab.master(lab, tmp_path, LIVE, "console=ttyS0,115200", puppet) as oci:
         subprocess.run([str(REPO / "bin" / "oci-pki"), "init"], env=oci.env, check=True, capture_output=True)
         for command in (("swift-region-create", "r1"), ("location-create", "loc1", "r1"),
                         ("network-create", "mgmt", "10.252.0.0", "24", "loc1", "no"),

@@ -41,7 +41,7 @@ def disks(*names: str, size: int = 20 * GIB) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def master(tmp_path: Path, discover) -> Store:
+def master(tmp_path: Path, discover, puppet_ca: Path) -> Store:
     """A site whose master is at 192.168.100.2 with its package cache on, and an empty extras folder."""
     config = Config(
         state_dir=tmp_path / "state",
@@ -49,6 +49,7 @@ def master(tmp_path: Path, discover) -> Store:
         listen=("0.0.0.0", 8080),
         templates_dir=tmp_path / "no-overrides",
         install_extras_dir=tmp_path / "extras",
+        puppet_confdir=puppet_ca,
     )
     return Store(tmp_path / "state", lock_timeout=10, config=config)
 
@@ -252,12 +253,13 @@ def test_no_secret_but_this_nodes_and_nothing_of_another_node(enrol):
     fqdn = "cl1-controller-1.example.com"
     _, files = install.plan_for(site, "C1")
     with_keys = sorted(path for path, item in files.items() if b"PRIVATE KEY" in item.data)
-    assert with_keys == ["etc/ssh/ssh_host_ed25519_key", f"etc/ssl/private/{fqdn}.key"]
+    assert with_keys == ["etc/ssh/ssh_host_ed25519_key", f"etc/ssl/private/{fqdn}.key", f"var/lib/puppet/ssl/private_keys/{fqdn}.pem"]
     assert all(files[path].mode == 0o600 for path in with_keys)
     assert files[f"etc/ssl/private/{fqdn}.key"].data == (site.root / "pki" / "certs" / fqdn / "key.pem").read_bytes()
     # No private key of the state (the CAs', the master's, another node's) is in the bundle but this node's TLS key.
-    keys = {p: p.read_bytes() for p in site.root.rglob("*") if p.is_file() and b"PRIVATE KEY" in p.read_bytes()}
-    assert len(keys) >= 6  # root, intermediate, two nodes, the cluster's host and user CAs
+    puppet = site.config.puppet_confdir  # the Puppet CA's keys and the Puppet server's
+    keys = {p: p.read_bytes() for d in (site.root, puppet) for p in d.rglob("*") if p.is_file() and b"PRIVATE KEY" in p.read_bytes()}
+    assert len(keys) >= 9  # root, intermediate, two nodes, the cluster's host and user CAs; Puppet's root, CA, server
     for path, key in keys.items():
         if path != site.root / "pki" / "certs" / fqdn / "key.pem":
             assert not any(key.strip() in item.data for item in files.values()), path

@@ -28,6 +28,7 @@ from oci.install.plan import BootMode, InstallPlan
 from oci.model import Machine, MachineStatus
 from oci.netconf import eni, hosts, service
 from oci.netconf.model import HostNetwork, Physical
+from oci.puppet import server as puppet_server
 from oci.service import install
 from oci.templates import SHIPPED_DIR, Templates
 from wsgi_client import Client
@@ -85,6 +86,7 @@ def test_every_shipped_template_is_used_by_a_renderer():
     install.sshd_drop_in(recording)
     install.puppet_run_unit(recording)
     install.puppet_run_script("http://10.251.0.1:8080/api/v1/status", 3, 3600, recording)
+    puppet_server.render(puppet_server.settings_for(Config(), "token", "oci.example.com"), recording)
     node_rendered(recording)
     shipped = {p.name for p in SHIPPED_DIR.iterdir()}
     assert recording.used == shipped, "a shipped template no renderer uses (or a renderer's template not shipped)"

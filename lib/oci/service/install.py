@@ -3,8 +3,8 @@ hand-over to the live node (docs/install.md).
 
 ``plan_for`` decides everything (``oci.install.plan``) and gathers the files only this node gets: its network
 files and /etc/hosts as ``oci-netconf`` renders them, its TLS key and certificate with the CA chain, a fresh SSH
-host key certified by its cluster's host CA, puppet.conf, the /etc/oci facts, the first-boot unit, and the
-operator's extras. ``install_os`` hands the bundle over the SSH channel of ``oci.remote`` (checked both ways by
+host key certified by its cluster's host CA, puppet.conf and the Puppet agent's certificate, the /etc/oci facts,
+the first-boot unit, and the operator's extras. ``install_os`` hands the bundle over the SSH channel of ``oci.remote`` (checked both ways by
 OCI's CAs) and starts ``oci-install`` there in the background: the node reports each step itself.
 """
 
@@ -35,6 +35,7 @@ from oci.netconf import service as netconf
 from oci.netconf.model import Bond, Bridge, BridgeKind, HostNetwork, Vlan
 from oci.netconf.target import check_relative
 from oci.pki import ssh
+from oci.puppet import ca as puppet_ca
 from oci.run import CommandError
 from oci.service import bmcops, certificates, clusters, status
 from oci.service.machines import resolve
@@ -60,6 +61,8 @@ REPORT_MARKER = "/var/lib/oci/installed-reported"
 CA_CHAIN = "etc/ssl/certs/oci-ca-chain.pem"
 HOST_KEY = "etc/ssh/ssh_host_ed25519_key"
 USER_CA = "etc/ssh/oci-user-ca.pub"
+# Debian's agent ssldir on the node: the credentials issued at install time, so no CSR round trip at first boot.
+AGENT_SSLDIR = "var/lib/puppet/ssl"
 # What the master runs on the live node (the installer's defaults, spelled out for machine-display-install-cmd).
 NODE_COMMAND = ("oci-install", "--bundle", install_plan.BUNDLE_PATH, "--log", install_plan.LOG_PATH)
 # Run on the node through ssh: write stdin to the bundle path (0600, in a 0700 folder, renamed into place whole),
@@ -237,7 +240,7 @@ def _file_paths(node: _Node, layout: DiskLayout) -> list[str]:
         "etc/ssh/ssh_known_hosts", "etc/ssh/sshd_config.d/oci-host-certificate.conf", f"etc/ssl/private/{fqdn}.key",
         f"etc/ssl/certs/{fqdn}.pem", CA_CHAIN, "usr/local/share/ca-certificates/oci/oci-root-ca.crt",
         "usr/local/share/ca-certificates/oci/oci-ca.crt", f"etc/systemd/system/{FIRST_BOOT_UNIT}",
-        f"etc/systemd/system/{PUPPET_RUN_UNIT}", PUPPET_RUN_SCRIPT, PUPPET_RUN_MARKER,
+        f"etc/systemd/system/{PUPPET_RUN_UNIT}", PUPPET_RUN_SCRIPT, PUPPET_RUN_MARKER, *_puppet_paths(fqdn),
     ]  # fmt: skip
     taken = sorted((set(own) | set(install_plan.node_files(layout))) & set(node.extras.files))
     if taken:
@@ -343,6 +346,24 @@ def _pki_files(store: Store, serial: str, fqdn: str) -> dict[str, BundleFile]:
     }
 
 
+def _puppet_paths(fqdn: str) -> tuple[str, ...]:
+    return (f"{AGENT_SSLDIR}/certs/{fqdn}.pem", f"{AGENT_SSLDIR}/private_keys/{fqdn}.pem", f"{AGENT_SSLDIR}/certs/ca.pem",
+            f"{AGENT_SSLDIR}/crl.pem")  # fmt: skip
+
+
+def _puppet_files(store: Store, fqdn: str) -> dict[str, BundleFile]:
+    """The node's Puppet agent certificate, issued now (an older one for that name is revoked: a reinstall),
+    with the Puppet CA's chain and CRL (docs/puppet-runs.md)."""
+    issued = puppet_ca.issue(store, fqdn)
+    certificate, key, chain, crl = _puppet_paths(fqdn)
+    return {
+        certificate: _text(issued.certificate_pem),
+        key: BundleFile(issued.private_key_pem.encode(), 0o600),
+        chain: _text(issued.ca_pem),
+        crl: _text(issued.crl_pem),
+    }
+
+
 def _ssh_files(store: Store, node: _Node, chosen: Templates) -> dict[str, BundleFile]:
     """A fresh host key for the installed system (the live image's stays with the live image), certified by
     the cluster's host CA for the node's names and addresses, and the cluster's user CA for sshd."""
@@ -366,8 +387,8 @@ def _ssh_files(store: Store, node: _Node, chosen: Templates) -> dict[str, Bundle
 def plan_for(store: Store, serial: str) -> tuple[InstallPlan, dict[str, BundleFile]]:
     """The plan of ``serial``'s install and the files of its bundle (relative path on the target -> content).
 
-    Issues the node's TLS certificate if it has none and makes a new SSH host key each time (so two calls
-    differ in those files only)."""
+    Issues the node's TLS certificate if it has none, and makes a new SSH host key and Puppet agent certificate
+    each time (so two calls differ in those files only; the older agent certificate is revoked)."""
     cfg = store.config
     node = _read_node(store, serial)
     plan = _plan(store, node)
@@ -394,6 +415,7 @@ def plan_for(store: Store, serial: str) -> tuple[InstallPlan, dict[str, BundleFi
     )
     files.update(_pki_files(store, serial, node.hostname))
     files.update(_ssh_files(store, node, chosen))
+    files.update(_puppet_files(store, node.hostname))
     files.update(node.extras.files)
     assert sorted(files) == list(plan.files), "the plan lists what the bundle writes"
     assert all(f.mode in MODES for f in files.values())
@@ -411,6 +433,8 @@ def _refuse_unless_ready(store: Store, machine: Machine) -> None:
         )
     if store.read_blob("pki", "oci-ca.pem") is None:
         raise Conflict("the certificate authority is not initialised", hint="oci-pki init")
+    if not puppet_ca.ready(store):
+        raise Conflict("no Puppet CA on this master", hint="run oci-puppet-setup")
 
 
 def _write(store: Store, machine: Machine) -> None:
@@ -461,7 +485,7 @@ def install_command(store: Store, ident: str) -> dict[str, Any]:
 def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any]:
     """``machine-install-os``: hand the node its bundle and start ``oci-install`` there; returns at once.
 
-    Refused unless the machine is live, in a cluster, and the PKI exists. The machine is ``installing`` from
+    Refused unless the machine is live, in a cluster, and the PKI and the Puppet CA exist. The machine is ``installing`` from
     the hand-over on (a second install-os is refused); if the hand-over fails it is ``live`` again. The BMC,
     when known, boots the disk from now on (a BMC that fails is a warning: /boot/ipxe sends an installing
     machine to its disk anyway)."""

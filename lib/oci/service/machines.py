@@ -17,6 +17,7 @@ from oci.model.machine import InstallRecord
 from oci.model.settings import MACHINE_SETTINGS, Value, effective
 from oci.naming import natural_key, next_hostname
 from oci.placement import ClusterView, Member
+from oci.puppet import ca as puppet_ca
 from oci.service import certificates, identity
 from oci.service.networks import parse_address
 from oci.service.plan import plan_addresses
@@ -265,7 +266,8 @@ def _with_fixed_address(view: ClusterView, member: Member, address: IPv4Address)
 
 @enc.follows
 def remove(store: Store, ident: str) -> dict[str, Any]:
-    """Take a machine out of its cluster: enrolment and machine addresses go; the hostname counter stays."""
+    """Take a machine out of its cluster: enrolment and machine addresses go, its Puppet agent certificate is
+    revoked (the Puppet server refuses it from then on); the hostname counter stays."""
     with store.topology_lock():
         serial = resolve(store, ident)
         with store.machine_lock([serial]):
@@ -285,6 +287,9 @@ def remove(store: Store, ident: str) -> dict[str, Any]:
                 remaining.sort(key=lambda m: natural_key(m.hostname))
                 tx.put(replace(cluster, first_master=remaining[0].serial if remaining else None))
             tx.put(replace(machine, enrolment=None))
+            # Revoked first: should the commit fail, the machine stays with a certificate to reissue, never the
+            # reverse (a machine gone whose certificate the Puppet server still accepts).
+            puppet_ca.revoke(store, machine.enrolment.hostname)
             tx.commit()
     return {"serial": serial, "hostname": machine.enrolment.hostname}
 
