@@ -29,9 +29,15 @@ POLICY_PATH = "usr/sbin/policy-rc.d"  # during the install only
 UNSAFE_IO_PATH = "etc/dpkg/dpkg.cfg.d/oci-install-unsafe-io"  # during the install only
 # What every installed node gets beyond debootstrap's minimal base: a kernel, an init, the network as
 # oci-netconf writes it (ifupdown), the master's SSH logins, the first-boot report (curl), Puppet, time.
+# The kernel's own package: the install puts it on last (steps.packages says why).
+KERNEL_PACKAGE = "linux-image-amd64"
 BASE_PACKAGES = (
-    "linux-image-amd64", "systemd-sysv", "udev", "kmod", "ifupdown", "iproute2", "openssh-server", "ca-certificates",
+    KERNEL_PACKAGE, "systemd-sysv", "udev", "kmod", "ifupdown", "iproute2", "openssh-server", "ca-certificates",
     "curl", "puppet", "chrony", "e2fsprogs", "dosfstools", "less", "procps",
+    # The kernel's initramfs builder, named so that it comes with the packages before the kernel (its own
+    # postinst asks for an initramfs build); it compresses with zstd, its default, but only recommends it:
+    # without it, gzip, slower to make and to boot.
+    "initramfs-tools", "zstd",
 )  # fmt: skip
 
 
