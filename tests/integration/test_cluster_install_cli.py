@@ -47,11 +47,12 @@ exec unshare --mount --propagation private /bin/sh -c 'mount -t tmpfs oci-test-r
 
 
 @pytest.fixture
-def node(tmp_path: Path):
+def node(tmp_path: Path, puppet_ca: Path):
     """Cluster cl1 whose one machine, controller C0, is live at 127.0.0.1 with its sshd: (store, out folder)."""
     port = free_port()
     config = Config(state_dir=tmp_path / "state", master_address=IPv4Address("127.0.0.1"), ssh_port=port, ssh_connect_timeout=15,
-                    templates_dir=tmp_path / "no-overrides", install_extras_dir=tmp_path / "extras")  # fmt: skip
+                    templates_dir=tmp_path / "no-overrides", install_extras_dir=tmp_path / "extras",
+                    puppet_confdir=puppet_ca)  # fmt: skip
     (tmp_path / "state").mkdir()
     store = Store(tmp_path / "state", lock_timeout=10, config=config)
     topology.region_create(store, "r1")
