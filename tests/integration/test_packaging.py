@@ -380,6 +380,8 @@ def test_remove_keeps_configuration_and_state_purge_leaves_nothing(master, debs)
     # Puppet no longer classifies with OCI nor sends it reports (the token leaves puppet.conf); the CA stays.
     assert {name: puppet_setting(name) for name in OCI_PUPPET_SETTINGS} == puppet_defaults()
     assert token not in PUPPET_CONF.read_text() and (CADIR / "ca_key.pem").is_file()
+    conf = PUPPET_CONF.stat()  # puppet config delete rewrote it: still root:puppet 0640
+    assert (conf.st_uid, grp.getgrgid(conf.st_gid).gr_name, stat.S_IMODE(conf.st_mode)) == (0, "puppet", 0o640)
     # Installed again, it finds its configuration and state as they were: no second token, the same CA.
     again = sh("apt-get", "install", "-y", "-q", "--no-install-recommends", *debs, timeout=900)
     assert "first API token" not in again.stdout + again.stderr
