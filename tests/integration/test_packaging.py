@@ -1,9 +1,11 @@
 """The Debian packages, on this very machine: ``make deb`` builds them (lintian finds no error or warning),
 ``apt-get install ./*.deb`` installs them with preseeded debconf answers (a bad one first: refused, nothing
 written), the master works (commands, service user, modes, the first token, the API under the embedded
-server and under Apache with the shipped site), dpkg-reconfigure asks again and keeps hand edits, removing
-keeps the configuration and the state, and purging leaves nothing of ours. The module's fixture purges
-whatever happens, since the packages go into this machine's /etc and /var/lib."""
+server and under Apache with the shipped site, the Puppet server's configuration and CA made by the postinst
+with Debian's real ``puppetserver``), dpkg-reconfigure asks again and keeps hand edits, removing keeps the
+configuration and the state, and purging leaves nothing of ours but the Puppet CA (docs/packaging.md). The
+module's fixture purges and puts Puppet's configuration back whatever happens, since the packages go into
+this machine's /etc and /var/lib."""
 
 from __future__ import annotations
 
@@ -43,10 +45,10 @@ STATE = Path("/var/lib/oci")
 PRIVATE = Path("/usr/share/openstack-cluster-installer")
 SITE = Path("/etc/apache2/sites-available/openstack-cluster-installer.conf")
 ENC_FOR_PUPPET = PRIVATE / "puppet" / "oci-enc-puppet"
-PUPPET_CONF = Path("/etc/puppet/puppet.conf")
-# The postinst configures Puppet when a puppetserver command exists; the real one is a 1 GB JVM, so a stub
-# stands in for it (removed afterwards). The settings go through the real `puppet config`.
-FAKE_PUPPETSERVER = Path("/usr/local/sbin/puppetserver")
+PUPPET_DIR = Path("/etc/puppet")  # [puppet] confdir's default: what oci-puppet-setup writes (and its CA)
+PUPPET_CONF = PUPPET_DIR / "puppet.conf"
+CADIR = PUPPET_DIR / "puppetserver" / "ca"
+REPORT_TOKEN = STATE / "puppet" / "report-token"
 SYSTEM_LOCK = Path("/run/lock/oci-tests-system-packages.lock")
 # Debian's tools and interpreter only (root's PATH, less /usr/local/bin), and no OCI_* variable of the test run.
 ENV = {"PATH": "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
@@ -137,15 +139,36 @@ def machine_wide() -> Iterator[None]:
         yield
 
 
+def in_group(user: str, group: str) -> bool:
+    return user in grp.getgrnam(group).gr_mem
+
+
 @pytest.fixture(scope="module")
-def master(debs: list[Path], machine_wide: None) -> Iterator[dict[str, str]]:
+def puppet_as_debian_had_it(tmp_path_factory: pytest.TempPathFactory, machine_wide: None) -> Iterator[None]:
+    """The postinst configures this machine's Puppet server (/etc/puppet, Debian's puppetserver's own
+    conffiles among them) and makes its CA, which purging keeps: the whole tree is put back as it was (owners
+    and modes too), and the service user's membership of group puppet (the user itself outlives a purge)."""
+    if shutil.which("puppetserver", path=ENV["PATH"]) is None:
+        pytest.fail("puppetserver is not installed: run make deps")
+    classifier = sh("puppet", "config", "print", "--section", "server", "external_nodes").stdout.strip()
+    if classifier not in ("", "none"):
+        pytest.skip(f"Puppet uses the classifier {classifier} here: the postinst would leave it, as it should")
+    saved = tmp_path_factory.mktemp("puppet") / "etc-puppet"
+    sh("cp", "-a", PUPPET_DIR, saved)
+    was_member = "oci" in {u.pw_name for u in pwd.getpwall()} and in_group("oci", "puppet")
+    try:
+        yield
+    finally:
+        shutil.rmtree(PUPPET_DIR)
+        sh("cp", "-a", saved, PUPPET_DIR)
+        if not was_member and "oci" in {u.pw_name for u in pwd.getpwall()} and in_group("oci", "puppet"):
+            sh("gpasswd", "-d", "oci", "puppet")
+
+
+@pytest.fixture(scope="module")
+def master(debs: list[Path], machine_wide: None, puppet_as_debian_had_it: None) -> Iterator[dict[str, str]]:
     if any(installed(p) for p in PACKAGES) or CONF_DIR.exists() or STATE.exists():
         pytest.skip(f"OCI is already installed here ({CONF_DIR} or {STATE} exists): this test would purge it")
-    if shutil.which("puppetserver", path=ENV["PATH"] + ":/usr/local/bin"):
-        pytest.skip("a puppetserver is installed here: this test would change its classifier")
-    puppet_conf = PUPPET_CONF.read_bytes() if PUPPET_CONF.exists() else None
-    FAKE_PUPPETSERVER.write_text("#!/bin/sh\nexit 0\n")
-    FAKE_PUPPETSERVER.chmod(0o755)
     try:
         # A bad preseeded answer: the master's configuration stops with the reason and writes nothing.
         preseed(**{**ANSWERS, "provisioning_network": ("string", "10.250.0.7/24")})
@@ -155,13 +178,10 @@ def master(debs: list[Path], machine_wide: None) -> Iterator[dict[str, str]]:
         assert not CONF.exists()
         # Fixed, the pending configuration goes through.
         preseed(**ANSWERS)
-        done = sh("dpkg", "--configure", "-a")
+        done = sh("dpkg", "--configure", "-a", timeout=900)  # puppetserver ca setup: up to 24 s measured, loaded
         yield {"install": refused.stdout + refused.stderr, "configure": done.stdout + done.stderr}
     finally:
         purge_everything()
-        FAKE_PUPPETSERVER.unlink()
-        if puppet_conf is not None:
-            PUPPET_CONF.write_bytes(puppet_conf)
 
 
 def puppet_setting(name: str) -> str:
@@ -189,6 +209,56 @@ def test_the_commands_run_from_the_private_library(master):
     assert "subnet 10.250.0.0 netmask 255.255.255.0 {" in sh("/usr/bin/oci-boot-render", "--print").stdout
     assert sh("man", "-w", "ocicli").stdout.strip().endswith("ocicli.1.gz")
     assert Path("/usr/share/puppet/modules/oci/manifests/generic.pp").is_file()
+
+
+ISSUE_AND_REVOKE = """
+from oci import config
+from oci.puppet import ca
+from oci.store import Store
+store = Store.open(config.load())
+credentials = ca.issue(store, "node1.example.com")
+assert "BEGIN CERTIFICATE" in credentials.certificate_pem and "PRIVATE KEY" in credentials.private_key_pem
+print(ca.revoke(store, "node1.example.com"), ca.revoke(store, "node1.example.com"))
+"""
+
+
+def test_the_postinst_set_up_the_puppet_server(master):
+    """oci-puppet-setup, run by the postinst from the installed package: the server's settings, its CA, the
+    report token, and the service user able to issue and revoke agent certificates (the JVM is not started:
+    tests/integration/test_puppet_server.py runs a real server)."""
+    token = REPORT_TOKEN.read_text().strip()
+    user = pwd.getpwnam("oci")
+    st = REPORT_TOKEN.stat()
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (user.pw_uid, 0o600)
+    assert (REPORT_TOKEN.parent.stat().st_uid, REPORT_TOKEN.parent.stat().st_gid) == (user.pw_uid, user.pw_gid)
+    expected = {
+        "node_terminus": "exec",
+        "external_nodes": str(ENC_FOR_PUPPET),
+        "autosign": "false",
+        "reports": "http",
+        "reporturl": f"http://puppetserver:{token}@127.0.0.1:8080/api/v1/puppet/report",
+        "cadir": str(CADIR),
+    }
+    assert {name: puppet_setting(name) for name in expected} == expected
+    conf = PUPPET_CONF.stat()  # it holds the token
+    assert (conf.st_uid, grp.getgrgid(conf.st_gid).gr_name, stat.S_IMODE(conf.st_mode)) == (0, "puppet", 0o640)
+    for name in ("ca_crt.pem", "ca_key.pem", "ca_crl.pem", "serial", "inventory.txt"):
+        assert (CADIR / name).is_file(), name
+    certname = puppet_setting("certname")
+    assert (PUPPET_DIR / "ssl" / "certs" / f"{certname}.pem").is_file()
+    keys = [CADIR / "ca_key.pem", CADIR / "root_key.pem", *(PUPPET_DIR / "ssl" / "private_keys").glob("*.pem")]
+    assert len(keys) >= 3
+    for key in keys:
+        assert stat.S_IMODE(key.stat().st_mode) & 0o007 == 0, key
+    assert in_group("oci", "puppet")
+    # As the service user, with the installed library and configuration, as machine-install-os does.
+    done = sh("runuser", "-u", "oci", "--", "env", f"PYTHONPATH={PRIVATE / 'lib'}", "/usr/bin/python3", "-c", ISSUE_AND_REVOKE)
+    assert done.stdout.split() == ["True", "False"], done.stdout + done.stderr
+    assert "node1.example.com" not in {p.stem for p in (CADIR / "signed").iterdir()}
+    # Run again (dpkg-reconfigure, upgrades): the CA and the token are kept.
+    again = sh("/usr/bin/oci-puppet-setup", "--json")
+    assert '"ca": "kept"' in again.stdout and '"token": "kept"' in again.stdout
+    assert REPORT_TOKEN.read_text().strip() == token
 
 
 def test_service_user_state_directory_and_secrets(master):
@@ -291,14 +361,33 @@ Include {SITE}
         print((root / "error.log").read_text() if (root / "error.log").exists() else "")
 
 
+OCI_PUPPET_SETTINGS = ("node_terminus", "external_nodes", "reports", "reporturl", "basemodulepath")
+
+
+def puppet_defaults() -> dict[str, str]:
+    """OCI's settings as Puppet has them without a puppet.conf of ours (Debian's defaults)."""
+    argv = ["puppet", "config", "print", "--section", "server", "--config", "/dev/null"]
+    return {name: sh(*argv, name).stdout.strip() for name in OCI_PUPPET_SETTINGS}
+
+
 def test_remove_keeps_configuration_and_state_purge_leaves_nothing(master, debs):
+    token = REPORT_TOKEN.read_text().strip()
+    certname = puppet_setting("certname")
     sh("dpkg", "--remove", *PACKAGES)
     assert not Path("/usr/bin/ocicli").exists() and not Path("/usr/bin/oci-api").exists()
     assert CONF.is_file() and (STATE / "pki" / "root.key").is_file() and (STATE / "tokens" / "admin.yaml").is_file()
     assert sh("a2query", "-s", "openstack-cluster-installer", check=False).returncode != 0
-    # Installed again, it finds its configuration and state as they were: no second token.
-    again = sh("apt-get", "install", "-y", "-q", "--no-install-recommends", *debs)
+    # Puppet no longer classifies with OCI nor sends it reports (the token leaves puppet.conf); the CA stays.
+    assert {name: puppet_setting(name) for name in OCI_PUPPET_SETTINGS} == puppet_defaults()
+    assert token not in PUPPET_CONF.read_text() and (CADIR / "ca_key.pem").is_file()
+    conf = PUPPET_CONF.stat()  # puppet config delete rewrote it: still root:puppet 0640
+    assert (conf.st_uid, grp.getgrgid(conf.st_gid).gr_name, stat.S_IMODE(conf.st_mode)) == (0, "puppet", 0o640)
+    # Installed again, it finds its configuration and state as they were: no second token, the same CA.
+    again = sh("apt-get", "install", "-y", "-q", "--no-install-recommends", *debs, timeout=900)
     assert "first API token" not in again.stdout + again.stderr
+    assert puppet_setting("external_nodes") == str(ENC_FOR_PUPPET) and puppet_setting("reporturl").endswith(
+        f":{token}@127.0.0.1:8080/api/v1/puppet/report"
+    )
 
     output = purge_everything()
     assert not any(installed(p) for p in PACKAGES), output
@@ -309,6 +398,11 @@ def test_remove_keeps_configuration_and_state_purge_leaves_nothing(master, debs)
                  Path("/usr/share/bash-completion/completions/ocicli")):  # fmt: skip
         assert not path.exists() and not path.is_symlink(), path
     assert f"{Q}/" not in sh("debconf-get-selections").stdout
-    assert puppet_setting("external_nodes") == "none" and "oci" not in PUPPET_CONF.read_text()
-    # The service user stays (Debian's practice: files with its uid may remain elsewhere).
-    assert pwd.getpwnam("oci")
+    # Puppet's configuration keeps the CA that signed the nodes' certificates and the server's identity, and
+    # nothing else of OCI's: no classifier, no reports, no token (docs/packaging.md).
+    assert {name: puppet_setting(name) for name in OCI_PUPPET_SETTINGS} == puppet_defaults()
+    assert token not in PUPPET_CONF.read_text() and "oci-enc" not in PUPPET_CONF.read_text()
+    assert (CADIR / "ca_key.pem").is_file() and puppet_setting("certname") == certname
+    assert puppet_setting("autosign") == "false"
+    # The service user stays (Debian's practice: files with its uid may remain elsewhere), outside group puppet.
+    assert pwd.getpwnam("oci") and not in_group("oci", "puppet")

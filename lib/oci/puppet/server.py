@@ -165,7 +165,8 @@ def _share(store: Store, confdir: Path) -> None:
     added by the postinst) issues and revokes, and the server (user ``puppet``) reads; puppet.conf, which holds
     the token, is root:puppet 0640."""
     state = store.root.stat()
-    os.chown(token_path(store), state.st_uid, state.st_gid)
+    for path in (token_path(store).parent, token_path(store)):  # the folder too: root made it for the token
+        os.chown(path, state.st_uid, state.st_gid)
     try:
         puppet = grp.getgrnam("puppet")
     except KeyError:  # no puppet group: a machine without the Puppet packages' users
