@@ -115,11 +115,15 @@ vm-live-test: deps live-image
 # the live SSH CA of a state directory kept for the lab, which the test's master then uses: the image trusts
 # that CA's user key for the master's logins. No master address built in: iPXE passes oci.master=.
 VM_LAB_STATE := build/vm-lab/state
+# A folder of its own for the test's files (consoles, disks, the master's state): pytest prunes its shared
+# temporary folders when other runs start, and this run lasts long enough to see that happen.
+# VM_TESTS: pytest options, e.g. VM_TESTS='-k raid1' for one case.
 .PHONY: vm-install-test
 vm-install-test: deps
 	mkdir -p $(VM_LAB_STATE)
 	OCI_STATE_DIR=$(abspath $(VM_LAB_STATE)) MASTER= $(MAKE) live-image
-	OCI_VM_INSTALL=1 OCI_VM_LAB_STATE=$(abspath $(VM_LAB_STATE)) $(VPY) -m pytest -s tests/integration/test_install_vm.py
+	OCI_VM_INSTALL=1 OCI_VM_LAB_STATE=$(abspath $(VM_LAB_STATE)) $(VPY) -m pytest -s --basetemp=$(abspath build/vm-lab/tmp) \
+		tests/integration/test_install_vm.py $(VM_TESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
