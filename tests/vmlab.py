@@ -108,7 +108,9 @@ def package_cache(lab: Lab, workdir: Path, cache_dir: Path = CACHE_DIR) -> Itera
     mirror URL as the guests use it (apt-cacher-ng's "host in the path" form). Stopped at the end."""
     link = _free_link_net()
     host_end, lab_end = (str(a) for a in link.hosts())
-    host_link, lab_link = f"oci-{lab.ns[-6:]}", "cache0"
+    # "veth" first: the discovery agent skips such names, so a suite running beside the lab (test_agent_e2e
+    # compares an agent's report with this machine's NICs) does not see this end as a port of the machine.
+    host_link, lab_link = f"vethoci{lab.ns[-6:]}", "cache0"
     sh("ip", "link", "add", host_link, "type", "veth", "peer", "name", lab_link, "netns", lab.ns)
     try:
         sh("ip", "addr", "add", f"{host_end}/30", "dev", host_link)
