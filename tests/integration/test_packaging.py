@@ -225,7 +225,7 @@ print(ca.revoke(store, "node1.example.com"), ca.revoke(store, "node1.example.com
 def test_the_postinst_set_up_the_puppet_server(master):
     """oci-puppet-setup, run by the postinst from the installed package: the server's settings, its CA, the
     report token, and the service user able to issue and revoke agent certificates (the JVM is not started:
-    tests/integration/test_puppet_server.py runs a real server)."""
+    tests/integration/test_puppetserver_real.py runs a real server)."""
     token = REPORT_TOKEN.read_text().strip()
     user = pwd.getpwnam("oci")
     st = REPORT_TOKEN.stat()
