@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from oci.cli.backend import Backend
@@ -123,19 +124,30 @@ def progress_line(progress: dict[str, Any]) -> tuple[str, bool | None]:
     return f"{name}: {status}: no install running", False
 
 
-def _wait_for_install(args: argparse.Namespace, backend: Backend) -> Message:
+@dataclass(frozen=True)
+class _Awaited:
+    """What a ``machine-wait-for-*`` command polls and how it words the outcome."""
+
+    operation: str  # the progress operation asked for each machine
+    line: Callable[[dict[str, Any]], tuple[str, bool | None]]  # the machine's line; True ended well, False badly
+    phase: Callable[[dict[str, Any], str], object]  # a new line is printed when this changes
+    done: str  # "installed: C1, C2"
+    failed: str  # "install failed: C1"
+    waiting: str  # "still installing: C2"
+    done_key: str  # the JSON key of the machines that ended well
+
+
+def _wait(args: argparse.Namespace, backend: Backend, awaited: _Awaited) -> Message:
     show = _printer(args)
     give_up = time.monotonic() + args.timeout
     waiting = list(dict.fromkeys(args.machines))
     outcome: dict[str, bool] = {}
-    last: dict[str, tuple[Any, ...]] = {}
+    last: dict[str, object] = {}
     while True:
         for ident in list(waiting):
-            progress = backend.call("machine_install_progress", machine=ident)
-            line, ended = progress_line(progress)
-            install = progress["install"] or {}
-            # Printed when the phase changes, not each time the elapsed time does.
-            phase = (progress["status"], install.get("state"), install.get("step"), len(install.get("steps", ())))
+            progress = backend.call(awaited.operation, machine=ident)
+            line, ended = awaited.line(progress)
+            phase = awaited.phase(progress, line)
             if last.get(ident) != phase:
                 last[ident] = phase
                 show(line + "\n", {**progress, "line": line})
@@ -147,13 +159,27 @@ def _wait_for_install(args: argparse.Namespace, backend: Backend) -> Message:
             break
         time.sleep(min(args.interval, left))
     failed = [ident for ident, ok in outcome.items() if not ok]
-    data = {"installed": [i for i, ok in outcome.items() if ok], "failed": failed, "waiting": waiting}
+    data = {awaited.done_key: [i for i, ok in outcome.items() if ok], "failed": failed, "waiting": waiting}
     if failed:
-        pending = f"; still installing: {', '.join(waiting)}" if waiting else ""
-        return Message(f"install failed: {', '.join(failed)}{pending}", data=data, exit_code=EXIT_INSTALL_FAILED)
+        pending = f"; {awaited.waiting}: {', '.join(waiting)}" if waiting else ""
+        return Message(f"{awaited.failed}: {', '.join(failed)}{pending}", data=data, exit_code=EXIT_INSTALL_FAILED)
     if waiting:
-        return Message(f"timed out after {args.timeout:g} s; still installing: {', '.join(waiting)}", data=data, exit_code=EXIT_TIMED_OUT)
-    return Message(f"installed: {', '.join(outcome)}", data=data)
+        return Message(f"timed out after {args.timeout:g} s; {awaited.waiting}: {', '.join(waiting)}", data=data, exit_code=EXIT_TIMED_OUT)
+    return Message(f"{awaited.done}: {', '.join(outcome)}", data=data)
+
+
+def _install_phase(progress: dict[str, Any], _line: str) -> object:
+    # Printed when the phase changes, not each time the elapsed time does.
+    install = progress["install"] or {}
+    return (progress["status"], install.get("state"), install.get("step"), len(install.get("steps", ())))
+
+
+INSTALL_AWAITED = _Awaited("machine_install_progress", progress_line, _install_phase, "installed", "install failed",
+                           "still installing", "installed")  # fmt: skip
+
+
+def _wait_for_install(args: argparse.Namespace, backend: Backend) -> Message:
+    return _wait(args, backend, INSTALL_AWAITED)
 
 
 PUPPET_WAIT_EPILOG = f"""\
@@ -187,34 +213,12 @@ def puppet_line(progress: dict[str, Any]) -> tuple[str, bool | None]:
     return f"{name}: {status}: not being installed, so Puppet will not run", False
 
 
+PUPPET_AWAITED = _Awaited("machine_puppet_progress", puppet_line, lambda progress, line: line, "puppet succeeded",
+                          "puppet failed", "still waiting for", "succeeded")  # fmt: skip
+
+
 def _wait_for_puppet(args: argparse.Namespace, backend: Backend) -> Message:
-    show = _printer(args)
-    give_up = time.monotonic() + args.timeout
-    waiting = list(dict.fromkeys(args.machines))
-    outcome: dict[str, bool] = {}
-    last: dict[str, str] = {}
-    while True:
-        for ident in list(waiting):
-            progress = backend.call("machine_puppet_progress", machine=ident)
-            line, ended = puppet_line(progress)
-            if last.get(ident) != line:  # printed when it changes
-                last[ident] = line
-                show(line + "\n", {**progress, "line": line})
-            if ended is not None:
-                outcome[ident] = ended
-                waiting.remove(ident)
-        left = give_up - time.monotonic()
-        if not waiting or left <= 0:
-            break
-        time.sleep(min(args.interval, left))
-    failed = [ident for ident, ok in outcome.items() if not ok]
-    data = {"succeeded": [i for i, ok in outcome.items() if ok], "failed": failed, "waiting": waiting}
-    if failed:
-        pending = f"; still waiting for: {', '.join(waiting)}" if waiting else ""
-        return Message(f"puppet failed: {', '.join(failed)}{pending}", data=data, exit_code=EXIT_INSTALL_FAILED)
-    if waiting:
-        return Message(f"timed out after {args.timeout:g} s; still waiting for: {', '.join(waiting)}", data=data, exit_code=EXIT_TIMED_OUT)
-    return Message(f"puppet succeeded: {', '.join(outcome)}", data=data)
+    return _wait(args, backend, PUPPET_AWAITED)
 
 
 def _add(args: argparse.Namespace, backend: Backend) -> Message:
