@@ -13,6 +13,7 @@ from pathlib import Path
 
 import api_process
 from conftest import NOW, REPO, free_port, post, report_body
+from oci.api import MAX_BODY_BYTES, MAX_LARGE_BODY_BYTES
 from oci.service import tokens
 from oci.store import Store
 
@@ -30,10 +31,19 @@ def test_reports_over_http_then_ocicli(server):
 
 def test_oversized_and_chunked_bodies(server):
     port, _, state = server
-    # Announce 2 MiB and send nothing: the server must refuse from the header alone, before reading.
+    # Announce more than the largest body any route takes (Puppet's reports, 16 MiB) and send nothing: the
+    # server must refuse from the header alone, before reading.
+    announced = MAX_LARGE_BODY_BYTES + 1
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"POST /api/v1/report HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\n\r\n")
+        head = f"POST /api/v1/report HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {announced}\r\n\r\n"
+        sock.sendall(head.encode())
         assert sock.recv(4096).split(b" ", 2)[1] == b"413"
+    # Above a JSON route's own limit (1 MiB) but within the server's: the route refuses it.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/api/v1/report", body=b" " * (MAX_BODY_BYTES + 1), headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    assert response.status == 413, response.read()
+    conn.close()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("POST", "/api/v1/report", body=iter([json.dumps(report_body("C9")).encode()]),
                  headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, encode_chunked=True)  # fmt: skip
