@@ -15,6 +15,7 @@ import pytest
 
 from conftest import ssh_keygen
 from oci.pki import ssh
+from oci.service import clusters, networks, topology
 from oci.store import Store
 
 GUARD = 60  # seconds: only against an sshd that never comes up or never stops
@@ -66,3 +67,13 @@ def running(config: Path, port: int, wrapper: Sequence[str] = ()) -> Iterator[su
         if sshd.poll() is None:
             sshd.terminate()
         sshd.communicate(timeout=GUARD)
+
+
+def enrolment_site(store: Store) -> None:
+    """Region r1, location loc1, network net1 (192.168.101.0/24, every role on eth0) and cluster cl1
+    (example.com): where the node tests enrol their machines."""
+    topology.region_create(store, "r1")
+    topology.location_create(store, "loc1", "r1")
+    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
+    clusters.create(store, "cl1", "example.com")
+    networks.add(store, "net1", "cl1", "all", "eth0")

@@ -19,7 +19,7 @@ from conftest import NOW, REPO, free_port, report_body
 from oci.cli.main import main
 from oci.config import Config
 from oci.report import v1
-from oci.service import clusters, machines, networks, reports, topology
+from oci.service import machines, reports
 from oci.store import Store
 
 GUARD = 120  # seconds: only against a run that would hang; the fake node reports in well under a second
@@ -55,11 +55,7 @@ def node(tmp_path: Path, puppet_ca: Path):
                     puppet_confdir=puppet_ca)  # fmt: skip
     (tmp_path / "state").mkdir()
     store = Store(tmp_path / "state", lock_timeout=10, config=config)
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "net1", "cl1", "all", "eth0")
+    sshnode.enrolment_site(store)
     reports.record(store, v1.parse(report_body("C0")), IPv4Address("127.0.0.1"), NOW)
     machines.add(store, "C0", "cl1", "controller", "loc1")
     out, bin_dir = tmp_path / "node", tmp_path / "bin"

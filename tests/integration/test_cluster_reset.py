@@ -10,7 +10,7 @@ import sshnode
 from conftest import NOW, free_port
 from oci.cli.main import main
 from oci.model import Machine, MachineStatus
-from oci.service import clusters, machines, networks, topology
+from oci.service import machines
 from oci.service import status as intake
 from oci.store import Store
 
@@ -26,11 +26,7 @@ def test_machines_not_live_are_rebooted_into_the_live_image_and_each_is_reported
     discover("C1", address="192.168.100.21")
     port = free_port()
     site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
-    topology.region_create(site, "r1")
-    topology.location_create(site, "loc1", "r1")
-    networks.create(site, "net1", "192.168.101.0", "24", "loc1", "no")
-    clusters.create(site, "cl1", "example.com")
-    networks.add(site, "net1", "cl1", "all", "eth0")
+    sshnode.enrolment_site(site)
     machines.add(site, "C0", "cl1", "controller", "loc1")
     machines.add(site, "C1", "cl1", "compute", "loc1")
     intake.record(site, "C0", "installing", None, NOW)  # stuck in its install: still the live image, at 127.0.0.1

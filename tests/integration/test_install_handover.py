@@ -31,7 +31,7 @@ from oci.model import Machine, MachineStatus
 from oci.pki import ssh
 from oci.remote import NodeUnreachable
 from oci.report import v1
-from oci.service import bmcops, clusters, install, machines, networks, reports, tokens, topology
+from oci.service import bmcops, install, machines, reports, tokens
 from oci.store import Store
 from wsgi_client import Client
 
@@ -68,11 +68,7 @@ def node(tmp_path: Path, puppet_ca: Path):
     )
     (tmp_path / "state").mkdir()
     store = Store(tmp_path / "state", lock_timeout=10, config=config)
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "net1", "cl1", "all", "eth0")
+    sshnode.enrolment_site(store)
     reports.record(store, v1.parse(report_body("C0")), IPv4Address("127.0.0.1"), NOW)
     machines.add(store, "C0", "cl1", "controller", "loc1")
 

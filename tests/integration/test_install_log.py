@@ -21,7 +21,7 @@ from oci.errors import Conflict, InvalidInput
 from oci.install.plan import LOG_PATH
 from oci.pki import ssh
 from oci.remote import NodeUnreachable
-from oci.service import clusters, installlog, machines, networks, tokens, topology
+from oci.service import installlog, machines, tokens
 from oci.service import status as intake
 from oci.store import Store
 from wsgi_client import Client
@@ -146,11 +146,7 @@ def test_follow_prints_the_log_as_it_grows_until_the_install_ends(node, tmp_path
 
 def test_an_installed_node_is_read_with_its_cluster_certificates(node, tmp_path):
     site, var_log, sshd = node
-    topology.region_create(site, "r1")
-    topology.location_create(site, "loc1", "r1")
-    networks.create(site, "net1", "192.168.101.0", "24", "loc1", "no")
-    clusters.create(site, "cl1", "example.com")
-    networks.add(site, "net1", "cl1", "all", "eth0")
+    sshnode.enrolment_site(site)
     intake.record(site, "C0", "live", None, store_now())  # (enrolled before its install, as it should have been)
     hostname = machines.add(site, "C0", "cl1", "compute", "loc1")["hostname"]
     intake.record(site, "C0", "installing", None, store_now(), step="debootstrap")

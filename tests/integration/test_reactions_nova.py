@@ -21,7 +21,7 @@ import sshnode
 from conftest import free_port
 from oci.model import Machine
 from oci.pki import ssh
-from oci.service import clusters, machines, networks, reactions, topology
+from oci.service import machines, reactions
 from oci.service import status as intake
 from oci.store import Store
 
@@ -51,11 +51,7 @@ def controller(store, discover, tmp_path):
     """cl1 with controller C0 installed at 127.0.0.1 (its sshd running) and compute C1: (store, out folder)."""
     port = free_port()
     site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
-    topology.region_create(site, "r1")
-    topology.location_create(site, "loc1", "r1")
-    networks.create(site, "net1", "192.168.101.0", "24", "loc1", "no")
-    clusters.create(site, "cl1", "example.com")
-    networks.add(site, "net1", "cl1", "all", "eth0")
+    sshnode.enrolment_site(site)
     discover("C0", address="127.0.0.1")
     discover("C1", address="192.168.100.21")
     hostname = machines.add(site, "C0", "cl1", "controller", "loc1")["hostname"]
