@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from oci.report import v1
+from oci.run import stop
 from oci.service import reports
 from oci.store import Store
 from puppetca import puppet_ca, puppet_ca_template  # noqa: F401 (fixtures shared by the tests that install)
@@ -168,12 +169,4 @@ class Recorder:
         self.calls.append(("finished",))
 
 
-def stop_daemon(proc: subprocess.Popen[Any], guard: float = 60) -> None:
-    """Terminate a daemon a test started, and reap it; killed if it does not stop within ``guard`` seconds."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=guard)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+stop_daemon = stop  # a daemon a test started: terminated, reaped, killed past the guard (oci.run.stop)

@@ -33,7 +33,7 @@ from oci import puppet as puppet_layout
 from oci.cli.edge import edge
 from oci.discover.report import from_capture_folder
 from oci.puppet import server as puppet_server
-from oci.run import CommandError, run, spawn
+from oci.run import CommandError, run, spawn, stop
 from oci.store import Store
 
 HERE = Path(__file__).resolve().parent
@@ -126,18 +126,6 @@ def start_package_cache(workdir: Path, timeout: float = 60) -> subprocess.Popen[
             raise SystemExit(f"oci-poc: apt-cacher-ng did not answer on 127.0.0.1:{PACKAGE_CACHE_PORT}")
         time.sleep(0.05)
     return cache
-
-
-def stop(process: subprocess.Popen[bytes], guard: float = 60) -> None:
-    """Terminate a daemon the PoC started; killed if it has not stopped within ``guard`` seconds (a JVM's
-    shutdown is slow on a loaded machine)."""
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout=guard)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def start_puppet_server(base: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -8,6 +8,7 @@ import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from oci.errors import OciError
 
@@ -93,3 +94,15 @@ def spawn(
         return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, env=environment(env), cwd=cwd)
     except FileNotFoundError:
         raise CommandError(argv, 127) from None
+
+
+def stop(process: subprocess.Popen[Any], guard: float = 60) -> None:
+    """Terminate a daemon started with ``spawn`` (or by a test), and reap it; killed if it has not stopped
+    within ``guard`` seconds (a JVM's shutdown is slow on a loaded machine)."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=guard)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
