@@ -9,13 +9,16 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
-from conftest import ssh_keygen
+from conftest import NOW, report_body, ssh_keygen
+from oci.config import Config
 from oci.pki import ssh
-from oci.service import clusters, networks, topology
+from oci.report import v1
+from oci.service import clusters, machines, networks, reports, topology
 from oci.store import Store
 
 GUARD = 60  # seconds: only against an sshd that never comes up or never stops
@@ -77,3 +80,17 @@ def enrolment_site(store: Store) -> None:
     networks.create(store, "net1", "192.168.101.0", "24", "loc1", "no")
     clusters.create(store, "cl1", "example.com")
     networks.add(store, "net1", "cl1", "all", "eth0")
+
+
+def controller_store(tmp_path: Path, port: int, puppet_confdir: Path) -> Store:
+    """A master's state in ``tmp_path/state`` whose machine C0, live at 127.0.0.1 (its sshd on ``port``), is
+    the controller of cl1: what the install hand-over and cluster-install tests start from."""
+    config = Config(state_dir=tmp_path / "state", master_address=IPv4Address("127.0.0.1"), ssh_port=port, ssh_connect_timeout=15,
+                    templates_dir=tmp_path / "no-overrides", install_extras_dir=tmp_path / "extras",
+                    puppet_confdir=puppet_confdir)  # fmt: skip
+    (tmp_path / "state").mkdir()
+    store = Store(tmp_path / "state", lock_timeout=10, config=config)
+    enrolment_site(store)
+    reports.record(store, v1.parse(report_body("C0")), IPv4Address("127.0.0.1"), NOW)
+    machines.add(store, "C0", "cl1", "controller", "loc1")
+    return store

@@ -9,18 +9,13 @@ from __future__ import annotations
 import os
 import select
 import sys
-from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
 import sshnode
-from conftest import NOW, REPO, free_port, report_body
+from conftest import REPO, free_port
 from oci.cli.main import main
-from oci.config import Config
-from oci.report import v1
-from oci.service import machines, reports
-from oci.store import Store
 
 GUARD = 120  # seconds: only against a run that would hang; the fake node reports in well under a second
 FAKE_INSTALLER = """#!{python}
@@ -50,14 +45,7 @@ exec unshare --mount --propagation private /bin/sh -c 'mount -t tmpfs oci-test-r
 def node(tmp_path: Path, puppet_ca: Path):
     """Cluster cl1 whose one machine, controller C0, is live at 127.0.0.1 with its sshd: (store, out folder)."""
     port = free_port()
-    config = Config(state_dir=tmp_path / "state", master_address=IPv4Address("127.0.0.1"), ssh_port=port, ssh_connect_timeout=15,
-                    templates_dir=tmp_path / "no-overrides", install_extras_dir=tmp_path / "extras",
-                    puppet_confdir=puppet_ca)  # fmt: skip
-    (tmp_path / "state").mkdir()
-    store = Store(tmp_path / "state", lock_timeout=10, config=config)
-    sshnode.enrolment_site(store)
-    reports.record(store, v1.parse(report_body("C0")), IPv4Address("127.0.0.1"), NOW)
-    machines.add(store, "C0", "cl1", "controller", "loc1")
+    store = sshnode.controller_store(tmp_path, port, puppet_ca)
     out, bin_dir = tmp_path / "node", tmp_path / "bin"
     out.mkdir()
     bin_dir.mkdir()

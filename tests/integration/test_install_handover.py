@@ -15,7 +15,6 @@ import os
 import select
 from collections.abc import Callable
 from dataclasses import replace
-from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,15 +22,13 @@ import pytest
 from simbmc import log, simulated_bmcs
 
 import sshnode
-from conftest import NOW, free_port, report_body
-from oci.config import Config
+from conftest import NOW, free_port
 from oci.errors import Conflict
 from oci.install.bundle import unpack
 from oci.model import Machine, MachineStatus
 from oci.pki import ssh
 from oci.remote import NodeUnreachable
-from oci.report import v1
-from oci.service import bmcops, install, machines, reports, tokens
+from oci.service import bmcops, install, tokens
 from oci.store import Store
 from wsgi_client import Client
 
@@ -57,20 +54,7 @@ GUARD = 120  # seconds: only against a test that would hang; the fake installer 
 def node(tmp_path: Path, puppet_ca: Path):
     """Machine C0 live at 127.0.0.1 and enrolled in cl1, an sshd for it: (store, folder the fake installer writes to, sshd)."""
     port = free_port()
-    config = Config(
-        state_dir=tmp_path / "state",
-        master_address=IPv4Address("127.0.0.1"),
-        ssh_port=port,
-        ssh_connect_timeout=15,
-        templates_dir=tmp_path / "no-overrides",
-        install_extras_dir=tmp_path / "extras",
-        puppet_confdir=puppet_ca,
-    )
-    (tmp_path / "state").mkdir()
-    store = Store(tmp_path / "state", lock_timeout=10, config=config)
-    sshnode.enrolment_site(store)
-    reports.record(store, v1.parse(report_body("C0")), IPv4Address("127.0.0.1"), NOW)
-    machines.add(store, "C0", "cl1", "controller", "loc1")
+    store = sshnode.controller_store(tmp_path, port, puppet_ca)
 
     out, bin_dir = tmp_path / "node", tmp_path / "bin"
     out.mkdir()
