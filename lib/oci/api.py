@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -26,6 +27,7 @@ import bottle
 from oci import names, operations, templates, values
 from oci.boot import ipxe
 from oci.boot.site import BootSite
+from oci.config import Config
 from oci.enc import refresh as enc_refresh
 from oci.errors import Forbidden, InvalidInput, NotFound, OciError, PayloadTooLarge, Unauthorized
 from oci.model import AllocationKind, Network
@@ -176,6 +178,19 @@ def require_https_or_plain_admin_source(networks: Sequence[ipaddress.IPv4Network
         )
 
 
+def report_sources(cfg: Config) -> list[ipaddress.IPv4Network]:
+    """Where the Puppet server's reports may come from over plain HTTP: the admin networks, and the master's own
+    addresses (``oci_ip``, the API's listen address), at which the server on this host reaches an API that listens
+    on the provisioning address only. Such a connection never leaves the host, and the kernel drops a packet
+    from outside that claims a local source address."""
+    local = [cfg.master_address] if cfg.master_address else []
+    with contextlib.suppress(ValueError):
+        listen = ipaddress.ip_address(cfg.listen[0])
+        if isinstance(listen, ipaddress.IPv4Address) and not listen.is_unspecified:
+            local.append(listen)
+    return [*cfg.plain_http_admin_networks, *(ipaddress.IPv4Network(address) for address in local)]
+
+
 def require_report_credentials(store: Store, header: str | None) -> None:
     """The Puppet server's basic auth (docs/puppet-runs.md, "The reports"): its user and the token
     oci-puppet-setup made, compared in constant time."""
@@ -319,7 +334,7 @@ def make_app(
     @app.post("/api/v1/puppet/report")
     def puppet_report_v1() -> Any:
         """A run report, from the Puppet server's http report processor (not from nodes: it holds the token)."""
-        require_https_or_plain_admin_source(store.config.plain_http_admin_networks)
+        require_https_or_plain_admin_source(report_sources(store.config))
         require_report_credentials(store, bottle.request.get_header("Authorization"))
         try:
             text = read_body(MAX_LARGE_BODY_BYTES).decode("utf-8")

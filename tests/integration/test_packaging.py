@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import grp
+import hashlib
 import http.client
 import os
 import pwd
@@ -184,6 +185,13 @@ def master(debs: list[Path], machine_wide: None, puppet_as_debian_had_it: None) 
         purge_everything()
 
 
+def edited_conffiles(package: str) -> list[str]:
+    """The package's conffiles that differ from what it shipped (dpkg's checksums)."""
+    listed = sh("dpkg-query", "-W", "-f=${Conffiles}", package).stdout.split("\n")
+    shipped = [line.split()[:2] for line in listed if line.strip() and "obsolete" not in line]
+    return [path for path, md5 in shipped if hashlib.md5(Path(path).read_bytes()).hexdigest() != md5]
+
+
 def puppet_setting(name: str) -> str:
     return sh("puppet", "config", "print", "--section", "server", name).stdout.strip()
 
@@ -236,10 +244,15 @@ def test_the_postinst_set_up_the_puppet_server(master):
         "external_nodes": str(ENC_FOR_PUPPET),
         "autosign": "false",
         "reports": "http",
-        "reporturl": f"http://puppetserver:{token}@127.0.0.1:8080/api/v1/puppet/report",
+        # Where oci-api answers: it listens on the master's provisioning address only (the answer to listen).
+        "reporturl": f"http://puppetserver:{token}@10.250.0.1:8080/api/v1/puppet/report",
         "cadir": str(CADIR),
     }
     assert {name: puppet_setting(name) for name in expected} == expected
+    # Debian's conffiles: puppetserver's untouched (its folders and port are Debian's), puppet.conf's own lines kept.
+    assert edited_conffiles("puppetserver") == []
+    assert PUPPET_CONF.read_text().startswith((REPO / "tests" / "data" / "puppet-debian" / "puppet.conf").read_text())
+    assert puppet_setting("certname") not in ("localhost", "")
     conf = PUPPET_CONF.stat()  # it holds the token
     assert (conf.st_uid, grp.getgrgid(conf.st_gid).gr_name, stat.S_IMODE(conf.st_mode)) == (0, "puppet", 0o640)
     for name in ("ca_crt.pem", "ca_key.pem", "ca_crl.pem", "serial", "inventory.txt"):
@@ -386,7 +399,7 @@ def test_remove_keeps_configuration_and_state_purge_leaves_nothing(master, debs)
     again = sh("apt-get", "install", "-y", "-q", "--no-install-recommends", *debs, timeout=900)
     assert "first API token" not in again.stdout + again.stderr
     assert puppet_setting("external_nodes") == str(ENC_FOR_PUPPET) and puppet_setting("reporturl").endswith(
-        f":{token}@127.0.0.1:8080/api/v1/puppet/report"
+        f":{token}@10.250.0.1:8080/api/v1/puppet/report"
     )
 
     output = purge_everything()

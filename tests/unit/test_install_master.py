@@ -200,7 +200,8 @@ def test_the_bundle_files_and_modes(enrol):
     assert text["etc/oci/pxe-server-ip"] == "http://192.168.100.2:8080\n"
     report = {"version": 1, "serial": "C1", "status": "installed", "address": "192.168.101.2"}
     assert json.loads(text["etc/oci/installed-report.json"]) == report
-    assert text["etc/puppet/puppet.conf"].endswith("[main]\nserver = 192.168.100.2\ncertname = cl1-controller-1.example.com\n")
+    puppet_conf = "[main]\nserver = 192.168.100.2\nserverport = 8140\ncertname = cl1-controller-1.example.com\n"
+    assert text["etc/puppet/puppet.conf"].endswith(puppet_conf)
     unit = text["etc/systemd/system/oci-report-installed.service"]
     assert "--cacert /etc/ssl/certs/oci-ca-chain.pem" in unit
     assert "@/etc/oci/installed-report.json http://192.168.100.2:8080/api/v1/status" in unit

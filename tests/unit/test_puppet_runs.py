@@ -10,6 +10,7 @@ import os
 import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address
 
 import pytest
 import yaml
@@ -20,6 +21,7 @@ from conftest import NOW, REPO, report_body, state_files
 from oci import templates
 from oci.cli.machines import EXIT_INSTALL_FAILED, EXIT_TIMED_OUT
 from oci.cli.main import main
+from oci.config import Config
 from oci.errors import InvalidInput, NotFound
 from oci.model import Enrolment, Machine, PuppetResult, PuppetRun, PuppetStatus
 from oci.model.machine import MAX_ERROR_LENGTH, MAX_FAILED_RESOURCES
@@ -27,6 +29,7 @@ from oci.puppet import report
 from oci.puppet.report import REPORT_TOKEN
 from oci.service import install, machines, reactions, tokens
 from oci.service import status as intake
+from oci.store import Store
 from wsgi_client import Client
 
 REPORTS = REPO / "tests" / "data" / "puppet-reports"
@@ -142,8 +145,9 @@ def test_fuzzed_reports_give_a_run_or_one_invalid_input_line(text):
 
 # ---------------------------------------------------------------------------------------------- the route
 @pytest.fixture
-def site(store):
-    """C1, enrolled as FQDN, installed; the report token set up."""
+def site(tmp_path):
+    """C1, enrolled as FQDN, installed; the report token set up. The master's address is 192.168.100.2."""
+    store = Store(tmp_path / "state", lock_timeout=10, config=Config(master_address=IPv4Address("192.168.100.2")))
     client = Client(store)
     assert client.post_json("/api/v1/report", report_body("C1"))[0] == 200
     with store.machine_lock(["C1"]):
@@ -188,7 +192,7 @@ def test_a_report_becomes_the_machines_last_run_and_its_puppet_status(site):
         ({"Authorization": "Basic %%%"}, "127.0.0.1", 401, "authentication required"),
         (basic(password="wrong"), "127.0.0.1", 401, "invalid Puppet report credentials"),
         (basic(user="admin"), "127.0.0.1", 401, "invalid Puppet report credentials"),
-        (basic(), "192.168.100.20", 403, "admin requests over plain HTTP are accepted only from 127.0.0.0/8"),
+        (basic(), "192.168.100.20", 403, "admin requests over plain HTTP are accepted only from 127.0.0.0/8, 192.168.100.2/32"),
     ],
 )
 def test_refused_reports_change_nothing(site, headers, remote, code, message):
@@ -196,6 +200,12 @@ def test_refused_reports_change_nothing(site, headers, remote, code, message):
     got, reply = send(site, captured("failed"), headers=headers, remote=remote)
     assert (got, reply["message"]) == (code, message) or (got == code and reply["message"].startswith(message)), reply
     assert state_files(site) == before
+
+
+def test_the_masters_own_address_may_send_reports_over_plain_http(site):
+    """A master's API listens on its provisioning address only: its Puppet server, on the same host, reaches it
+    there, and the connection's source is that address, never a network's."""
+    assert send(site, captured("changed"), remote="192.168.100.2")[0] == 200
 
 
 def test_without_the_token_file_reports_are_refused(site):

@@ -15,11 +15,12 @@ import pytest
 from conftest import REPO
 from oci import templates
 from oci.config import Config
-from oci.errors import Conflict, InvalidName
+from oci.errors import ConfigError, Conflict, InvalidName
 from oci.puppet import ca, server
 from oci.store import Store
 
 GOLDEN = REPO / "tests" / "data" / "golden" / "puppet-server"
+DEBIAN_FILES = REPO / "tests" / "data" / "puppet-debian"  # as Debian 12 ships them
 TOKEN = "TOKEN"
 
 
@@ -38,15 +39,92 @@ def example_settings(vardir: Path | None) -> server.ServerSettings:
     return replace(settings, enc=Path("/usr/bin/oci-enc"), modulepath=(server.DEBIAN_MODULES,))
 
 
-@pytest.mark.parametrize("where", ["debian", "own-vardir"])
-def test_rendered_configuration_matches_golden(where):
-    files = server.render(example_settings(None if where == "debian" else Path("/srv/oci-poc/puppet")), templates.shipped())
+def test_an_own_confdir_gets_every_file_whole():
+    files = server.render(example_settings(Path("/srv/oci-poc/puppet")), templates.shipped())
     for path, (text, mode) in files.items():
-        golden(f"{where}/{path.name}", text)
+        golden(f"own-vardir/{path.name}", text)
         assert mode == (0o640 if path.name == "puppet.conf" else 0o644)  # puppet.conf holds the report token
     conf = files[Path("/etc/puppet/puppet.conf")][0]
     assert "autosign = false" in conf and "node_terminus = exec" in conf
     assert f"reporturl = http://puppetserver:{TOKEN}@127.0.0.1:8080/api/v1/puppet/report" in conf
+
+
+def debian_file(path: Path) -> str:
+    return (DEBIAN_FILES / path.name).read_text()
+
+
+def test_debians_files_get_ocis_keys_and_keep_theirs():
+    """On a master (Debian's /etc/puppet), Debian's conffiles are edited, not replaced: puppet.conf gets OCI's keys
+    after Debian's comments; webserver.conf, already at Debian's 0.0.0.0:8140, is left alone, as are the others."""
+    assert server.debian_layout(Path("/etc/puppet")) and not server.debian_layout(Path("/srv/oci-poc/puppet"))
+    files = server.render_debian(example_settings(None), templates.shipped(), debian_file)
+    assert list(files) == [Path("/etc/puppet/puppet.conf")]
+    text, mode = files[Path("/etc/puppet/puppet.conf")]
+    golden("debian/puppet.conf", text)
+    assert text.startswith(debian_file(Path("puppet.conf"))) and mode == 0o640
+    # Again on its own result: nothing moves.
+    again = server.render_debian(
+        example_settings(None), templates.shipped(), lambda path: text if path.name == "puppet.conf" else debian_file(path)
+    )
+    assert again[Path("/etc/puppet/puppet.conf")][0] == text
+
+
+def test_another_listen_address_sets_it_in_debians_webserver_conf():
+    settings = replace(example_settings(None), host="192.0.2.2", port=8141)
+    files = server.render_debian(settings, templates.shipped(), debian_file)
+    text, _ = files[Path("/etc/puppet/puppetserver/conf.d/webserver.conf")]
+    golden("debian/webserver.conf", text)
+    shipped = debian_file(Path("webserver.conf")).splitlines()
+    changed = [(old, new) for old, new in zip(shipped, text.splitlines(), strict=True) if old != new]
+    assert changed == [("    ssl-host: 0.0.0.0", "    ssl-host: 192.0.2.2"), ("    ssl-port: 8140", "    ssl-port: 8141")]
+
+
+def test_merge_ini_sets_keys_where_they_are():
+    existing = "# mine\n[main]\nserver = old\nlogdir = /var/log/p\n\n[master]\nautosign = true\n"
+    merged = server.merge_ini(existing, "# ours\n[main]\nserver = new\ncertname = c\n[server]\nautosign = false\n[agent]\n# why\nx = 1\n")
+    assert merged == (
+        "# mine\n[main]\nserver = new\nlogdir = /var/log/p\ncertname = c\n\n[master]\nautosign = false\n\n[agent]\n# why\nx = 1\n"
+    )
+
+
+def test_a_webserver_conf_without_the_key_is_refused():
+    with pytest.raises(ConfigError, match="^/w.conf has no ssl-port setting to set$"):
+        server.set_hocon_values("webserver: {\n}\n", {"ssl-port": "8141"}, Path("/w.conf"))
+
+
+@pytest.mark.parametrize(
+    ("listen", "boot_url", "expected"),
+    [
+        (("0.0.0.0", 8080), "", "127.0.0.1:8080"),
+        (("192.0.2.2", 8080), "", "192.0.2.2:8080"),
+        (("::", 8080), "", "127.0.0.1:8080"),
+        (("192.0.2.2", 8080), "http://192.0.2.2/", "192.0.2.2"),
+        (("192.0.2.2", 8080), "https://oci.example.com/", "192.0.2.2:8080"),
+    ],
+)
+def test_reports_go_where_the_api_answers_on_this_host(listen, boot_url, expected):
+    url = server.report_url(Config(listen=listen, boot_url=boot_url), TOKEN)
+    assert url == f"http://puppetserver:{TOKEN}@{expected}/api/v1/puppet/report"
+
+
+def test_the_default_certname_is_never_localhost(monkeypatch):
+    monkeypatch.setattr(server.socket, "getfqdn", lambda: "localhost")
+    monkeypatch.setattr(server.socket, "gethostname", lambda: "Master1")
+    assert server.default_certname() == "master1"
+    monkeypatch.setattr(server.socket, "getfqdn", lambda: "oci.example.com")
+    assert server.default_certname() == "oci.example.com"
+    monkeypatch.setattr(server.socket, "getfqdn", lambda: "localhost.localdomain")
+    monkeypatch.setattr(server.socket, "gethostname", lambda: "localhost")
+    with pytest.raises(ConfigError, match="^this host has no name but localhost$"):
+        server.default_certname()
+
+
+def test_a_vardir_with_debians_confdir_is_refused_and_changes_nothing(tmp_path):
+    root = tmp_path / "state"
+    store = Store(root, lock_timeout=10, config=Config(state_dir=root, puppet_confdir=Path("/etc/puppet")))
+    with pytest.raises(ConfigError, match="^--vardir needs a \\[puppet\\] confdir of OCI's own"):
+        server.setup(store, "puppet.test", vardir=tmp_path / "var")
+    assert not root.exists()
 
 
 def test_the_command_reads_debian_shared_settings_only_for_another_confdir():

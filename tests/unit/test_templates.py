@@ -82,7 +82,7 @@ def test_every_shipped_template_is_used_by_a_renderer():
     hosts.render("cl1", ["10.0.0.5 h1.example.com h1"], recording)
     hostkey.sshd_drop_in(Path("/etc/ssh/ssh_host_ed25519_key-cert.pub"), recording)
     install.first_boot_unit("http://10.251.0.1:8080/api/v1/status", recording)
-    install.puppet_conf("10.251.0.1", "h1.example.com", recording)
+    install.puppet_conf("10.251.0.1", 8140, "h1.example.com", recording)
     install.sshd_drop_in(recording)
     install.puppet_run_unit(recording)
     install.puppet_run_script("http://10.251.0.1:8080/api/v1/status", 3, 3600, recording)

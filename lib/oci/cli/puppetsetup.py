@@ -3,7 +3,6 @@ it writes ``[puppet] confdir``). The master package's postinst and ``oci-poc`` r
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,15 +20,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Configure the master's Puppet server (ENC oci-enc, no autosign, run reports to oci-api) and make its CA.",
         epilog="Exit codes: 0 success, 1 error, 2 usage. Files: [puppet] confdir (puppet.conf 0640), <state>/puppet/report-token (0600).",
     )
-    parser.add_argument("--certname", default=None, help="the server's certificate name (default: this host's FQDN)")
+    parser.add_argument("--certname", default=None, help="the server's certificate name (default: this host's FQDN, not localhost)")
     parser.add_argument("--vardir", type=Path, default=None, help="the server's data folder (default: Debian's /var/lib/puppetserver)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     store = Store.open(config_mod.load())
-    done = server.setup(store, args.certname or socket.getfqdn(), vardir=args.vardir)
+    done = server.setup(store, args.certname or server.default_certname(), vardir=args.vardir)
+    written = done["written"]
+    assert isinstance(written, list)
     text = (
         f"Puppet server {done['certname']} on {done['listen']}, configuration in {done['confdir']}; "
-        f"CA {done['ca']}, report token {done['token']}"
+        f"CA {done['ca']}, report token {done['token']}; written: {', '.join(written)}"
     )
     emit(Message(text, data=done), args.json)
     return 0

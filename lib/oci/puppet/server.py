@@ -10,7 +10,10 @@ import grp
 import ipaddress
 import os
 import pwd
+import re
 import secrets
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,8 @@ BOOTSTRAP = Path("/etc/puppet/puppetserver/services.d")
 JAVA_HEAP = "1g"
 TOKEN_USER = "puppetserver"  # noqa: S105 (the user name of the report URL; the token is the secret)
 SETUP_TIMEOUT = 600  # `puppetserver ca setup` took 6 to 24 s here; a guard only
+WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 (listen addresses meaning every address)
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,27 @@ def read_token(store: Store) -> str | None:
 
 
 def report_url(cfg: Config, token: str) -> str:
-    return f"http://{TOKEN_USER}:{token}@127.0.0.1:{cfg.listen[1]}/api/v1/puppet/report"
+    """Where the server posts run reports: the API on this host, at the address it listens on (127.0.0.1 when it
+    listens on every address; a master usually listens on its provisioning address only), or at ``[boot] url``
+    when that is plain HTTP (Apache serving the API on its own port). HTTPS is not used: Puppet's report
+    processor trusts only Puppet's CA, and the token never leaves the host."""
+    if cfg.boot_url.startswith("http://"):
+        base = cfg.boot_url.rstrip("/").removeprefix("http://")
+    else:
+        host, port = cfg.listen
+        host = "127.0.0.1" if host in WILDCARDS else host
+        base = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"http://{TOKEN_USER}:{token}@{base}/api/v1/puppet/report"
+
+
+def default_certname() -> str:
+    """This host's FQDN as the server's certificate name; its host name when the FQDN is only a loopback alias
+    (``localhost``: a host without a domain in /etc/hosts)."""
+    for name in (socket.getfqdn(), socket.gethostname()):
+        name = name.lower().rstrip(".")
+        if name and name not in LOOPBACK_NAMES and not name.startswith("localhost."):
+            return name
+    raise ConfigError("this host has no name but localhost", hint="pass --certname, e.g. the master's FQDN")
 
 
 def enc_command() -> Path:
@@ -129,6 +154,88 @@ def render(settings: ServerSettings, chosen: Templates) -> dict[Path, tuple[str,
     }
 
 
+def debian_layout(confdir: Path) -> bool:
+    """The master's own Puppet, in Debian's folders: the server's files there are Debian's packages' conffiles, so
+    OCI sets its keys in them (``render_debian``) rather than writing them whole, and a package upgrade asks no
+    question about what it did not change."""
+    return layout.server_confd(confdir) == DEBIAN_CONFD
+
+
+def render_debian(settings: ServerSettings, chosen: Templates, existing: Callable[[Path], str]) -> dict[Path, tuple[str, int]]:
+    """What OCI changes in Debian's files (``existing`` reads one): puppet.conf with OCI's keys set, every other
+    line kept; webserver.conf's address and port only where ``[puppet] listen`` differs from them. Debian's other
+    settings already name Debian's folders, which this layout uses."""
+    conf = layout.puppet_conf(settings.confdir)
+    files = {conf: (merge_ini(existing(conf), render(settings, chosen)[conf][0]), 0o640)}
+    web = layout.server_confd(settings.confdir) / "webserver.conf"
+    current = existing(web)
+    wanted = set_hocon_values(current, {"ssl-host": settings.host, "ssl-port": str(settings.port)}, web)
+    if wanted != current:
+        files[web] = (wanted, 0o644)
+    return files
+
+
+_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+_INI_KEY = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=")
+# Puppet 7 still reads [master], the old name of [server].
+_SECTION_ALIASES = {"server": "master"}
+
+
+def _ini_blocks(text: str) -> list[tuple[str | None, list[str]]]:
+    """The file's lines by section: (name, lines from its header on); None for the lines before the first."""
+    blocks: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line in text.splitlines():
+        if match := _SECTION.match(line):
+            blocks.append((match.group(1).strip(), []))
+        blocks[-1][1].append(line)
+    return blocks
+
+
+def merge_ini(existing: str, wanted: str) -> str:
+    """``existing`` (an INI file such as puppet.conf) with every key of ``wanted`` set in its section, as
+    ``puppet config set`` does: a key's lines replaced where they are, a missing key added at its section's end,
+    a missing section appended whole (its comments too). Every other line is kept."""
+    blocks = _ini_blocks(existing)
+    for name, lines in _ini_blocks(wanted):
+        if name is None:
+            continue  # the heading comment of a whole file
+        found = next((b for b in blocks if b[0] in (name, _SECTION_ALIASES.get(name, name))), None)
+        if found is None:
+            last = blocks[-1][1]
+            blocks.append((name, ([""] if last and last[-1].strip() else []) + lines))
+            continue
+        body = found[1]
+        for line in lines:
+            if not (match := _INI_KEY.match(line)):
+                continue
+            at = [i for i, old in enumerate(body) if (m := _INI_KEY.match(old)) and m.group(1) == match.group(1)]
+            if at:
+                for i in at:
+                    body[i] = line
+            else:
+                end = max(i for i, old in enumerate(body) if old.strip()) + 1  # after the header at least
+                body.insert(end, line)
+    return "\n".join(line for _, lines in blocks for line in lines) + "\n"
+
+
+def set_hocon_values(text: str, values: dict[str, str], path: Path) -> str:
+    """``text`` (a HOCON file such as webserver.conf) with each ``key: value`` line of ``values`` set, where the
+    value differs; a key the file does not have is refused (the server merges its files and refuses a key set in
+    two, so OCI cannot add one in a file of its own)."""
+    lines = text.splitlines()
+    for key, value in values.items():
+        pattern = re.compile(rf"^(\s*{re.escape(key)}\s*[:=]\s*)(.*?)\s*$")
+        at = [i for i, line in enumerate(lines) if pattern.match(line)]
+        if not at:
+            raise ConfigError(f"{path} has no {key} setting to set", hint=f"add '{key}: {value}' to its webserver section")
+        for i in at:
+            match = pattern.match(lines[i])
+            assert match is not None
+            if match.group(2).strip('"') != value:
+                lines[i] = match.group(1) + (f'"{value}"' if ":" in value else value)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def command(settings: ServerSettings) -> list[str]:
     """The server in the foreground (what Debian's ``puppetserver foreground`` runs, with our folders): the
     caller runs it from PUPPETSERVER_HOME and stops it by ending this process (the JVM itself)."""
@@ -184,13 +291,20 @@ def setup(store: Store, certname: str, vardir: Path | None = None) -> dict[str, 
     if there is none. Safe to run again: it rewrites the configuration, keeps the CA and the token."""
     names.fqdn(certname, "certname")
     cfg = store.config
+    if debian_layout(cfg.puppet_confdir):
+        if vardir is not None:
+            raise ConfigError(f"--vardir needs a [puppet] confdir of OCI's own: {cfg.puppet_confdir} is Debian's, with its folders")
+        if not DEBIAN_CONFD.is_dir():
+            raise ConfigError("puppetserver is not installed", hint="apt-get install puppetserver")
     token = read_token(store)
     made_token = token is None
     if token is None:
         token = secrets.token_urlsafe(32)
         store.write_blob("puppet", "report-token", data=(token + "\n").encode(), mode=0o600)
     settings = settings_for(cfg, token, certname, vardir)
-    for path, (text, mode) in render(settings, templates.load(cfg.templates_dir)).items():
+    chosen = templates.load(cfg.templates_dir)
+    files = render_debian(settings, chosen, _existing_text) if debian_layout(settings.confdir) else render(settings, chosen)
+    for path, (text, mode) in files.items():
         atomic_write(path, text.encode(), mode=mode)
     (settings.confdir / "code" / "environments" / "production").mkdir(parents=True, exist_ok=True)
     made_ca = not ca.ready(store)
@@ -210,4 +324,9 @@ def setup(store: Store, certname: str, vardir: Path | None = None) -> dict[str, 
         "listen": f"{settings.host}:{settings.port}",
         "ca": "created" if made_ca else "kept",
         "token": "created" if made_token else "kept",
+        "written": [str(path) for path in files],
     }
+
+
+def _existing_text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""

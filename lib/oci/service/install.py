@@ -313,8 +313,8 @@ def puppet_run_script(url: str, attempts: int, timeout: int, chosen: Templates, 
     return chosen.render(PUPPET_RUN_SCRIPT_TEMPLATE, values)
 
 
-def puppet_conf(server: str, certname: str, chosen: Templates) -> str:
-    return chosen.render(PUPPET_TEMPLATE, {"server": server, "certname": certname})
+def puppet_conf(server: str, port: int, certname: str, chosen: Templates) -> str:
+    return chosen.render(PUPPET_TEMPLATE, {"server": server, "port": port, "certname": certname})
 
 
 def sshd_drop_in(chosen: Templates) -> str:
@@ -404,7 +404,7 @@ def plan_for(store: Store, serial: str) -> tuple[InstallPlan, dict[str, BundleFi
             "etc/oci/my-ip": _text(f"{node.management_ip}\n"),
             "etc/oci/pxe-server-ip": _text(url + "\n"),
             REPORT_BODY: _text(json.dumps(report, sort_keys=True) + "\n"),
-            "etc/puppet/puppet.conf": _text(puppet_conf(puppet_server(cfg), node.hostname, chosen)),
+            "etc/puppet/puppet.conf": _text(puppet_conf(puppet_server(cfg), cfg.puppet_listen[1], node.hostname, chosen)),
             f"etc/systemd/system/{FIRST_BOOT_UNIT}": _text(first_boot_unit(plan.status_url, chosen)),
             f"etc/systemd/system/{PUPPET_RUN_UNIT}": _text(puppet_run_unit(chosen)),
             PUPPET_RUN_SCRIPT: BundleFile(
