@@ -52,7 +52,7 @@ from pathlib import Path
 
 from oci import config
 from oci.pki import ssh
-from oci.service.install import package_cache
+from oci.packagecache import package_cache
 from oci.store import Store
 
 cfg = config.load()
@@ -90,7 +90,7 @@ security_mirror() {
 
 # $1 (a Debian archive's URL) as fetched through the apt-cacher-ng $PACKAGE_CACHE: the library's mapping.
 cached() {
-	PYTHONPATH="$repo/lib" "$PYTHON" -c 'import sys; from oci.service.install import cached_url; print(cached_url(*sys.argv[1:]))' \
+	PYTHONPATH="$repo/lib" "$PYTHON" -c 'import sys; from oci.packagecache import cached_url; print(cached_url(*sys.argv[1:]))' \
 		"$PACKAGE_CACHE" "$1"
 }
 

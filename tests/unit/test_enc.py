@@ -283,6 +283,9 @@ def test_a_changed_master_address_reaches_every_host_file(store, discover):
     build(store, discover, "minimal")
     host = "cl1-controller-1.example.com"
 
+    def mirror(site):
+        return yaml.safe_load(refresh.lookup(site, host))["classes"]["oci::cluster"]["debian_mirror"]
+
     def puppet_lines(site):
         return [line.strip() for line in refresh.lookup(site, host).decode().splitlines() if line.endswith(' puppet"')]
 
@@ -291,6 +294,10 @@ def test_a_changed_master_address_reaches_every_host_file(store, discover):
     make_app(moved)
     assert puppet_lines(moved) == ['- "10.9.9.9 puppet"']
     assert refresh.follow_configuration(moved) == []  # nothing to do once followed
+    # The Debian mirror Puppet gives apt is the one the install wrote: through the master's package cache.
+    assert mirror(moved) == "http://10.9.9.9:3142/deb.debian.org/debian"
+    direct = Store(store.root, lock_timeout=10, config=replace(moved.config, package_cache=False))
+    assert len(refresh.follow_configuration(direct)) == 1 and mirror(direct) == "http://deb.debian.org/debian"
 
     LocalBackend(store).call("role_create", name="extra")
     assert puppet_lines(store) == []

@@ -17,6 +17,7 @@ import pytest
 from test_bad_input import refused_in_one_line
 
 from conftest import NOW, REPO, report_body, state_files
+from oci import packagecache
 from oci.cli.main import main
 from oci.config import Config
 from oci.errors import Conflict, InvalidInput
@@ -176,9 +177,11 @@ def test_an_unknown_master_address_is_a_configuration_error(enrol, master):
 
 def test_the_package_cache_urls():
     config = Config(master_address=MASTER)
-    assert install.through_cache(config, "https://deb.example.org/debian") == "http://192.168.100.2:3142/HTTPS///deb.example.org/debian"
-    assert install.through_cache(replace(config, package_cache_port=9999), "http://a/b") == "http://192.168.100.2:9999/a/b"
-    assert install.through_cache(replace(config, package_cache=False), "http://a/b") == "http://a/b"
+    assert (
+        packagecache.through_cache(config, "https://deb.example.org/debian") == "http://192.168.100.2:3142/HTTPS///deb.example.org/debian"
+    )
+    assert packagecache.through_cache(replace(config, package_cache_port=9999), "http://a/b") == "http://192.168.100.2:9999/a/b"
+    assert packagecache.through_cache(replace(config, package_cache=False), "http://a/b") == "http://a/b"
 
 
 def modes(files) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from oci.enc import secrets as secret_table
 from oci.model import Cluster, Network
 from oci.model.settings import MACHINE_SETTINGS, Value
+from oci.packagecache import cached_url
 from oci.vips import VipUsage
 
 ROLE_CLASS = {
@@ -66,6 +67,7 @@ class ClusterFacts:
     secrets: Mapping[str, str]
     ssh_user_ca: str | None = None  # the cluster's SSH user CA (public): root logs in with a signed key
     master_ip: str | None = None  # OCI's address ([network] oci_ip): the Puppet master, named "puppet" in /etc/hosts
+    package_cache: str | None = None  # the master's apt-cacher-ng (http://HOST:PORT) nodes fetch Debian through
 
     def with_role(self, *roles: str) -> list[Host]:
         return [h for h in self.hosts if h.role in roles]
@@ -155,6 +157,7 @@ def context(f: ClusterFacts) -> dict[str, Any]:
     def ips(hosts: list[Host]) -> list[str | None]:
         return [h.management_ip for h in hosts]
 
+    mirror = f.setting("debian_mirror")
     return {
         "region_name": f.setting("region_name"),
         "cluster_name": f.cluster.name,
@@ -175,7 +178,8 @@ def context(f: ClusterFacts) -> dict[str, Any]:
         "glance_backend": glance_backend(f),
         "bgp_to_the_host": f.setting("bgp_to_the_host"),
         "time_server_host": f.setting("time_server_host"),
-        "debian_mirror": f.setting("debian_mirror"),
+        # What the install wrote in the node's apt sources: through the master's package cache when it is on.
+        "debian_mirror": cached_url(f.package_cache, mirror) if f.package_cache and isinstance(mirror, str) else mirror,
         "debian_release": f.setting("debian_release"),
         "ssh_user_ca": f.ssh_user_ca,
     }

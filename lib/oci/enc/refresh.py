@@ -17,9 +17,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from oci import ipam, names, placement, vips
 from oci.enc import secrets as secret_table
 from oci.enc.classify import ClusterFacts, Host, classify, context
-from oci.errors import NotFound
+from oci.errors import Conflict, NotFound
 from oci.masking import masked
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
+from oci.packagecache import package_cache
 from oci.pki import ssh
 from oci.placement import ClusterView
 from oci.service.views import machine_views, members
@@ -70,7 +71,15 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
     master = store.config.master_address
     return ClusterFacts(cluster=cluster, hosts=tuple(hosts), vips=reserved, secrets=values,
                         ssh_user_ca=user_ca.decode().strip() if user_ca else None,
-                        master_ip=str(master) if master else None)  # fmt: skip
+                        master_ip=str(master) if master else None, package_cache=_package_cache(store))  # fmt: skip
+
+
+def _package_cache(store: Store) -> str | None:
+    """None also while the master's address is unknown: installs are refused then (they need it), and the ENC
+    names the mirror itself."""
+    with contextlib.suppress(Conflict):
+        return package_cache(store.config)
+    return None
 
 
 def _tls(store: Store, hostname: str) -> dict[str, str] | None:
@@ -122,9 +131,9 @@ def refresh(store: Store, cluster_name: str) -> dict[str, Any]:
 
 def configuration_inputs(store: Store) -> bytes:
     """The configuration values the ENC files carry ([network] oci_ip, the Puppet master in every host's
-    /etc/hosts), as the files record them."""
+    /etc/hosts; the package cache in their Debian mirror), as the files record them."""
     master = store.config.master_address
-    return dump_yaml({"master_ip": str(master) if master else None}).encode()
+    return dump_yaml({"master_ip": str(master) if master else None, "package_cache": _package_cache(store)}).encode()
 
 
 def follow_configuration(store: Store) -> list[dict[str, Any]]:

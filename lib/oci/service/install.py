@@ -34,6 +34,7 @@ from oci.model.settings import MACHINE_SETTINGS, effective
 from oci.netconf import service as netconf
 from oci.netconf.model import Bond, Bridge, BridgeKind, HostNetwork, Vlan
 from oci.netconf.target import check_relative
+from oci.packagecache import through_cache
 from oci.pki import ssh
 from oci.puppet import ca as puppet_ca
 from oci.run import CommandError
@@ -97,31 +98,6 @@ def master_url(cfg: Config) -> str:
     if cfg.master_address is None:
         raise Conflict("the master's address for nodes is not configured", hint="set [network] oci_ip or [boot] url")
     return f"http://{cfg.master_address}:{cfg.listen[1]}"
-
-
-def package_cache(cfg: Config) -> str | None:
-    """Where nodes reach the master's apt-cacher-ng (``http://HOST:PORT``), None when ``[install] package_cache``
-    is off."""
-    if not cfg.package_cache:
-        return None
-    if cfg.master_address is None:
-        raise Conflict(
-            "the package cache is on but the master's address is unknown", hint="set [network] oci_ip or [install] package_cache = no"
-        )
-    return f"http://{cfg.master_address}:{cfg.package_cache_port}"
-
-
-def cached_url(cache: str, url: str) -> str:
-    """``url`` of a Debian archive as fetched through the apt-cacher-ng at ``cache``: its URL forms are
-    http://CACHE/host/path, with HTTPS/// before the host for an https archive."""
-    scheme, rest = url.split("://", 1)
-    return f"{cache.rstrip('/')}/" + ("HTTPS///" if scheme == "https" else "") + rest
-
-
-def through_cache(cfg: Config, url: str) -> str:
-    """``url`` of a Debian archive as fetched through the master's apt-cacher-ng (``[install] package_cache``)."""
-    cache = package_cache(cfg)
-    return url if cache is None else cached_url(cache, url)
 
 
 def puppet_server(cfg: Config) -> str:
