@@ -23,15 +23,21 @@ from pathlib import Path
 
 import pytest
 
+import puppetserver
 import vmlab
 from conftest import REPO
+from oci import config
 from oci.pki import ssh
+from oci.store import Store
 
 LIVE = Path(os.environ.get("OCI_LIVE_IMAGE_DIR", REPO / "dist" / "live"))
 LAB_STATE = Path(os.environ.get("OCI_VM_LAB_STATE", REPO / "build" / "vm-lab" / "state"))
 LIVE_LIMIT = 900  # seconds: guards (TCG on a loaded 2-core machine), never figures
 INSTALL_LIMIT = 3600
 FIRST_BOOT_LIMIT = 1200
+PUPPET_LIMIT = 3600
+PUPPET_PORT = 8140
+ROLE = "dns"
 # The management network is the lab's own subnet, below the DHCP range: the installed node reaches the master
 # at the address it booted from, and the master is its gateway (network + 1).
 MGMT_FIRST, MGMT_LAST = "10.252.0.10", "10.252.0.100"
@@ -105,13 +111,14 @@ def _install_os(oci: vmlab.Master, serial: str) -> str | None:
 CASES = {
     "one-disk": vmlab.Guest("VMINST1", "52:54:00:25:01:01", disks_gib=(10,)),
     "raid1": vmlab.Guest("VMINST2", "52:54:00:25:01:02", disks_gib=(10, 10)),
+    "uefi": vmlab.Guest("VMINST3", "52:54:00:25:01:03", disks_gib=(10,), uefi=True),
 }
 
 
 @pytest.mark.slow
 @pytest.mark.live_image
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case, puppet_ca):
+def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case):
     if not os.environ.get("OCI_VM_INSTALL"):
         pytest.skip("an install under TCG takes tens of minutes: make vm-install-test runs it (OCI_VM_INSTALL=1)")
     if not all((LIVE / name).is_file() for name in ("vmlinuz", "initrd.img", "filesystem.squashfs")):
@@ -123,15 +130,23 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case, pupp
     state = tmp_path / "state"
     shutil.copytree(live_ca, state / "ssh" / ssh.LIVE)  # the CA whose user key the image trusts
 
-    puppet = f"[puppet]\nconfdir = {puppet_ca}\n"
-    with vmlab.package_cache(lab, tmp_path) as _, vmlab.master(lab, tmp_path, LIVE, "console=ttyS0,115200", puppet) as oci:
+    # The master's Puppet server, in the lab: a CA of its own, whose server certificate names the address the
+    # node reaches it at (checked by the node's agent).
+    puppet = f"[puppet]\nconfdir = {tmp_path / 'puppet'}\nlisten = {vmlab.MASTER}:{PUPPET_PORT}\n"
+    with (
+        vmlab.package_cache(lab, tmp_path) as _,
+        vmlab.master(lab, tmp_path, LIVE, "console=ttyS0,115200", puppet) as oci,
+    ):
         subprocess.run([str(REPO / "bin" / "oci-pki"), "init"], env=oci.env, check=True, capture_output=True)
         for command in (("swift-region-create", "r1"), ("location-create", "loc1", "r1"),
                         ("network-create", "mgmt", "10.252.0.0", "24", "loc1", "no"),
                         ("network-set", "mgmt", "--first-ip", MGMT_FIRST, "--last-ip", MGMT_LAST),
                         ("cluster-create", "cl1", "example.com")):  # fmt: skip
             oci.ocicli(*command)
-        with vmlab.vm(lab, tmp_path, guest, LIVE_LIMIT + INSTALL_LIMIT + FIRST_BOOT_LIMIT) as machine:
+        with (
+            puppetserver.running(Store.open(config.load(oci.env)), tmp_path, certname="puppet.lab", inside=lab.inside),
+            vmlab.vm(lab, tmp_path, guest, LIVE_LIMIT + INSTALL_LIMIT + FIRST_BOOT_LIMIT + PUPPET_LIMIT) as machine,
+        ):
             serial = guest.serial
             vmlab.wait_for(lambda: oci.status(serial) == "live", machine, LIVE_LIMIT, "live report")
             to_live = machine.elapsed()
@@ -140,7 +155,8 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case, pupp
             disks = sorted(d["name"] for d in hardware["disks"])
             assert disks == ["vda", "vdb"][: len(guest.disks_gib)], disks
             oci.ocicli("network-add", "mgmt", "cl1", "all", nic)
-            oci.ocicli("machine-add", serial, "cl1", "compute", "loc1")
+            # A role whose catalog is oci::generic alone: what a 2 GiB guest under TCG applies in minutes.
+            oci.ocicli("machine-add", serial, "cl1", ROLE, "loc1")
             # The VM's one serial port (servers have their BMC's on ttyS1): the installed system's boot is in
             # the console file too.
             oci.ocicli("machine-set", serial, "--serial-console-device", "ttyS0")
@@ -150,6 +166,7 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case, pupp
             fqdn = _shown(oci, serial)["enrolment"]["hostname"]
             plan = oci.ocicli("machine-install-os", "--dry-run", serial).stdout
             assert ("software RAID 1: /dev/md0 over vda3, vdb3" in plan) == (len(disks) == 2), plan
+            assert ("grub for UEFI (and BIOS)" in plan) == guest.uefi, plan
 
             started = machine.elapsed()
             vmlab.wait_for(lambda: _install_os(oci, serial), machine, LIVE_LIMIT, "SSH to the live node")
@@ -174,6 +191,22 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case, pupp
                 assert any("[UU]" in line for line in mdstat), mdstat
             else:
                 assert root == "/dev/vda3"
+            mode = "test -d /sys/firmware/efi && echo uefi || echo bios"
+            booted = subprocess.run([*on_node, "sh", "-c", mode], env=env, capture_output=True, text=True, timeout=300)
+            assert booted.stdout.splitlines()[1:] == ["uefi" if guest.uefi else "bios"], booted.stdout + booted.stderr
+
+            # Its first boot started Puppet against the master's server: the run's verdict, then what it applied.
+            waited = oci.ocicli("machine-wait-for-puppet", serial, "--timeout", str(PUPPET_LIMIT), check=False, timeout=PUPPET_LIMIT + 60)
+            assert waited.returncode == 0, f"{waited.stdout}{waited.stderr}\nconsole:\n{machine.console_tail()}"
+            to_puppet = machine.elapsed()
+            run = _shown(oci, serial).get("puppet_run")
+            # The server's report (its report processor to oci-api), not only the node's word.
+            assert run is not None, f"no Puppet run report reached the master:\n{(tmp_path / 'puppetserver.log').read_text()[-3000:]}"
+            assert (run["result"], run["failed"]) == ("success", 0), run
+            script = "cat /etc/oci/role; systemctl is-active chrony; cat /etc/chrony/sources.d/oci.sources"
+            applied = subprocess.run([*on_node, "sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
+            role, chrony, source, *_ = [*applied.stdout.splitlines(), "", "", ""]
+            assert (role, chrony) == (ROLE, "active") and source.startswith("server "), applied.stdout + applied.stderr
 
     served = oci.requests()
     # The live image once; after the install, iPXE was sent to the disk and the VM never looped back.
@@ -182,4 +215,6 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case, pupp
     steps = {step["name"]: step.get("seconds") or 0 for step in (shown.get("install") or {}).get("steps") or []}
     each = ", ".join(f"{name} {seconds:.0f}" for name, seconds in steps.items())
     print(f"\n{case}: power-on to live {to_live:.0f} s; install steps {sum(steps.values()):.0f} s ({each}); "
-          f"machine-install-os to installed {to_installed - started:.0f} s; power-on to installed {to_installed:.0f} s")  # fmt: skip
+          f"machine-install-os to installed {to_installed - started:.0f} s; power-on to installed {to_installed:.0f} s; "
+          f"installed to puppet-success {to_puppet - to_installed:.0f} s (the run: {run['seconds']:.0f} s, "
+          f"{run['changed']} changed); power-on to puppet-success {to_puppet:.0f} s")  # fmt: skip
