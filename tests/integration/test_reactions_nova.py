@@ -1,15 +1,19 @@
-"""A compute's Puppet success registers it with Nova: the master runs ``nova-manage cell_v2 discover_hosts``
-as user nova on a controller whose Puppet succeeded, over a real sshd holding the installed controller's
-cluster host certificate and trusting the cluster's user CA.
+"""Reactions that reach other nodes, over a real sshd holding an installed node's cluster host certificate and
+trusting the cluster's user CA: a compute's Puppet success registers it with Nova (the master runs ``nova-manage
+cell_v2 discover_hosts`` as user nova on a controller whose Puppet succeeded); the success that makes every
+controller ready has a hyper-converged compute run Puppet again (its first-run unit restarted, marker written).
 
-Nova cannot run here, so on that "node" ``nova-manage`` is a script in /usr/local/bin that writes who ran it
-and with what arguments (or fails, when the test says so). Each session of the sshd runs in its own mount
-namespace where /etc/passwd and /etc/group have a ``nova`` user, so ``runuser -u nova`` really switches to it,
-and where /usr/local is a folder of the test (the test's own folders are closed to other users).
+Nova and systemd do not run here, so on that "node" ``nova-manage`` and ``systemctl`` are scripts in
+/usr/local/bin that write who ran them and with what arguments (or fail, when the test says so). Each session
+of the sshd runs in its own mount namespace where /etc/passwd and /etc/group have a ``nova`` user, so ``runuser
+-u nova`` really switches to it, and where /usr/local and /var/lib are folders of the test (the test's own
+folders are closed to other users).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
@@ -33,11 +37,17 @@ if [ -e /usr/local/out/fail ]; then echo "ERROR: cell0 is not mapped" >&2; exit 
 echo "$(id -un) $*" > /usr/local/out/ran
 echo "Found 2 cell mappings."
 """
+FAKE_SYSTEMCTL = """#!/bin/sh
+# systemctl as the test's node has it: what it was asked, and whether the unit's marker was there by then.
+if [ -e /var/lib/oci/puppet-first-run ]; then echo "marker" > /usr/local/out/marker; fi
+echo "$*" > /usr/local/out/systemctl
+"""
 SESSION = """#!/bin/sh
-# Forced command of the test sshd: the client's command where /etc/passwd has a nova user, nova-manage on the PATH.
+# Forced command of the test sshd: the client's command where /etc/passwd has a nova user, nova-manage and
+# systemctl on the PATH, /var/lib a folder of the test.
 export PATH=/usr/local/bin:$PATH
 exec unshare --mount --propagation private /bin/sh -c 'mount --bind {etc}/passwd /etc/passwd && mount --bind {etc}/group /etc/group \
-    && mount --bind {local} /usr/local && exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"'
+    && mount --bind {local} /usr/local && mount --bind {var_lib} /var/lib && exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"'
 """
 
 
@@ -46,39 +56,51 @@ def reports(store, serial, address=None):
         intake.record(store, serial, phase, address if phase != "installing" else None, T0 + timedelta(minutes=minutes))
 
 
-@pytest.fixture
-def controller(store, discover, tmp_path):
-    """cl1 with controller C0 installed at 127.0.0.1 (its sshd running) and compute C1: (store, out folder)."""
+@contextlib.contextmanager
+def node(site: Store, tmp_path: Path, serial: str, hostname: str, port: int) -> Iterator[Path]:
+    """The installed node ``serial`` (``hostname``) at 127.0.0.1: its sshd with the cluster's host certificate,
+    each session in the namespace SESSION makes; yields the folder its fake commands write in."""
+    local, etc, var_lib = tmp_path / "usr-local", tmp_path / "etc", tmp_path / "var-lib"
+    out, bin_dir = local / "out", local / "bin"
+    for folder in (local, out, bin_dir, etc, var_lib, var_lib / "oci"):
+        folder.mkdir()
+    local.chmod(0o755)
+    out.chmod(0o777)  # nova-manage writes there as nova
+    (etc / "passwd").write_text(Path("/etc/passwd").read_text() + NOVA)
+    (etc / "group").write_text(Path("/etc/group").read_text() + "nova:x:64060:\n")
+    for name, script in (("nova-manage", FAKE_NOVA_MANAGE), ("systemctl", FAKE_SYSTEMCTL)):
+        (bin_dir / name).write_text(script)
+        (bin_dir / name).chmod(0o755)
+    session = tmp_path / "session"
+    session.write_text(SESSION.format(local=local, etc=etc, var_lib=var_lib))
+    session.chmod(0o755)
+    config = sshnode.live_node_config(site, tmp_path, serial, port, force_command=session)
+    ssh.ensure_cas(site, "cl1")
+    public = (tmp_path / "host_key.pub").read_text().strip()
+    (tmp_path / "host_key-cert.pub").write_text(ssh.sign(site, "cl1", public, f"oci-host-{serial}", [hostname]) + "\n")
+    (tmp_path / "user_ca.pub").write_text(ssh.public_ca(site, "cl1", "user_ca") + "\n")
+    with sshnode.running(config, port):
+        yield out
+
+
+def site_of(store: Store) -> tuple[Store, int]:
     port = free_port()
     site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
     sshnode.enrolment_site(site)
+    return site, port
+
+
+@pytest.fixture
+def controller(store, discover, tmp_path):
+    """cl1 with controller C0 installed at 127.0.0.1 (its sshd running) and compute C1: (store, out folder)."""
+    site, port = site_of(store)
     discover("C0", address="127.0.0.1")
     discover("C1", address="192.168.100.21")
     hostname = machines.add(site, "C0", "cl1", "controller", "loc1")["hostname"]
     machines.add(site, "C1", "cl1", "compute", "loc1")
     reports(site, "C0", IPv4Address("127.0.0.1"))
     reactions.after_puppet_success(site, "C0")  # the first controller: the initial setup is over
-
-    local, etc = tmp_path / "usr-local", tmp_path / "etc"
-    out, bin_dir = local / "out", local / "bin"
-    for folder in (local, out, bin_dir, etc):
-        folder.mkdir()
-    local.chmod(0o755)
-    out.chmod(0o777)  # nova-manage writes there as nova
-    (etc / "passwd").write_text(Path("/etc/passwd").read_text() + NOVA)
-    (etc / "group").write_text(Path("/etc/group").read_text() + "nova:x:64060:\n")
-    (bin_dir / "nova-manage").write_text(FAKE_NOVA_MANAGE)
-    (bin_dir / "nova-manage").chmod(0o755)
-    session = tmp_path / "session"
-    session.write_text(SESSION.format(local=local, etc=etc))
-    session.chmod(0o755)
-    # The installed controller: a host certificate of the cluster's host CA for its FQDN, the cluster's user CA trusted.
-    config = sshnode.live_node_config(site, tmp_path, "C0", port, force_command=session)
-    ssh.ensure_cas(site, "cl1")
-    public = (tmp_path / "host_key.pub").read_text().strip()
-    (tmp_path / "host_key-cert.pub").write_text(ssh.sign(site, "cl1", public, "oci-host-C0", [hostname]) + "\n")
-    (tmp_path / "user_ca.pub").write_text(ssh.public_ca(site, "cl1", "user_ca") + "\n")
-    with sshnode.running(config, port):
+    with node(site, tmp_path, "C0", hostname, port) as out:
         yield site, out
 
 
@@ -99,4 +121,46 @@ def test_a_failed_discovery_is_a_history_line(controller):
     assert not (out / "ran").exists()
     assert site.get(Machine, "C1").history[-1].detail == (
         "nova-manage cell_v2 discover_hosts on cl1-controller-1.example.com failed (exit code 1: ERROR: cell0 is not mapped)"
+    )
+
+
+@pytest.fixture
+def hyperconverged(store, discover, tmp_path):
+    """cl1 with controllers C0 and C1, and the hyper-converged compute H0 installed at 127.0.0.1 (its sshd
+    running): (store, out folder)."""
+    site, port = site_of(store)
+    discover("C0", address="192.168.100.20")
+    discover("C1", address="192.168.100.21")
+    discover("H0", address="127.0.0.1")
+    for serial in ("C0", "C1"):
+        machines.add(site, serial, "cl1", "controller", "loc1")
+    hostname = machines.add(site, "H0", "cl1", "compute", "loc1")["hostname"]
+    machines.set_(site, "H0", {"compute_is_cephosd": True}, [])
+    reports(site, "H0", IPv4Address("127.0.0.1"))
+    with node(site, tmp_path, "H0", hostname, port) as out:
+        yield site, out
+
+
+def test_the_last_controller_ready_has_hyperconverged_computes_run_puppet_again(hyperconverged):
+    site, out = hyperconverged
+    reports(site, "C0")
+    reactions.after_puppet_success(site, "C0")  # C1 is not ready yet: H0 stays an OSD
+    assert not (out / "systemctl").exists()
+    reports(site, "C1")
+    reactions.after_puppet_success(site, "C1")
+    assert (out / "systemctl").read_text() == "restart --no-block oci-puppet-first-run.service\n"
+    assert (out / "marker").exists(), "the unit's marker was written before the restart"
+    assert site.get(Machine, "H0").history[-1].detail == (
+        "Puppet runs again, as a compute: every controller is ready (cl1-controller-2.example.com was the last)"
+    )
+
+
+def test_a_hyperconverged_compute_that_cannot_start_puppet_is_a_history_line(hyperconverged):
+    site, out = hyperconverged
+    (out.parent / "bin" / "systemctl").write_text("#!/bin/sh\necho 'Failed to restart: unit not found' >&2\nexit 5\n")
+    for serial in ("C0", "C1"):
+        reports(site, serial)
+        reactions.after_puppet_success(site, serial)  # does not raise
+    assert site.get(Machine, "H0").history[-1].detail == (
+        "Puppet not started again as a compute (exit code 5: Failed to restart: unit not found)"
     )

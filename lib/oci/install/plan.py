@@ -27,6 +27,10 @@ GRUB_PATH = "etc/default/grub.d/oci.cfg"
 HOSTNAME_PATH = "etc/hostname"
 POLICY_PATH = "usr/sbin/policy-rc.d"  # during the install only
 UNSAFE_IO_PATH = "etc/dpkg/dpkg.cfg.d/oci-install-unsafe-io"  # during the install only
+# The first Puppet runs (docs/puppet-runs.md): the unit the bundle installs, and the marker that lets it run once
+# (its script removes it as it starts); the master writes the marker again to have Puppet run anew.
+PUPPET_RUN_UNIT = "oci-puppet-first-run.service"
+PUPPET_RUN_MARKER = "var/lib/oci/puppet-first-run"
 # What every installed node gets beyond debootstrap's minimal base: a kernel, an init, the network as
 # oci-netconf writes it (ifupdown), the master's SSH logins, the first-boot report (curl), Puppet, time.
 # The kernel's own package: the install puts it on last (steps.packages says why).

@@ -47,13 +47,13 @@ SECURITY_MIRROR = "http://security.debian.org/debian-security"
 FIRST_BOOT_UNIT = "oci-report-installed.service"
 FIRST_BOOT_TEMPLATE = "oci-report-installed.service.j2"
 PUPPET_TEMPLATE = "puppet.conf.j2"
-# The first Puppet runs (docs/puppet-runs.md): a unit after the first-boot report, its script, and the marker
-# that lets the unit run once (the script removes it as it starts).
-PUPPET_RUN_UNIT = "oci-puppet-first-run.service"
+# The first Puppet runs (docs/puppet-runs.md): a unit after the first-boot report (install_plan.PUPPET_RUN_UNIT),
+# its script, and its marker (install_plan.PUPPET_RUN_MARKER).
+PUPPET_RUN_UNIT = install_plan.PUPPET_RUN_UNIT
 PUPPET_RUN_UNIT_TEMPLATE = "oci-puppet-first-run.service.j2"
 PUPPET_RUN_SCRIPT = "usr/sbin/oci-puppet-first-run"
 PUPPET_RUN_SCRIPT_TEMPLATE = "oci-puppet-first-run.sh.j2"
-PUPPET_RUN_MARKER = "var/lib/oci/puppet-first-run"
+PUPPET_RUN_MARKER = install_plan.PUPPET_RUN_MARKER
 PUPPET_RUN_PAUSE = 60  # seconds between two runs: what failed (a service the run waits for) may settle
 SSHD_TEMPLATE = "sshd-oci-node.conf.j2"
 # On the node: the first-boot report's body, its marker, and the CA chain curl checks the master with.

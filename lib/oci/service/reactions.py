@@ -1,5 +1,6 @@
 """What the master does after a machine's Puppet run succeeds (docs/puppet-runs.md, "Reactions"): the first
-controller's success ends the cluster's initial setup, a new compute is registered with Nova, and the ENC of
+controller's success ends the cluster's initial setup; the success that makes every controller ready has the
+hyper-converged computes run Puppet again, as computes now; a new compute is registered with Nova; the ENC of
 the other hosts follows. Called by the status intake once, when a machine's Puppet status becomes success."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from datetime import UTC, datetime
 
 from oci.enc import refresh as enc
 from oci.errors import OciError
-from oci.model import Cluster, Machine, Phase, PuppetStatus
+from oci.install import plan as install_plan
+from oci.model import Cluster, Machine, MachineStatus, Phase, PuppetStatus
 from oci.model.machine import MAX_DETAIL_LENGTH
 from oci.naming import natural_key
 from oci.remote import node_of, run_on
@@ -21,6 +23,10 @@ LOG = logging.getLogger("oci.reactions")
 # As OCI 42 does it: as the nova user, on a controller whose Puppet run succeeded (so its nova.conf is complete).
 DISCOVER_HOSTS = ["runuser", "-u", "nova", "--", "nova-manage", "cell_v2", "discover_hosts"]
 DISCOVER_TIMEOUT = 300  # seconds: only against a hung controller; discovery takes seconds
+# On a hyper-converged compute: the first runs' unit again (its marker written back), which reports
+# puppet-running and then its verdict, as at the first boot. --no-block: the run itself takes minutes.
+RERUN_PUPPET = ["sh", "-c", f"touch /{install_plan.PUPPET_RUN_MARKER} && systemctl restart --no-block {install_plan.PUPPET_RUN_UNIT}"]
+RERUN_TIMEOUT = 120
 
 
 def after_puppet_success(store: Store, serial: str) -> None:
@@ -33,8 +39,11 @@ def after_puppet_success(store: Store, serial: str) -> None:
     if cluster is None:
         return
     try:
-        if machine.enrolment.role == "controller" and cluster.first_master == serial and cluster.setting("initial_cluster_setup") is True:
-            _end_initial_setup(store, cluster.name, serial)
+        if machine.enrolment.role == "controller":
+            if cluster.first_master == serial and cluster.setting("initial_cluster_setup") is True:
+                _end_initial_setup(store, cluster.name, serial)
+            if _controllers_ready(store, cluster.name):
+                _rerun_hyperconverged(store, cluster.name, serial)
         elif machine.enrolment.role == "compute" and cluster.setting("initial_cluster_setup") is False:
             _discover_hosts(store, cluster.name, serial)
     except OciError as exc:  # a lock held too long, a state file that cannot be written: the report still counts
@@ -53,13 +62,49 @@ def _end_initial_setup(store: Store, cluster: str, serial: str) -> None:
     _note(store, serial, f"cluster {cluster}: initial setup done, the ENC of its hosts refreshed")
 
 
+def _members(store: Store, cluster: str, role: str) -> list[Machine]:
+    return [m for m in store.all(Machine) if m.enrolment is not None and m.enrolment.cluster == cluster and m.enrolment.role == role]
+
+
+def _controllers_ready(store: Store, cluster: str) -> bool:
+    """Every controller installed and its Puppet run successful: what the ENC waits for before it classifies a
+    hyper-converged compute as a compute (enc.classify.controllers_ready)."""
+    controllers = _members(store, cluster, "controller")
+    return bool(controllers) and all(m.status is MachineStatus.INSTALLED and m.puppet_status is PuppetStatus.SUCCESS for m in controllers)
+
+
+def _rerun_hyperconverged(store: Store, cluster: str, serial: str) -> None:
+    """A hyper-converged compute (compute_is_cephosd) was first classified as a Ceph OSD only; now that every
+    controller is ready, its classification says compute, and Puppet runs there again at once (as OCI 42 does),
+    rather than at its agent's next run, up to half an hour later. Installed ones only: one still installing
+    gets the compute classification at its first run."""
+    hosts = [
+        m
+        for m in _members(store, cluster, "compute")
+        if m.settings.get("compute_is_cephosd") is True and m.status is MachineStatus.INSTALLED
+    ]
+    by = store.get(Machine, serial).enrolment
+    assert by is not None
+    for host in sorted(hosts, key=lambda m: natural_key(m.enrolment.hostname if m.enrolment else m.serial)):
+        try:
+            run_on(store, node_of(store, host.serial), RERUN_PUPPET, timeout=RERUN_TIMEOUT)
+        except CommandError as exc:
+            said = exc.output.strip().splitlines()
+            why = ("timed out" if exc.returncode is None else f"exit code {exc.returncode}") + (f": {said[-1]}" if said else "")
+            _failed(store, host.serial, f"Puppet not started again as a compute ({why})")
+            continue
+        except OciError as exc:
+            _failed(store, host.serial, f"Puppet not started again as a compute: {exc.message.splitlines()[0]}")
+            continue
+        _note(store, host.serial, f"Puppet runs again, as a compute: every controller is ready ({by.hostname} was the last)")
+
+
 def _discover_hosts(store: Store, cluster: str, serial: str) -> None:
     """Register the new compute with Nova's cell (nova-manage cell_v2 discover_hosts on a controller)."""
     controllers = sorted(
-        (m for m in store.all(Machine) if m.enrolment is not None and m.enrolment.cluster == cluster and m.enrolment.role == "controller"
-         and m.puppet_status is PuppetStatus.SUCCESS),
+        (m for m in _members(store, cluster, "controller") if m.puppet_status is PuppetStatus.SUCCESS),
         key=lambda m: natural_key(m.enrolment.hostname if m.enrolment else m.serial),
-    )  # fmt: skip
+    )
     if not controllers:
         _failed(store, serial, "not registered with Nova: no controller of the cluster has a successful Puppet run")
         return
