@@ -7,7 +7,9 @@
 #   make live-image     the discovery live image into dist/live (docs/live-image.md)
 #   make vm-live-test   a qemu VM PXE-boots the live image and reports (minutes under TCG; docs/boot.md)
 #   make vm-install-test   qemu VMs install Debian end to end: PXE, live, machine-install-os, then boot their own
-#                          disk and report installed; one disk, and RAID 1 (tens of minutes under TCG; docs/install-vm.md)
+#                          disk, report installed, and run Puppet to success; one disk, RAID 1, UEFI (an hour or
+#                          more each under TCG; docs/install-vm.md)
+#   make vm-install-bench  the same, one case (VM_CASES, default one-disk), timed (bench/vm_install.py)
 # Run as root on Debian 12: missing Debian packages are installed with apt-get.
 
 SHELL := /bin/bash
@@ -124,6 +126,12 @@ vm-install-test: deps
 	OCI_STATE_DIR=$(abspath $(VM_LAB_STATE)) MASTER= $(MAKE) live-image
 	OCI_VM_INSTALL=1 OCI_VM_LAB_STATE=$(abspath $(VM_LAB_STATE)) $(VPY) -m pytest -s --basetemp=$(abspath build/vm-lab/tmp) \
 		tests/integration/test_install_vm.py $(VM_TESTS)
+
+# Its figures, as a benchmark (docs/benchmarks.md): VM_CASES='one-disk raid1 uefi' for more than one.
+VM_CASES ?= one-disk
+.PHONY: vm-install-bench
+vm-install-bench: deps
+	$(VPY) bench/vm_install.py $(VM_CASES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
