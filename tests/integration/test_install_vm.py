@@ -193,6 +193,7 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case):
                 assert root == "/dev/vda3"
             mode = "test -d /sys/firmware/efi && echo uefi || echo bios"
             booted = subprocess.run([*on_node, "sh", "-c", mode], env=env, capture_output=True, text=True, timeout=300)
+            # Each answer starts with the address ON_NODE reached, checked above.
             assert booted.stdout.splitlines()[1:] == ["uefi" if guest.uefi else "bios"], booted.stdout + booted.stderr
 
             # Its first boot started Puppet against the master's server: the run's verdict, then what it applied.
@@ -205,7 +206,7 @@ def test_a_vm_installs_from_pxe_and_boots_its_own_disk(lab, tmp_path, case):
             assert (run["result"], run["failed"]) == ("success", 0), run
             script = "cat /etc/oci/role; systemctl is-active chrony; cat /etc/chrony/sources.d/oci.sources"
             applied = subprocess.run([*on_node, "sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
-            role, chrony, source, *_ = [*applied.stdout.splitlines(), "", "", ""]
+            role, chrony, source, *_ = [*applied.stdout.splitlines()[1:], "", "", ""]
             assert (role, chrony) == (ROLE, "active") and source.startswith("server "), applied.stdout + applied.stderr
 
     served = oci.requests()
