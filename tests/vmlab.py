@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -32,6 +32,7 @@ from typing import TypeVar
 
 import pkgcache
 from conftest import REPO, stop_daemon
+from oci.pocvms import render
 
 SUBNET = IPv4Network("10.252.0.0/24")
 MASTER = IPv4Address("10.252.0.1")
@@ -40,8 +41,6 @@ CACHE_PORT = 3142  # apt-cacher-ng's usual port, where installs look for the mas
 # Kept across runs, so only the first run on a machine fetches from Debian's mirror. Apart from
 # tests/pkgcache.py's folder: two apt-cacher-ng daemons must not write one cache at once.
 CACHE_DIR = Path(os.environ.get("OCI_TEST_CACHE", "/var/cache/oci-tests")) / "apt-cacher-ng-vm"
-OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
-OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 GUARD = 60.0  # seconds: only stops a daemon that never comes up, never a figure
 TOOLS = ("qemu-system-x86_64", "dhcpd", "nft", "apt-cacher-ng", "timeout")
 
@@ -57,7 +56,7 @@ def missing_tools() -> list[str]:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if not Path("/usr/lib/ipxe/qemu/efi-e1000.rom").exists():
         missing.append("qemu's iPXE ROMs (ipxe-qemu)")
-    if not OVMF_CODE.exists():
+    if not render.OVMF_CODE.exists():
         missing.append("OVMF (ovmf)")
     return missing
 
@@ -224,29 +223,6 @@ class Vm:
         return self.console.read_text(errors="replace")[-size:] if self.console.exists() else ""
 
 
-def qemu_argv(guest: Guest, tap: str, workdir: Path, console: Path, disks: Sequence[Path]) -> list[str]:
-    """qemu under TCG (KVM guests hang on these machines), network first then the disks: without -no-reboot,
-    so an install's reboot comes back through PXE, where /boot/ipxe sends an installed machine to its disk."""
-    # -nodefaults: no floppy drive (the live report would list fd0 as a disk), no parallel port, no VGA.
-    # thread=multi: one host thread per vCPU, so a guest's two vCPUs use both of this machine's cores.
-    argv = ["qemu-system-x86_64", "-nodefaults", "-accel", "tcg,thread=multi", "-m", str(guest.memory_mib), "-smp", str(guest.cpus),
-            "-smbios", f"type=1,manufacturer=QEMU,serial={guest.serial}",
-            "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
-            "-device", f"e1000,netdev=n0,mac={guest.mac},bootindex=1",
-            "-display", "none", "-monitor", "none", "-serial", f"file:{console}"]  # fmt: skip
-    if guest.uefi:
-        variables = workdir / f"{guest.serial}-vars.fd"  # the VM's own NVRAM
-        shutil.copy(OVMF_VARS, variables)
-        argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
-                 "-drive", f"if=pflash,format=raw,unit=1,file={variables}"]  # fmt: skip
-    for index, disk in enumerate(disks):
-        # virtio: the guest names them vda, vdb... in order. cache=unsafe: flushes are not worth waiting
-        # for on a disk thrown away after the test (a guest reboot does not lose them: qemu keeps running).
-        argv += ["-drive", f"file={disk},format=raw,if=none,id=d{index},cache=unsafe",
-                 "-device", f"virtio-blk-pci,drive=d{index},bootindex={index + 2}"]  # fmt: skip
-    return argv
-
-
 @contextlib.contextmanager
 def vm(lab: Lab, workdir: Path, guest: Guest, limit: float, tap: str = "tap0") -> Iterator[Vm]:
     """``guest`` powered on, plugged into ``tap``; ``timeout`` kills it after ``limit`` seconds whatever
@@ -258,7 +234,14 @@ def vm(lab: Lab, workdir: Path, guest: Guest, limit: float, tap: str = "tap0") -
         with disk.open("wb") as f:
             f.truncate(size << 30)
         disks.append(disk)
-    argv = ["timeout", "--kill-after=10", str(int(limit)), *qemu_argv(guest, tap, workdir, console, disks)]
+    nvram = None
+    if guest.uefi:
+        nvram = workdir / f"{guest.serial}-vars.fd"  # the VM's own NVRAM
+        shutil.copy(render.OVMF_VARS, nvram)
+    # Network first, then the disks: without -no-reboot an install's reboot comes back through PXE, where
+    # /boot/ipxe sends an installed machine to its disk.
+    machine = render.Machine(guest.serial, "", (guest.mac,), (tap,), tuple(disks), console, guest.memory_mib, guest.cpus, nvram)
+    argv = ["timeout", "--kill-after=10", str(int(limit)), *render.qemu_argv(machine, network_first=True)]
     with (workdir / f"{guest.serial}-qemu.err").open("w") as errors:
         started = time.monotonic()
         proc = subprocess.Popen(lab.inside(*argv), stdout=subprocess.DEVNULL, stderr=errors)
