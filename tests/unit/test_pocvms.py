@@ -15,7 +15,7 @@ from oci.pocvms import plan, progress, render
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "data" / "golden" / "poc-vms"
-LAB = Path("/var/tmp/oci-poc-vms")
+LAB = Path("/var/lib/oci-poc/vms")
 
 
 def golden(name: str, text: str) -> None:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
+from oci.errors import InvalidState
 from oci.pocvms import plan
 from oci.run import CommandError, run
 
@@ -92,8 +93,16 @@ def nat_rules(net: Network, cache_port: int) -> str:
         f"    ip daddr {plan.MASTER} tcp dport {CACHE_PORT} dnat to {net.host_end}:{cache_port}\n  }}\n"
         "  chain postrouting { type nat hook postrouting priority srcnat;\n"
         f'    oifname "{net.lab_link}" masquerade\n  }}\n'
+        "  chain output { type nat hook output priority -100;\n  }\n"
         "}\n"
     )
+
+
+def forward_bmc(net: Network, address: str, simulator: IPv4Address) -> None:
+    """The master (in the namespace) reaches the BMC numbered ``address`` at its simulator's own address: a real
+    BMC answers at the address its LAN settings got; ipmi_sim keeps listening where it started."""
+    rule = f"ip daddr {IPv4Address(address)} udp dport 623 dnat to {simulator}:623"
+    run(net.inside("nft", "add", "rule", "ip", "oci_poc", "output", *rule.split()), timeout=TIMEOUT)
 
 
 def pids(net: Network) -> list[int]:
@@ -125,7 +134,10 @@ def down(net: Network, grace: float = 20.0) -> list[str]:
         _ip("netns", "del", net.namespace)  # the taps, the bridge and the lab's end of the veth go with it
         removed.append(f"namespace {net.namespace}")
     if _link_exists(net.host_link):
-        _ip("link", "del", net.host_link)
+        # Deleting the namespace deletes its veth end, and with it the host's end, a moment later.
+        run(["ip", "link", "del", net.host_link], timeout=TIMEOUT, accept=(0, 1))
+        if _link_exists(net.host_link):
+            raise InvalidState(f"link {net.host_link} cannot be deleted")
         removed.append(f"link {net.host_link}")
     return removed
 

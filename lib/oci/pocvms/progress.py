@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from oci.cli.output import Column, Table, duration, render_table
+from oci.model import Machine
 
 COLUMNS = (Column("vm", "vm"), Column("serial", "serial"), Column("bmc", "bmc"), Column("power", "power"),
            Column("status", "status"), Column("phase", "phase"), Column("in_phase", "in phase"),
@@ -126,3 +127,28 @@ def summary(timelines: Sequence[Timeline]) -> str:
 
 def _shown(seconds: float | None) -> str | None:
     return duration(int(seconds)) if seconds is not None else None
+
+
+def observe(vm: str, serial: str, machine: Machine | None, bmc: str | None, power: str, powered_on: datetime | None,
+            now: datetime, failed: str | None = None) -> Row:  # fmt: skip
+    """A VM's row from the master's record of its machine (None before its first report)."""
+    elapsed = (now - powered_on).total_seconds() if powered_on is not None else None
+    if machine is None:
+        phase = "booting the live image" if powered_on is not None else "powered off"
+        return Row(vm, serial, bmc, power, "-", phase, elapsed, elapsed, failed)
+    since = machine.history[-1].at if machine.history else machine.first_seen
+    status, phase = machine.status.value, ""
+    if status == "live":
+        phase = "enrolling" if machine.enrolment is None else "waiting for its install"
+    elif status == "installing":
+        running = [step for step in machine.install.steps if step.seconds is None] if machine.install else []
+        phase = running[-1].name if running else "starting the installer"
+        since = running[-1].started if running else since
+    elif status == "firstboot":
+        phase = "rebooting to its disk"
+    elif status == "installed":
+        phase = {"notrun": "waiting for Puppet", "running": "first Puppet run", "success": "done",
+                 "failure": "Puppet failed"}[machine.puppet_status.value]  # fmt: skip
+    else:
+        phase = status
+    return Row(vm, serial, bmc, power, status, phase, (now - since).total_seconds(), elapsed, failed)

@@ -1,15 +1,15 @@
 #!/bin/sh
 # ipmi_sim's chassis-control hook of one PoC VM (oci-poc vms; docs/poc.md): get power|boot..., set power 0|1,
 # set boot pxe|default|..., set reset 1. ipmi_sim waits for it: it answers at once, and qemu daemonizes.
-folder=/var/tmp/oci-poc-vms/vm1
+folder=/var/lib/oci-poc/vms/vm1
 alive() { [ -s "$folder/qemu.pid" ] && kill -0 "$(cat "$folder/qemu.pid")" 2>/dev/null; }
 power_on() {
     alive && return 0
     rm -f "$folder/qemu.pid"
     if [ "$(cat "$folder/boot" 2>/dev/null)" = pxe ]; then
-        qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -m 2048 -smp 2 -smbios 'type=1,manufacturer=QEMU,product=OCI PoC 1U,serial=C1' -display none -monitor none -serial file:/var/tmp/oci-poc-vms/vm1/console.log -netdev tap,id=n0,ifname=vm1n0,script=no,downscript=no -device e1000,netdev=n0,mac=52:54:00:0c:01:00,bootindex=1 -drive file=/var/tmp/oci-poc-vms/vm1/disk0.raw,format=raw,if=none,id=d0,cache=unsafe -device virtio-blk-pci,drive=d0,bootindex=2 -chardev socket,id=bmc,host=127.0.0.1,port=9101,reconnect=2 -device ipmi-bmc-extern,id=bmc0,chardev=bmc -device isa-ipmi-kcs,bmc=bmc0 -daemonize -pidfile /var/tmp/oci-poc-vms/vm1/qemu.pid </dev/null >/dev/null 2>>/var/tmp/oci-poc-vms/vm1/qemu.err
+        qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -m 2048 -smp 2 -smbios 'type=1,manufacturer=QEMU,product=OCI PoC 1U,serial=C1' -display none -monitor none -serial file:/var/lib/oci-poc/vms/vm1/console.log -netdev tap,id=n0,ifname=vm1n0,script=no,downscript=no -device e1000,netdev=n0,mac=52:54:00:0c:01:00,bootindex=1 -drive file=/var/lib/oci-poc/vms/vm1/disk0.raw,format=raw,if=none,id=d0,cache=unsafe -device virtio-blk-pci,drive=d0,bootindex=2 -chardev socket,id=bmc,host=127.0.0.1,port=9101,reconnect=2 -device ipmi-bmc-extern,id=bmc0,chardev=bmc -device isa-ipmi-kcs,bmc=bmc0 -daemonize -pidfile /var/lib/oci-poc/vms/vm1/qemu.pid </dev/null >/dev/null 2>>/var/lib/oci-poc/vms/vm1/qemu.err
     else
-        qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -m 2048 -smp 2 -smbios 'type=1,manufacturer=QEMU,product=OCI PoC 1U,serial=C1' -display none -monitor none -serial file:/var/tmp/oci-poc-vms/vm1/console.log -netdev tap,id=n0,ifname=vm1n0,script=no,downscript=no -device e1000,netdev=n0,mac=52:54:00:0c:01:00,bootindex=2 -drive file=/var/tmp/oci-poc-vms/vm1/disk0.raw,format=raw,if=none,id=d0,cache=unsafe -device virtio-blk-pci,drive=d0,bootindex=1 -chardev socket,id=bmc,host=127.0.0.1,port=9101,reconnect=2 -device ipmi-bmc-extern,id=bmc0,chardev=bmc -device isa-ipmi-kcs,bmc=bmc0 -daemonize -pidfile /var/tmp/oci-poc-vms/vm1/qemu.pid </dev/null >/dev/null 2>>/var/tmp/oci-poc-vms/vm1/qemu.err
+        qemu-system-x86_64 -nodefaults -accel tcg,thread=multi -m 2048 -smp 2 -smbios 'type=1,manufacturer=QEMU,product=OCI PoC 1U,serial=C1' -display none -monitor none -serial file:/var/lib/oci-poc/vms/vm1/console.log -netdev tap,id=n0,ifname=vm1n0,script=no,downscript=no -device e1000,netdev=n0,mac=52:54:00:0c:01:00,bootindex=2 -drive file=/var/lib/oci-poc/vms/vm1/disk0.raw,format=raw,if=none,id=d0,cache=unsafe -device virtio-blk-pci,drive=d0,bootindex=1 -chardev socket,id=bmc,host=127.0.0.1,port=9101,reconnect=2 -device ipmi-bmc-extern,id=bmc0,chardev=bmc -device isa-ipmi-kcs,bmc=bmc0 -daemonize -pidfile /var/lib/oci-poc/vms/vm1/qemu.pid </dev/null >/dev/null 2>>/var/lib/oci-poc/vms/vm1/qemu.err
     fi
 }
 power_off() {

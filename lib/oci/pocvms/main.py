@@ -1,0 +1,508 @@
+"""``oci-poc vms``: the talk, played on qemu VMs behind simulated BMCs (docs/poc.md).
+
+1. the lab: a network namespace with the provisioning bridge and a tap per VM NIC (``network``); apt-cacher-ng on
+   the host, reached at the master's address; in the namespace, the master's side: our rendered dhcpd, TFTP,
+   ``oci-api``, the Puppet server with our ENC; each VM's disks and its BMC (``ipmi_sim`` with the rendered
+   configuration and chassis-control hook);
+2. each VM powered on through its BMC over IPMI (boot device PXE), as an operator's first power-on;
+3. as VMs report from the live image: ``machine-add`` with a role that fits a small VM (RAID 1 on two disks),
+   their BMCs numbered by the agent from the cluster's ``ipmi`` network;
+4. ``ocicli cluster-install``: installs, reboots to disk, first boot, first Puppet run;
+5. a live table while it runs, a summary at the end; then everything torn down unless ``--keep``.
+
+A VM that fails (no report, an install or Puppet failure, its qemu gone) is reported with the end of its console
+and the run goes on with the others. One run at a time (a lock); ``--down`` removes a lab ``--keep`` left up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from oci import config as config_mod
+from oci.cli.edge import Parser, edge
+from oci.errors import InvalidInput, InvalidState, OciError
+from oci.model import BmcAccess, Machine
+from oci.pocvms import network, plan, progress, render
+from oci.run import CommandError, run, spawn, stop
+from oci.store import Store
+
+REPO = Path(__file__).resolve().parents[3]
+LAB_DIR = Path("/var/lib/oci-poc/vms")  # root's: the VMs' disks (sparse, 10 GiB each), the master's state, logs
+LIVE_DIR = REPO / "dist" / "live"
+# The live SSH CA the image was built with (make poc-vms builds it as make vm-install-test does).
+LIVE_CA = REPO / "build" / "vm-lab" / "state" / "ssh" / "live"
+PACKAGE_CACHE_DIR = Path("/var/cache/oci-poc/apt-cacher-ng-vms")  # kept: the next run's installs are warm
+API_PORT, PUPPET_PORT = 8000, 8140
+REGION, LOCATION, CLUSTER, DOMAIN = "r1", "loc1", "poc", "poc.example"
+EMU = REPO / "tests" / "data" / "ipmi" / "node.emu"
+POLL = 5.0  # seconds between two looks at the master's state and the BMCs
+# Guards, never figures: a VM that has not reached the next point by then is reported failed.
+LIVE_LIMIT = 1800.0  # power-on to its first report
+VM_LIMIT = 4 * 3600.0  # power-on to its first Puppet run's success (an install is about an hour under TCG)
+OFF_LIMIT = 60.0  # its qemu not running (a power cycle through the BMC takes a second)
+TOOLS = ("qemu-system-x86_64", "ipmi_sim", "ipmitool", "dhcpd", "in.tftpd", "apt-cacher-ng", "nft", "java")
+
+
+@dataclass
+class Tracked:
+    """One VM during the run."""
+
+    vm: plan.Vm
+    folder: Path
+    powered_on: datetime | None = None
+    started: float = 0.0  # time.monotonic() at power-on
+    enrolled: bool = False
+    forwarded_bmc: str | None = None  # the numbered address the master reaches its BMC at
+    off_since: float | None = None  # time.monotonic() when its qemu was first seen not running
+    failed: str | None = None
+    done: bool = False
+
+
+@dataclass
+class Run:
+    lab: plan.Lab
+    net: network.Network
+    folder: Path
+    env: dict[str, str]
+    store: Store
+    vms: list[Tracked] = field(default_factory=list)
+    out: IO[str] = sys.stdout
+
+    def ocicli(self, *args: str, timeout: float = 600) -> str:
+        """ocicli in local mode, in the namespace (where SSH reaches the VMs)."""
+        return run(self.net.inside(str(REPO / "bin" / "ocicli"), *args), env=self.env, timeout=timeout).stdout
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM tears down as Ctrl-C does
+
+
+@edge("oci-poc vms")
+def main(argv: list[str] | None = None) -> int:
+    memory = _memory_mib()
+    parser = Parser(prog="oci-poc vms", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=plan.default_count(memory, os.cpu_count() or 1),
+                        help="how many VMs (default: what this machine's memory and cores hold)")  # fmt: skip
+    parser.add_argument("--roles", default=",".join(plan.SMALL_ROLES), help="roles given in turn (default: %(default)s)")
+    parser.add_argument("--memory", type=int, default=plan.VM_MEMORY_MIB, help="MiB per VM (default: %(default)s)")
+    parser.add_argument("--live-dir", type=Path, default=LIVE_DIR, help="the live image (default: %(default)s)")
+    parser.add_argument("--live-ca", type=Path, default=LIVE_CA, help="the live SSH CA the image trusts (default: %(default)s)")
+    parser.add_argument("--dir", type=Path, default=LAB_DIR, help="the lab's files (default: %(default)s)")
+    parser.add_argument("--keep", action="store_true", help="leave everything up at the end, and say how to reach each VM")
+    parser.add_argument("--down", action="store_true", help="tear down a lab left up, and exit")
+    args = parser.parse_args(argv)
+    net = network.Network()
+    if args.down:
+        return _down(net, args.dir)
+    lab = plan.plan(args.count, tuple(r for r in args.roles.split(",") if r), args.memory)
+    _preflight(args, lab, memory)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(args.dir):
+        if network.exists(net):
+            raise InvalidState(f"a lab is up in namespace {net.namespace} (left by --keep, or a run that was killed)",
+                               hint="oci-poc vms --down removes it")  # fmt: skip
+        signal.signal(signal.SIGTERM, _interrupted)
+        try:
+            ok = _play(args, lab, net)
+        except BaseException:
+            _teardown(net, args.dir)  # --keep keeps a run that went to its end, not a failed set-up or a Ctrl-C
+            raise
+        if args.keep:
+            _print_access(lab, net, args.dir)
+        else:
+            _teardown(net, args.dir)
+        return 0 if ok else 1
+
+
+def _memory_mib() -> int:
+    """MemAvailable: what the VMs can take now, other work included."""
+    for text in Path("/proc/meminfo").read_text().splitlines():
+        if text.startswith("MemAvailable:"):
+            return int(text.split()[1]) // 1024
+    return 0
+
+
+def _preflight(args: argparse.Namespace, lab: plan.Lab, memory: int) -> None:
+    if os.geteuid() != 0:
+        raise InvalidState("oci-poc vms needs root (network namespaces, taps)")
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise InvalidState(f"missing tools: {', '.join(missing)}", hint="make deps installs them")
+    for name in ("vmlinuz", "initrd.img", "filesystem.squashfs"):
+        if not (args.live_dir / name).is_file():
+            raise InvalidState(f"no live image in {args.live_dir} ({name})", hint="make poc-vms builds it")
+    if not (args.live_ca / "user_ca").is_file():
+        raise InvalidState(f"no live SSH CA in {args.live_ca}", hint="make poc-vms builds the image with it")
+    if lab.memory_mib > memory:
+        raise InvalidInput(f"{len(lab.vms)} VMs of {lab.vms[0].memory_mib} MiB need {lab.memory_mib} MiB with the master's side; "
+                           f"{memory} MiB are available", hint="fewer VMs (--count)")  # fmt: skip
+
+
+@contextlib.contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """One run at a time: a lock held while the run lasts (released by the kernel if it is killed)."""
+    path = folder / "run.lock"
+    with path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise InvalidState(f"another oci-poc vms is running (pid {holder})", hint="wait for it, or stop it with Ctrl-C") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+def _down(net: network.Network, folder: Path) -> int:
+    with _exclusive(folder) if folder.is_dir() else contextlib.nullcontext():
+        removed = _teardown(net, folder)
+    print("\n".join(f"removed: {what}" for what in removed) if removed else "nothing to tear down")
+    return 0
+
+
+def _teardown(net: network.Network, folder: Path) -> list[str]:
+    """Everything of a lab: its processes and namespace (network.down), the package cache on the host, the VMs'
+    disks. The lock file stays (a run may be waiting on it)."""
+    removed = network.down(net)
+    pidfile = folder / "apt-cacher-ng.pid"
+    if pidfile.is_file():
+        with contextlib.suppress(ValueError, ProcessLookupError):
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+            removed.append("the lab's apt-cacher-ng")
+        pidfile.unlink()
+    for child in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if child.name != "run.lock":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+            removed.append(str(child))
+    return removed
+
+
+def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> bool:
+    """The run from a bare machine to every VM's Puppet success (True), or its end with failures (False)."""
+    total = time.monotonic()
+    folder: Path = args.dir
+    for child in folder.iterdir():  # a previous run's files (its --down or teardown removed its processes)
+        if child.name != "run.lock":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    say = print
+    started = _step(f"the lab's network: namespace {net.namespace}, bridge {plan.BRIDGE} ({plan.MASTER}), {len(lab.taps)} taps")
+    cache_port = 3142
+    network.up(net, lab, cache_port)
+    _done(started)
+
+    started = _step(f"the package cache: apt-cacher-ng on {net.host_end}:{cache_port}, cache in {PACKAGE_CACHE_DIR}")
+    _start_package_cache(folder, str(net.host_end), cache_port)
+    _done(started)
+
+    started = _step(f"the master in the lab: oci-api on {plan.MASTER}:{API_PORT}, dhcpd, TFTP, the PKI, the Puppet server")
+    env = _master(folder, net, args)
+    store = Store.open(config_mod.load(env))
+    _done(started)
+    state = Run(lab, net, folder, env, store)
+
+    started = _step("networks and cluster, as an operator makes them")
+    for command in (
+        ("swift-region-create", REGION),
+        ("location-create", LOCATION, REGION),
+        ("network-create", "mgmt", str(plan.PROVISIONING.network_address), str(plan.PROVISIONING.prefixlen), LOCATION, "no"),
+        ("network-set", "mgmt", "--first-ip", str(plan.MANAGEMENT_FIRST), "--last-ip", str(plan.MANAGEMENT_LAST)),
+        ("network-create", "bmc", str(plan.BMC_NETWORK.network_address), str(plan.BMC_NETWORK.prefixlen), LOCATION, "no"),
+        ("network-set", "bmc", "--role", "ipmi", "--ipmi-match", str(plan.PROVISIONING), "--first-ip", str(plan.BMC_FIRST),
+         "--last-ip", str(plan.BMC_LAST)),
+        ("cluster-create", CLUSTER, DOMAIN),
+    ):  # fmt: skip
+        say(f"  ocicli {' '.join(command)}")
+        state.ocicli(*command)
+    _done(started)
+
+    started = _step(f"{len(lab.vms)} VMs and their BMCs (ipmi_sim), powered on over IPMI with boot device PXE")
+    for vm in lab.vms:
+        state.vms.append(_bmc_and_vm(state, vm))
+    _wait_for_puppet_server(state)
+    for tracked in state.vms:
+        _power_on(state, tracked)
+        say(f"  {tracked.vm.name}: {tracked.vm.serial} {tracked.vm.hardware.product}, role {tracked.vm.role}, BMC {tracked.vm.bmc_listen}")
+    _done(started)
+
+    started = _step("the talk: live image, reports, machine-add, BMC numbering, cluster-install, install, Puppet")
+    _watch(state)
+    _done(started)
+
+    timelines = [
+        progress.Timeline(t.vm.name, t.vm.serial, t.powered_on or datetime.now(UTC),
+                          tuple((c.status, c.at) for c in m.history) if (m := store.find(Machine, t.vm.serial)) else (), t.failed)
+        for t in state.vms
+    ]  # fmt: skip
+    print("\n" + progress.summary(timelines) + f"in all: {time.monotonic() - total:.0f} s")
+    return all(t.done for t in state.vms)
+
+
+def _step(title: str) -> float:
+    print(f"\n=== {title}", flush=True)
+    return time.monotonic()
+
+
+def _done(started: float) -> None:
+    print(f"=== done in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def _start_package_cache(folder: Path, address: str, port: int) -> None:
+    conf = folder / "apt-cacher-ng"
+    conf.mkdir()
+    PACKAGE_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    (conf / "acng.conf").write_text(
+        f"CacheDir: {PACKAGE_CACHE_DIR}\nLogDir: {conf}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: {port}\n"
+        f"BindAddress: {address}\nSocketPath: {conf / 'socket'}\nForeGround: 1\nReportPage: acng-report.html\n"
+    )
+    process = spawn(["apt-cacher-ng", "-c", str(conf)], log=conf / "output.log")
+    (folder / "apt-cacher-ng.pid").write_text(f"{process.pid}\n")
+    _until(lambda: _answers(["curl", "-sf", "-o", "/dev/null", f"http://{address}:{port}/acng-report.html"]), 60,
+           f"apt-cacher-ng on {address}:{port}", process)  # fmt: skip
+
+
+def _answers(argv: list[str]) -> bool:
+    try:
+        run(argv, timeout=30)
+        return True
+    except CommandError:
+        return False
+
+
+def _until(condition: object, guard: float, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    give_up = time.monotonic() + guard
+    while not condition():  # type: ignore[operator]
+        if (process is not None and process.poll() is not None) or time.monotonic() > give_up:
+            raise InvalidState(f"{what} did not come up")
+        time.sleep(0.5)  # a daemon starting: it says nothing when it is ready, so ask again
+
+
+def _master(folder: Path, net: network.Network, args: argparse.Namespace) -> dict[str, str]:
+    """The master's configuration, state and daemons in the namespace; returns the environment ocicli uses."""
+    state_dir, conf = folder / "state", folder / "oci.conf"
+    conf.write_text(
+        f"[api]\nlisten = {plan.MASTER}:{API_PORT}\n[network]\nprovisioning_network = {plan.PROVISIONING}\noci_ip = {plan.MASTER}\n"
+        f"[boot]\nlive_dir = {args.live_dir}\nkernel_args = console=ttyS0,115200\n"
+        f"[puppet]\nconfdir = {folder / 'puppet'}\nlisten = {plan.MASTER}:{PUPPET_PORT}\n"
+    )
+    env = {**os.environ, "OCI_CONFIG": str(conf), "OCI_STATE_DIR": str(state_dir)}
+    shutil.copytree(args.live_ca, state_dir / "ssh" / "live")  # the CA whose user key the image trusts
+    run([str(REPO / "bin" / "oci-pki"), "init"], env=env, timeout=300)
+    root = folder / "root"
+    run([str(REPO / "bin" / "oci-boot-render"), "--check", "--target", str(root)], env=env, timeout=120)
+    (folder / "dhcpd.leases").touch()
+    logs = folder / "logs"
+    logs.mkdir()
+    dhcpd = ["dhcpd", "-f", "-4", "-cf", str(root / "etc/dhcp/dhcpd.conf"), "-lf", str(folder / "dhcpd.leases"),
+             "-pf", str(folder / "dhcpd.pid"), plan.BRIDGE]  # fmt: skip
+    spawn(net.inside(*dhcpd), log=logs / "dhcpd.log")
+    spawn(net.inside("in.tftpd", "-L", "-s", str(root / "srv/tftp"), "-a", f"{plan.MASTER}:69"), log=logs / "tftpd.log")
+    api = spawn(net.inside(str(REPO / "bin" / "oci-api"), "--debug"), env=env, log=logs / "oci-api.log")
+    _until(lambda: _answers(net.inside("curl", "-sf", "-o", "/dev/null", f"http://{plan.MASTER}:{API_PORT}/api/v1/health")),
+           120, "oci-api", api)  # fmt: skip
+    run([str(REPO / "bin" / "oci-puppet-setup"), "--certname", f"puppet.{DOMAIN}", "--vardir", str(folder / "puppetserver")],
+        env=env, timeout=900)  # fmt: skip
+    from oci.puppet import server as puppet_server
+
+    store = Store.open(config_mod.load(env))
+    token = puppet_server.read_token(store)
+    assert token is not None, "oci-puppet-setup made it"
+    settings = puppet_server.settings_for(store.config, token, f"puppet.{DOMAIN}", folder / "puppetserver")
+    server_env = {k: v for k, v in env.items() if k != "OCI_CONFIG"}
+    spawn(net.inside(*puppet_server.command(settings)), env=server_env, cwd=puppet_server.PUPPETSERVER_HOME,
+          log=logs / "puppetserver.log")  # fmt: skip
+    return env
+
+
+def _wait_for_puppet_server(state: Run) -> None:
+    """The JVM started with the master; the VMs need it only after their install, but a server that never
+    comes up is better said before an hour of installs."""
+    from oci import puppet as layout
+
+    cafile = layout.ssldir(state.folder / "puppet") / "certs" / "ca.pem"
+    url = f"https://{plan.MASTER}:{PUPPET_PORT}/status/v1/simple"
+    print("  waiting for the Puppet server (a JVM: a minute idle, several on a loaded machine)", flush=True)
+    _until(lambda: _answers(state.net.inside("curl", "-sf", "--max-time", "10", "--cacert", str(cafile), url)), 1800, "the Puppet server")
+
+
+def _bmc_and_vm(state: Run, vm: plan.Vm) -> Tracked:
+    """The VM's folder (disks, firmware variables, hook) and its BMC, started; the VM stays off."""
+    folder = state.folder / vm.name
+    folder.mkdir()
+    for path, size in zip(render.machine(vm, folder).disks, vm.hardware.disks_gib, strict=True):
+        with path.open("wb") as disk:
+            disk.truncate(size << 30)  # sparse
+    if vm.hardware.uefi:
+        shutil.copy(render.OVMF_VARS, folder / "OVMF_VARS.fd")
+    hook = folder / "chassis-control"
+    hook.write_text(render.chassis_hook(vm, folder))
+    hook.chmod(0o755)
+    config = folder / "ipmi-sim.conf"
+    config.write_text(render.ipmi_sim_config(vm, hook))
+    (folder / "persist").mkdir()
+    argv = ["ipmi_sim", "-n", "-c", str(config), "-f", str(EMU), "-s", str(folder / "persist")]
+    spawn(state.net.inside(*argv), log=folder / "ipmi_sim.log")
+    return Tracked(vm, folder)
+
+
+def _ipmitool(state: Run, vm: plan.Vm, *args: str) -> str:
+    # Cipher suite 3 given: ipmitool otherwise asks for the list, which ipmi_sim does not answer (10 s lost).
+    # The factory account's password on the command line: a simulator's, public in this file.
+    argv = ["ipmitool", "-I", "lanplus", "-C", "3", "-H", str(vm.bmc_listen), "-U", plan.BMC_USER, "-P", plan.BMC_PASSWORD, *args]
+    return run(state.net.inside(*argv), timeout=60).stdout
+
+
+def _power_on(state: Run, tracked: Tracked) -> None:
+    _until(lambda: _answers(state.net.inside("ipmitool", "-I", "lanplus", "-C", "3", "-H", str(tracked.vm.bmc_listen), "-U",
+                                             plan.BMC_USER, "-P", plan.BMC_PASSWORD, "chassis", "power", "status")),
+           60, f"{tracked.vm.name}'s BMC")  # fmt: skip
+    _ipmitool(state, tracked.vm, "chassis", "bootdev", "pxe")
+    _ipmitool(state, tracked.vm, "chassis", "power", "on")
+    tracked.powered_on, tracked.started = datetime.now(UTC), time.monotonic()
+
+
+def _power(tracked: Tracked) -> str:
+    pidfile = tracked.folder / "qemu.pid"
+    try:
+        os.kill(int(pidfile.read_text()), 0)
+        return "on"
+    except (OSError, ValueError):
+        return "off"
+
+
+def _watch(state: Run) -> None:
+    """Until every VM is done or failed: enrol what reports, forward numbered BMCs, start cluster-install once
+    every VM is enrolled or out, and show the table."""
+    terminal = state.out.isatty()
+    drawn, last = 0, dict[str, tuple[str, str, str | None]]()
+    installer: subprocess.Popen[bytes] | None = None
+    while True:
+        now = datetime.now(UTC)
+        rows = []
+        for tracked in state.vms:
+            machine = state.store.find(Machine, tracked.vm.serial)
+            access = state.store.find(BmcAccess, tracked.vm.serial)
+            if not tracked.failed and not tracked.done:
+                _advance(state, tracked, machine, access, installer is not None)
+            bmc = tracked.forwarded_bmc or str(tracked.vm.bmc_listen)
+            rows.append(progress.observe(tracked.vm.name, tracked.vm.serial, machine, bmc, _power(tracked), tracked.powered_on,
+                                         now, tracked.failed))  # fmt: skip
+        if installer is None and all(t.enrolled or t.failed for t in state.vms) and any(t.enrolled for t in state.vms):
+            log = state.folder / "logs" / "cluster-install.log"
+            installer = spawn(state.net.inside(str(REPO / "bin" / "ocicli"), "cluster-install", CLUSTER, "--timeout", str(int(VM_LIMIT))),
+                              env=state.env, log=log)  # fmt: skip
+            state.say(f"  ocicli cluster-install {CLUSTER} (its output: {log})")
+        if terminal:
+            text = progress.table(rows)
+            state.out.write(progress.redraw(drawn, text))
+            drawn = text.count("\n")
+        else:
+            for row in progress.changed(last, rows):
+                state.say(progress.line(row))
+                if row.failed:
+                    tail = _console_tail(state.folder / row.vm / "console.log")
+                    state.say("".join(f"    | {line}\n" for line in tail).rstrip("\n"))
+        last = {row.vm: row.key() for row in rows}
+        state.out.flush()
+        if all(t.done or t.failed for t in state.vms):
+            break
+        time.sleep(POLL)  # the VMs run on their own: this only paces the looks at them
+    if installer is not None:
+        stop(installer)
+    if terminal:
+        for tracked in state.vms:
+            if tracked.failed:
+                state.say(f"{tracked.vm.name} ({tracked.vm.serial}) failed: {tracked.failed}; its console ended with:")
+                state.say("".join(f"    | {line}\n" for line in _console_tail(tracked.folder / "console.log")).rstrip("\n"))
+
+
+def _advance(state: Run, tracked: Tracked, machine: Machine | None, access: BmcAccess | None, installing: bool) -> None:
+    """What the run does for one VM at one look: enrol it, forward its numbered BMC, or see it done or failed."""
+    vm, age = tracked.vm, time.monotonic() - tracked.started
+    # A guest's reboot stays in its qemu; a power cycle through the BMC is off for a moment: off for long, it died.
+    if _power(tracked) == "on":
+        tracked.off_since = None
+    elif tracked.off_since is None:
+        tracked.off_since = time.monotonic()
+    elif time.monotonic() - tracked.off_since > OFF_LIMIT:
+        tracked.failed = f"its qemu has not run for {OFF_LIMIT:.0f} s (see {tracked.folder / 'qemu.err'})"
+        return
+    if machine is None:
+        if age > LIVE_LIMIT:
+            tracked.failed = f"no report from the live image after {LIVE_LIMIT:.0f} s"
+        return
+    if age > VM_LIMIT:
+        tracked.failed = f"not done after {VM_LIMIT:.0f} s"
+        return
+    if machine.status.value == "live" and not tracked.enrolled:
+        try:
+            _enrol(state, tracked, machine)
+        except OciError as exc:
+            tracked.failed = f"enrolment: {exc.message.splitlines()[0]}"
+        return
+    if access is not None and access.address and not access.pending and tracked.forwarded_bmc != access.address:
+        network.forward_bmc(state.net, access.address, vm.bmc_listen)
+        tracked.forwarded_bmc = access.address
+    if machine.install is not None and machine.install.failed:
+        tracked.failed = f"install failed at {machine.install.failed_step}: {machine.install.error}"
+    elif machine.puppet_status.value == "failure":
+        run_ = machine.puppet_run
+        tracked.failed = f"Puppet failed: {run_.error if run_ and run_.error else 'see its /var/log/oci-puppet-run-*.log'}"
+    elif machine.status.value == "installed" and machine.puppet_status.value == "success":
+        tracked.done = True
+    elif installing and machine.status.value == "live" and machine.install is None and age > VM_LIMIT / 2:
+        tracked.failed = "cluster-install did not start its install (an earlier stage failed?)"
+
+
+def _enrol(state: Run, tracked: Tracked, machine: Machine) -> None:
+    vm = tracked.vm
+    nic = next((n.name for n in machine.hardware.nics if n.mac == vm.macs[0]), None)
+    if nic is None:
+        raise InvalidState(f"its report has no NIC with MAC {vm.macs[0]}")
+    if not any(t.enrolled for t in state.vms):
+        state.ocicli("network-add", "mgmt", CLUSTER, "all", nic)
+    state.ocicli("machine-add", vm.serial, CLUSTER, vm.role, LOCATION)
+    # The VM's one serial port is its console (a server's BMC has it on ttyS1).
+    state.ocicli("machine-set", vm.serial, "--serial-console-device", "ttyS0")
+    if len(vm.hardware.disks_gib) == 2:
+        state.ocicli("machine-set", vm.serial, "--install-on-raid", "yes", "--raid-type", "1", "--raid-dev0", "vda", "--raid-dev1", "vdb")
+    tracked.enrolled = True
+
+
+def _console_tail(path: Path, lines: int = 12) -> list[str]:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ["(no console output)"]
+    return [line.rstrip("\r") for line in text.splitlines()[-lines:]]
+
+
+def _print_access(lab: plan.Lab, net: network.Network, folder: Path) -> None:
+    print(f"\nThe lab is up (--keep). Namespace {net.namespace}; files in {folder}.")
+    for vm in lab.vms:
+        print(f"  {vm.name} ({vm.serial}): console {folder / vm.name / 'console.log'} (tail -f); BMC: "
+              f"ip netns exec {net.namespace} ipmitool -I lanplus -C 3 -H {vm.bmc_listen} -U {plan.BMC_USER} -P {plan.BMC_PASSWORD} "
+              "chassis power status")  # fmt: skip
+    print(f"  SSH, with the cluster's CAs: ip netns exec {net.namespace} env OCI_CONFIG={folder / 'oci.conf'} "
+          f"OCI_STATE_DIR={folder / 'state'} {REPO / 'bin' / 'ocicli'} machine-list; then ssh as the tests do (docs/poc.md)")  # fmt: skip
+    print("  oci-poc vms --down tears it all down.")
