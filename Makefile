@@ -10,6 +10,8 @@
 #                          disk, report installed, and run Puppet to success; one disk, RAID 1, UEFI (an hour or
 #                          more each under TCG; docs/install-vm.md)
 #   make vm-install-bench  the same, one case (VM_CASES, default one-disk), timed (bench/vm_install.py)
+#   make poc-vms   the whole talk on qemu VMs with IPMI BMCs: power-on to Puppet success (hours under TCG;
+#                  docs/poc.md); POC_VMS_ARGS='--count 2 --keep', make poc-vms-down tears a kept lab down
 # Run as root on Debian 12: missing Debian packages are installed with apt-get.
 
 SHELL := /bin/bash
@@ -21,7 +23,7 @@ RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 pyth
 	python3-requests python3-debian python3-pyghmi
 TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server isc-dhcp-server ipxe live-build \
 	busybox-static cpio qemu-system-x86 ipxe-qemu ifupdown ifenslave bridge-utils \
-	apt-cacher-ng debootstrap fdisk dosfstools nftables ovmf curl
+	apt-cacher-ng debootstrap fdisk dosfstools nftables ovmf curl dnsmasq-base
 # Puppet, its server (a JVM: the tests start it), and the Debian-packaged puppet-openstack modules the oci module
 # declares (catalogs compile in tests).
 PUPPET_DEBS := puppet puppetserver puppet-module-keystone puppet-module-nova puppet-module-neutron puppet-module-glance \
@@ -126,6 +128,17 @@ vm-install-test: deps
 	OCI_STATE_DIR=$(abspath $(VM_LAB_STATE)) MASTER= $(MAKE) live-image
 	OCI_VM_INSTALL=1 OCI_VM_LAB_STATE=$(abspath $(VM_LAB_STATE)) $(VPY) -m pytest -s --basetemp=$(abspath build/vm-lab/tmp) \
 		tests/integration/test_install_vm.py $(VM_TESTS)
+
+# The talk on VMs (docs/poc.md): the live image as vm-install-test builds it (its live SSH CA kept in VM_LAB_STATE).
+POC_VMS_ARGS ?=
+.PHONY: poc-vms poc-vms-down
+poc-vms: deps
+	mkdir -p $(VM_LAB_STATE)
+	OCI_STATE_DIR=$(abspath $(VM_LAB_STATE)) MASTER= $(MAKE) live-image
+	$(VPY) bin/oci-poc vms $(POC_VMS_ARGS)
+
+poc-vms-down: deps
+	$(VPY) bin/oci-poc vms --down
 
 # Its figures, as a benchmark (docs/benchmarks.md): VM_CASES='one-disk raid1 uefi' for more than one.
 VM_CASES ?= one-disk

@@ -11,6 +11,9 @@
    the agent certificates installs carry; the PoC waits for it to answer after the demo;
 4. stop the servers (and the package cache if it started it) and remove the state directory (``--keep`` leaves
    it for a look).
+
+``oci-poc vms`` (``make poc-vms``) plays the same story on qemu VMs behind simulated BMCs, up to a Puppet run on
+each installed VM: lib/oci/pocvms/.
 """
 
 from __future__ import annotations
@@ -171,10 +174,15 @@ def done(started: float) -> None:
 
 @edge("oci-poc")
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["vms"]:  # the talk on qemu VMs (make poc-vms): a run of its own
+        from oci.pocvms.main import main as vms
+
+        return vms(given[1:])
     parser = argparse.ArgumentParser(prog="oci-poc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true", help="keep the state directory and print its path")
     parser.add_argument("--captures", type=Path, default=REPO / "tests" / "data" / "hw", help="folder of hardware captures")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     return _poc(args)
 
 

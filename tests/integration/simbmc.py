@@ -14,6 +14,7 @@ from pathlib import Path
 from oci.bmc import Target
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ipmi"
+EMU = Path(__file__).resolve().parents[2] / "share" / "poc" / "ipmi-sim.emu"  # the PoC's BMC, as oci-poc vms runs it
 
 
 def _free_port() -> int:
@@ -59,7 +60,7 @@ def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path
                 '  user 2 true  "ipmiusr" "test" admin    10       none md2 md5 straight\n'
             )
             (folder / f"persist{i}").mkdir()
-            argv = ["ipmi_sim", "-n", "-c", str(config), "-f", str(DATA / "node.emu"), "-s", str(folder / f"persist{i}")]
+            argv = ["ipmi_sim", "-n", "-c", str(config), "-f", str(EMU), "-s", str(folder / f"persist{i}")]
             sims.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
             out.append((Target("127.0.0.1", port, "ipmiusr", "test"), state))
         for sim, (target, _) in zip(sims, out, strict=True):

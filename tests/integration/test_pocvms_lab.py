@@ -7,12 +7,14 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 
 import pytest
 
-from oci.pocvms import network, plan
+from oci.pocvms import machines, network, plan
 from oci.run import CommandError
 
 
@@ -27,6 +29,17 @@ def free_link_net() -> IPv4Network:
         candidate = IPv4Network((int(IPv4Address("10.254.254.0")) + 4 * (uuid.uuid4().int % 64), 30))
         if not any(candidate.overlaps(net) for net in taken):
             return candidate
+
+
+def qemu_cmdline(pid: str) -> list[bytes]:
+    """The argv of the hook's process once it became qemu: the hook starts it in the background and returns, so
+    a moment may pass before the exec (a guard of a minute, never a figure)."""
+    give_up = time.monotonic() + 60
+    while True:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if argv[0].endswith(b"qemu-system-x86_64") or time.monotonic() > give_up:
+            return argv
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -74,3 +87,44 @@ def test_a_failed_up_removes_what_it_made(net):
         network.up(net, plan.Lab((vm, vm)), cache_port=3142)  # the second VM's address is the first's: refused
     assert not network.exists(net)
     assert all(link["ifname"] != net.host_link for link in ip_json("link", "show"))
+
+
+def test_a_vms_bmc_powers_its_qemu_on_and_off_over_ipmi(net, tmp_path):
+    """ipmi_sim with the rendered configuration and hook, in the lab's namespace: IPMI over the lab's network
+    sets the boot device and starts, reports and stops a real qemu (idle in its firmware: nothing is booted)."""
+    for tool in ("ipmi_sim", "ipmitool", "qemu-system-x86_64"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed: run make deps")
+    lab = plan.plan(1, memory_mib=1024)
+    vm = lab.vms[0]
+    network.up(net, lab, cache_port=3142)
+    folder = tmp_path / vm.name
+    machines.prepare(vm, folder)
+    machines.start_bmc(net, vm, folder)
+    machines.wait_for_bmc(net, vm)
+    assert machines.ipmitool(net, vm, "chassis", "power", "status").strip() == "Chassis Power is off"
+
+    machines.ipmitool(net, vm, "chassis", "bootdev", "pxe")
+    assert (folder / "boot").read_text().strip() == "pxe"
+    machines.ipmitool(net, vm, "chassis", "power", "on")
+    assert machines.power(folder) == "on"
+    qemu = (folder / "qemu.pid").read_text().strip()
+    cmdline = qemu_cmdline(qemu)
+    assert b"type=1,manufacturer=QEMU,product=OCI PoC 1U,serial=C1" in cmdline
+    assert b"e1000,netdev=n0,mac=52:54:00:0c:01:00,bootindex=1" in cmdline  # PXE first, as asked
+    assert Path(f"/proc/{qemu}").stat().st_uid == 0
+    assert machines.ipmitool(net, vm, "chassis", "power", "status").strip() == "Chassis Power is on"
+    # The simulator's sockets are not qemu's: only the standard streams and qemu's own files are open there.
+    assert not any("socket" in os.readlink(f"/proc/{qemu}/fd/{fd}") for fd in ("0", "1", "2"))
+
+    machines.ipmitool(net, vm, "chassis", "power", "off")
+    assert machines.power(folder) == "off"
+    assert machines.ipmitool(net, vm, "chassis", "power", "status").strip() == "Chassis Power is off"
+    machines.ipmitool(net, vm, "chassis", "bootdev", "disk")  # what OCI asks before an installed machine's reboot
+    assert (folder / "boot").read_text().strip() == "default"
+    machines.ipmitool(net, vm, "chassis", "power", "on")  # the simulator outlived its VM, and starts it again
+    qemu = (folder / "qemu.pid").read_text().strip()
+    assert b"virtio-blk-pci,drive=d0,bootindex=1" in qemu_cmdline(qemu)
+    log = (folder / "bmc.log").read_text()
+    assert [line.split(" ", 1)[1] for line in log.splitlines()] == [
+        "set boot pxe", "set power 1", "set power 0", "set boot default", "set power 1"]  # fmt: skip

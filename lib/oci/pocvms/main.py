@@ -36,7 +36,7 @@ from oci import config as config_mod
 from oci.cli.edge import Parser, edge
 from oci.errors import InvalidInput, InvalidState, OciError
 from oci.model import BmcAccess, Machine
-from oci.pocvms import network, plan, progress, render
+from oci.pocvms import machines, network, plan, progress
 from oci.run import CommandError, run, spawn, stop
 from oci.store import Store
 
@@ -48,13 +48,12 @@ LIVE_CA = REPO / "build" / "vm-lab" / "state" / "ssh" / "live"
 PACKAGE_CACHE_DIR = Path("/var/cache/oci-poc/apt-cacher-ng-vms")  # kept: the next run's installs are warm
 API_PORT, PUPPET_PORT = 8000, 8140
 REGION, LOCATION, CLUSTER, DOMAIN = "r1", "loc1", "poc", "poc.example"
-EMU = REPO / "tests" / "data" / "ipmi" / "node.emu"
 POLL = 5.0  # seconds between two looks at the master's state and the BMCs
 # Guards, never figures: a VM that has not reached the next point by then is reported failed.
 LIVE_LIMIT = 1800.0  # power-on to its first report
 VM_LIMIT = 4 * 3600.0  # power-on to its first Puppet run's success (an install is about an hour under TCG)
 OFF_LIMIT = 60.0  # its qemu not running (a power cycle through the BMC takes a second)
-TOOLS = ("qemu-system-x86_64", "ipmi_sim", "ipmitool", "dhcpd", "in.tftpd", "apt-cacher-ng", "nft", "java")
+TOOLS = ("qemu-system-x86_64", "ipmi_sim", "ipmitool", "dhcpd", "dnsmasq", "apt-cacher-ng", "nft", "java", "curl")
 
 
 @dataclass
@@ -316,7 +315,11 @@ def _master(folder: Path, net: network.Network, args: argparse.Namespace) -> dic
     dhcpd = ["dhcpd", "-f", "-4", "-cf", str(root / "etc/dhcp/dhcpd.conf"), "-lf", str(folder / "dhcpd.leases"),
              "-pf", str(folder / "dhcpd.pid"), plan.BRIDGE]  # fmt: skip
     spawn(net.inside(*dhcpd), log=logs / "dhcpd.log")
-    spawn(net.inside("in.tftpd", "-L", "-s", str(root / "srv/tftp"), "-a", f"{plan.MASTER}:69"), log=logs / "tftpd.log")
+    # TFTP for firmware that PXE-boots (a server's NIC; the VMs' iPXE ROM goes to HTTP at once): dnsmasq as TFTP
+    # server only (no DNS, no DHCP: dhcpd is ours), from Debian's dnsmasq-base, which has no service of its own.
+    tftp = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0", f"--interface={plan.BRIDGE}", "--bind-interfaces",
+            "--enable-tftp", f"--tftp-root={root / 'srv/tftp'}", f"--pid-file={folder / 'dnsmasq.pid'}", "--log-facility=-"]  # fmt: skip
+    spawn(net.inside(*tftp), log=logs / "tftp.log")
     api = spawn(net.inside(str(REPO / "bin" / "oci-api"), "--debug"), env=env, log=logs / "oci-api.log")
     _until(lambda: _answers(net.inside("curl", "-sf", "-o", "/dev/null", f"http://{plan.MASTER}:{API_PORT}/api/v1/health")),
            120, "oci-api", api)  # fmt: skip
@@ -346,48 +349,22 @@ def _wait_for_puppet_server(state: Run) -> None:
 
 
 def _bmc_and_vm(state: Run, vm: plan.Vm) -> Tracked:
-    """The VM's folder (disks, firmware variables, hook) and its BMC, started; the VM stays off."""
+    """The VM's folder and its BMC, started; the VM stays off."""
     folder = state.folder / vm.name
-    folder.mkdir()
-    for path, size in zip(render.machine(vm, folder).disks, vm.hardware.disks_gib, strict=True):
-        with path.open("wb") as disk:
-            disk.truncate(size << 30)  # sparse
-    if vm.hardware.uefi:
-        shutil.copy(render.OVMF_VARS, folder / "OVMF_VARS.fd")
-    hook = folder / "chassis-control"
-    hook.write_text(render.chassis_hook(vm, folder))
-    hook.chmod(0o755)
-    config = folder / "ipmi-sim.conf"
-    config.write_text(render.ipmi_sim_config(vm, hook))
-    (folder / "persist").mkdir()
-    argv = ["ipmi_sim", "-n", "-c", str(config), "-f", str(EMU), "-s", str(folder / "persist")]
-    spawn(state.net.inside(*argv), log=folder / "ipmi_sim.log")
+    machines.prepare(vm, folder)
+    machines.start_bmc(state.net, vm, folder)
     return Tracked(vm, folder)
 
 
-def _ipmitool(state: Run, vm: plan.Vm, *args: str) -> str:
-    # Cipher suite 3 given: ipmitool otherwise asks for the list, which ipmi_sim does not answer (10 s lost).
-    # The factory account's password on the command line: a simulator's, public in this file.
-    argv = ["ipmitool", "-I", "lanplus", "-C", "3", "-H", str(vm.bmc_listen), "-U", plan.BMC_USER, "-P", plan.BMC_PASSWORD, *args]
-    return run(state.net.inside(*argv), timeout=60).stdout
-
-
 def _power_on(state: Run, tracked: Tracked) -> None:
-    _until(lambda: _answers(state.net.inside("ipmitool", "-I", "lanplus", "-C", "3", "-H", str(tracked.vm.bmc_listen), "-U",
-                                             plan.BMC_USER, "-P", plan.BMC_PASSWORD, "chassis", "power", "status")),
-           60, f"{tracked.vm.name}'s BMC")  # fmt: skip
-    _ipmitool(state, tracked.vm, "chassis", "bootdev", "pxe")
-    _ipmitool(state, tracked.vm, "chassis", "power", "on")
+    machines.wait_for_bmc(state.net, tracked.vm)
+    machines.ipmitool(state.net, tracked.vm, "chassis", "bootdev", "pxe")
+    machines.ipmitool(state.net, tracked.vm, "chassis", "power", "on")
     tracked.powered_on, tracked.started = datetime.now(UTC), time.monotonic()
 
 
 def _power(tracked: Tracked) -> str:
-    pidfile = tracked.folder / "qemu.pid"
-    try:
-        os.kill(int(pidfile.read_text()), 0)
-        return "on"
-    except (OSError, ValueError):
-        return "off"
+    return machines.power(tracked.folder)
 
 
 def _watch(state: Run) -> None:

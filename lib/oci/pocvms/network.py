@@ -125,7 +125,7 @@ def down(net: Network, grace: float = 20.0) -> list[str]:
         for pid in running:
             _signal(pid, signal.SIGTERM)
         left, give_up = running, time.monotonic() + grace
-        while (left := [pid for pid in left if _alive(pid)]) and time.monotonic() < give_up:
+        while (left := [pid for pid in left if alive(pid)]) and time.monotonic() < give_up:
             time.sleep(0.2)  # processes exiting after a signal: nothing tells when, so look again
         for pid in left:
             _signal(pid, signal.SIGKILL)
@@ -154,7 +154,7 @@ def _signal(pid: int, number: int) -> None:
         os.kill(pid, number)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Alive and not a zombie: an orphan may wait long for a reaper here (PID 1 is no init)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:

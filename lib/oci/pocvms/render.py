@@ -94,7 +94,7 @@ def chassis_hook(vm: plan.Vm, folder: Path, templates: Templates | None = None) 
     hardware = machine(vm, folder)
 
     def line(argv: Sequence[str]) -> str:
-        return shlex.join([*argv, "-daemonize", "-pidfile", str(folder / "qemu.pid")])
+        return shlex.join(argv)
 
     return (templates or shipped()).render(
         "poc-chassis-control.sh.j2",
