@@ -85,6 +85,32 @@ def probe(address: str, port: int, timeout: float) -> None:
         raise NodeUnreachable(f"nothing answers on {address}:{port} ({reason})") from None
 
 
+def _login_files(store: Store, node: Node, folder: Path, key: Path, public: str, validity: str) -> dict[str, str]:
+    """The user certificate (``validity``) and known_hosts of a login to ``node`` written in ``folder``; the ssh
+    options that use them."""
+    cfg = store.config
+    certificate = folder / "id-cert.pub"
+    certificate.write_text(ssh.sign(store, node.cluster, public, "oci-master", ["root"], host=False, validity=validity) + "\n")
+    known_hosts = folder / "known_hosts"
+    known_hosts.write_text(f"@cert-authority {node.name} {ssh.public_ca(store, node.cluster)}\n")
+    return {"Port": str(cfg.ssh_port), "IdentityFile": str(key), "CertificateFile": str(certificate), "IdentitiesOnly": "yes",
+            "ConnectTimeout": str(cfg.ssh_connect_timeout), "StrictHostKeyChecking": "yes", "UserKnownHostsFile": str(known_hosts),
+            "GlobalKnownHostsFile": "/dev/null", "HostKeyAlias": node.name}  # fmt: skip
+
+
+def login_config(store: Store, serial: str, alias: str, folder: Path, validity: str = "-5m:+1d") -> str:
+    """An ssh_config ``Host`` block for an operator to log in to ``serial`` as root under ``alias`` (the PoC's
+    ``--keep``): the master's key, a user certificate valid ``validity``, the node's host CA; files in ``folder``
+    (root's, made 0700 here)."""
+    node = node_of(store, serial)
+    key, public = _master_key(store)
+    ssh.ensure_cas(store, node.cluster)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    options = _login_files(store, node, folder, key, public, validity)
+    lines = [f"Host {alias}", f"    HostName {node.address}", "    User root", *(f"    {k} {v}" for k, v in options.items())]
+    return "\n".join(lines) + "\n"
+
+
 def run_on(store: Store, node: Node, argv: Sequence[str], timeout: float = 60, stdin: bytes | None = None) -> str:
     """Run ``argv`` as root on ``node``; its output. NodeUnreachable if SSH fails, CommandError if the command does.
     ``stdin``: bytes the command reads (a file handed over through the same checked channel: no scp, no second login)."""
@@ -93,16 +119,9 @@ def run_on(store: Store, node: Node, argv: Sequence[str], timeout: float = 60, s
     key, public = _master_key(store)
     ssh.ensure_cas(store, node.cluster)
     with tempfile.TemporaryDirectory(prefix="oci-ssh-") as tmp:
-        certificate = Path(tmp) / "id-cert.pub"
-        certificate.write_text(ssh.sign(store, node.cluster, public, "oci-master", ["root"], host=False, validity=CALL_VALIDITY) + "\n")
-        known_hosts = Path(tmp) / "known_hosts"
-        known_hosts.write_text(f"@cert-authority {node.name} {ssh.public_ca(store, node.cluster)}\n")
-        command = [
-            "ssh", "-F", "/dev/null", "-p", str(cfg.ssh_port), "-i", str(key), "-o", f"CertificateFile={certificate}",
-            "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={cfg.ssh_connect_timeout}",
-            "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
-            "-o", f"HostKeyAlias={node.name}", "-o", "LogLevel=ERROR", f"root@{node.address}", "--", shlex.join(argv),
-        ]  # fmt: skip
+        options = _login_files(store, node, Path(tmp), key, public, CALL_VALIDITY)
+        command = ["ssh", "-F", "/dev/null", *(f"-o{k}={v}" for k, v in options.items()), "-o", "BatchMode=yes",
+                   "-o", "LogLevel=ERROR", f"root@{node.address}", "--", shlex.join(argv)]  # fmt: skip
         try:
             return run(command, timeout=timeout, input_bytes=stdin).stdout
         except CommandError as exc:

@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import fcntl
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,7 @@ from types import FrameType
 from typing import IO
 
 from oci import config as config_mod
+from oci import remote
 from oci.cli.edge import Parser, edge
 from oci.errors import InvalidInput, InvalidState, OciError
 from oci.model import BmcAccess, Machine
@@ -78,6 +80,8 @@ class Run:
     folder: Path
     env: dict[str, str]
     store: Store
+    puppet: subprocess.Popen[bytes]
+    puppet_ready: bool = False
     vms: list[Tracked] = field(default_factory=list)
     out: IO[str] = sys.stdout
 
@@ -120,15 +124,15 @@ def main(argv: list[str] | None = None) -> int:
                                hint="oci-poc vms --down removes it")  # fmt: skip
         signal.signal(signal.SIGTERM, _interrupted)
         try:
-            ok = _play(args, lab, net)
+            state = _play(args, lab, net)
         except BaseException:
             _teardown(net, args.dir)  # --keep keeps a run that went to its end, not a failed set-up or a Ctrl-C
             raise
         if args.keep:
-            _print_access(lab, net, args.dir)
+            _print_access(state)
         else:
             _teardown(net, args.dir)
-        return 0 if ok else 1
+        return 0 if all(t.done for t in state.vms) else 1
 
 
 def _memory_mib() -> int:
@@ -197,8 +201,8 @@ def _teardown(net: network.Network, folder: Path) -> list[str]:
     return removed
 
 
-def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> bool:
-    """The run from a bare machine to every VM's Puppet success (True), or its end with failures (False)."""
+def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:
+    """The run from a bare machine to every VM's Puppet success, or to its end with failures (``Tracked.failed``)."""
     total = time.monotonic()
     folder: Path = args.dir
     for child in folder.iterdir():  # a previous run's files (its --down or teardown removed its processes)
@@ -215,10 +219,10 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> bool
     _done(started)
 
     started = _step(f"the master in the lab: oci-api on {plan.MASTER}:{API_PORT}, dhcpd, TFTP, the PKI, the Puppet server")
-    env = _master(folder, net, args)
+    env, puppet = _master(folder, net, args)
     store = Store.open(config_mod.load(env))
     _done(started)
-    state = Run(lab, net, folder, env, store)
+    state = Run(lab, net, folder, env, store, puppet)
 
     started = _step("networks and cluster, as an operator makes them")
     for command in (
@@ -238,7 +242,6 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> bool
     started = _step(f"{len(lab.vms)} VMs and their BMCs (ipmi_sim), powered on over IPMI with boot device PXE")
     for vm in lab.vms:
         state.vms.append(_bmc_and_vm(state, vm))
-    _wait_for_puppet_server(state)
     for tracked in state.vms:
         _power_on(state, tracked)
         say(f"  {tracked.vm.name}: {tracked.vm.serial} {tracked.vm.hardware.product}, role {tracked.vm.role}, BMC {tracked.vm.bmc_listen}")
@@ -254,7 +257,7 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> bool
         for t in state.vms
     ]  # fmt: skip
     print("\n" + progress.summary(timelines) + f"in all: {time.monotonic() - total:.0f} s")
-    return all(t.done for t in state.vms)
+    return state
 
 
 def _step(title: str) -> float:
@@ -296,8 +299,9 @@ def _until(condition: object, guard: float, what: str, process: subprocess.Popen
         time.sleep(0.5)  # a daemon starting: it says nothing when it is ready, so ask again
 
 
-def _master(folder: Path, net: network.Network, args: argparse.Namespace) -> dict[str, str]:
-    """The master's configuration, state and daemons in the namespace; returns the environment ocicli uses."""
+def _master(folder: Path, net: network.Network, args: argparse.Namespace) -> tuple[dict[str, str], subprocess.Popen[bytes]]:
+    """The master's configuration, state and daemons in the namespace: the environment ocicli uses, and the Puppet
+    server's process (a JVM: it starts while the VMs boot and install)."""
     state_dir, conf = folder / "state", folder / "oci.conf"
     conf.write_text(
         f"[api]\nlisten = {plan.MASTER}:{API_PORT}\n[network]\nprovisioning_network = {plan.PROVISIONING}\noci_ip = {plan.MASTER}\n"
@@ -332,20 +336,23 @@ def _master(folder: Path, net: network.Network, args: argparse.Namespace) -> dic
     assert token is not None, "oci-puppet-setup made it"
     settings = puppet_server.settings_for(store.config, token, f"puppet.{DOMAIN}", folder / "puppetserver")
     server_env = {k: v for k, v in env.items() if k != "OCI_CONFIG"}
-    spawn(net.inside(*puppet_server.command(settings)), env=server_env, cwd=puppet_server.PUPPETSERVER_HOME,
-          log=logs / "puppetserver.log")  # fmt: skip
-    return env
+    server = spawn(net.inside(*puppet_server.command(settings)), env=server_env, cwd=puppet_server.PUPPETSERVER_HOME,
+                   log=logs / "puppetserver.log")  # fmt: skip
+    return env, server
 
 
-def _wait_for_puppet_server(state: Run) -> None:
-    """The JVM started with the master; the VMs need it only after their install, but a server that never
-    comes up is better said before an hour of installs."""
+def _puppet_server_ready(state: Run) -> bool:
+    """The first boots need it: cluster-install starts once it answers. A server that died ends the run."""
     from oci import puppet as layout
 
+    if state.puppet_ready:
+        return True
+    if state.puppet.poll() is not None:
+        raise InvalidState(f"the Puppet server exited (code {state.puppet.returncode}); see {state.folder / 'logs' / 'puppetserver.log'}")
     cafile = layout.ssldir(state.folder / "puppet") / "certs" / "ca.pem"
     url = f"https://{plan.MASTER}:{PUPPET_PORT}/status/v1/simple"
-    print("  waiting for the Puppet server (a JVM: a minute idle, several on a loaded machine)", flush=True)
-    _until(lambda: _answers(state.net.inside("curl", "-sf", "--max-time", "10", "--cacert", str(cafile), url)), 1800, "the Puppet server")
+    state.puppet_ready = _answers(state.net.inside("curl", "-sf", "--max-time", "10", "--cacert", str(cafile), url))
+    return state.puppet_ready
 
 
 def _bmc_and_vm(state: Run, vm: plan.Vm) -> Tracked:
@@ -384,13 +391,15 @@ def _watch(state: Run) -> None:
             bmc = tracked.forwarded_bmc or str(tracked.vm.bmc_listen)
             rows.append(progress.observe(tracked.vm.name, tracked.vm.serial, machine, bmc, _power(tracked), tracked.powered_on,
                                          now, tracked.failed))  # fmt: skip
-        if installer is None and all(t.enrolled or t.failed for t in state.vms) and any(t.enrolled for t in state.vms):
+        enrolled = all(t.enrolled or t.failed for t in state.vms) and any(t.enrolled for t in state.vms)
+        if installer is None and enrolled and _puppet_server_ready(state):
             log = state.folder / "logs" / "cluster-install.log"
             installer = spawn(state.net.inside(str(REPO / "bin" / "ocicli"), "cluster-install", CLUSTER, "--timeout", str(int(VM_LIMIT))),
                               env=state.env, log=log)  # fmt: skip
             state.say(f"  ocicli cluster-install {CLUSTER} (its output: {log})")
         if terminal:
-            text = progress.table(rows)
+            text = progress.table(rows, "" if installer else "cluster-install: waiting for " + (
+                "the Puppet server" if enrolled else "every VM's enrolment"))  # fmt: skip
             state.out.write(progress.redraw(drawn, text))
             drawn = text.count("\n")
         else:
@@ -474,12 +483,24 @@ def _console_tail(path: Path, lines: int = 12) -> list[str]:
     return [line.rstrip("\r") for line in text.splitlines()[-lines:]]
 
 
-def _print_access(lab: plan.Lab, net: network.Network, folder: Path) -> None:
-    print(f"\nThe lab is up (--keep). Namespace {net.namespace}; files in {folder}.")
-    for vm in lab.vms:
-        print(f"  {vm.name} ({vm.serial}): console {folder / vm.name / 'console.log'} (tail -f); BMC: "
-              f"ip netns exec {net.namespace} ipmitool -I lanplus -C 3 -H {vm.bmc_listen} -U {plan.BMC_USER} -P {plan.BMC_PASSWORD} "
-              "chassis power status")  # fmt: skip
-    print(f"  SSH, with the cluster's CAs: ip netns exec {net.namespace} env OCI_CONFIG={folder / 'oci.conf'} "
-          f"OCI_STATE_DIR={folder / 'state'} {REPO / 'bin' / 'ocicli'} machine-list; then ssh as the tests do (docs/poc.md)")  # fmt: skip
-    print("  oci-poc vms --down tears it all down.")
+def _print_access(state: Run) -> None:
+    """--keep: where each VM's console is, its BMC, and an SSH login to each installed VM (an ssh_config with a
+    user certificate valid a day, from the cluster's CA, as the master's own logins)."""
+    folder, ns = state.folder, state.net.namespace
+    blocks = []
+    for tracked in state.vms:
+        machine = state.store.find(Machine, tracked.vm.serial)
+        if machine is not None and machine.status.value == "installed":
+            blocks.append(remote.login_config(state.store, tracked.vm.serial, tracked.vm.name, folder / "ssh" / tracked.vm.name))
+    config = folder / "ssh" / "config"
+    if blocks:
+        config.write_text("\n".join(blocks))
+    print(f"\nThe lab is up (--keep): namespace {ns}, files in {folder}; oci-poc vms --down tears it down.")
+    environment = f"OCI_CONFIG={folder / 'oci.conf'} OCI_STATE_DIR={folder / 'state'}"
+    print(f"  ocicli:  ip netns exec {ns} env {environment} {REPO / 'bin' / 'ocicli'} machine-list")
+    for tracked in state.vms:
+        vm = tracked.vm
+        print(f"  {vm.name} ({vm.serial}): console: tail -f {tracked.folder / 'console.log'}")
+        print(f"      BMC: ip netns exec {ns} {shlex.join(machines.ipmitool_argv(vm, 'chassis', 'power', 'status'))}")
+        if blocks and f"Host {vm.name}\n" in config.read_text():
+            print(f"      SSH: ip netns exec {ns} ssh -F {config} {vm.name}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from oci.errors import InvalidInput
+from oci.model import BUILTIN_ROLES
 
 NAMESPACE = "oci-poc"
 BRIDGE = "br0"
@@ -122,6 +123,9 @@ def plan(count: int, roles: tuple[str, ...] = SMALL_ROLES, memory_mib: int = VM_
         raise InvalidInput(f"--count must be from 1 to {MAX_VMS}, not {count}")
     if not roles:
         raise InvalidInput("--roles: give at least one role")
+    unknown = [role for role in roles if role not in BUILTIN_ROLES]
+    if unknown:
+        raise InvalidInput(f"--roles: unknown role {unknown[0]!r} (one of {', '.join(BUILTIN_ROLES)})")
     if memory_mib < 1024:
         raise InvalidInput(f"--memory must be at least 1024 MiB (the live image runs from RAM), not {memory_mib}")
     vms = tuple(
