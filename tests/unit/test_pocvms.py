@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from oci.errors import InvalidInput
+from oci.model import Machine, MachineStatus
+from oci.model.machine import Enrolment, InstallRecord, InstallStep, PhaseChange, PuppetStatus
 from oci.pocvms import plan, progress, render
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,9 +109,9 @@ def test_live_table_and_lines():
     golden("table.txt", progress.table(rows, "stage 1/1: not waited for"))
     assert progress.redraw(0, "x\n") == "x\n"
     assert progress.redraw(5, "x\n") == "\x1b[5A\x1b[Jx\n"
-    assert progress.line(rows[0]) == "vm1 (VM1): installing, debootstrap [1h02m05s since power-on]"
+    assert progress.line(rows[0]) == "vm1 (VM1): installing, debootstrap, BMC 10.254.1.10 [1h02m05s since power-on]"
     assert progress.line(rows[2]) == "vm3 (VM3): FAILED: no report after 900 s; console: ...login: [1h02m05s since power-on]"
-    last = {"vm1": rows[0].key(), "vm2": ("-", "booting", None)}
+    last = {"vm1": rows[0].key(), "vm2": ("-", "booting", None, None)}
     assert [r.vm for r in progress.changed(last, rows)] == ["vm2", "vm3"]
 
 
@@ -128,3 +131,22 @@ def test_summary_times_each_phase_from_the_masters_history():
     assert progress.phase_seconds(retried)["install"] == 59 * 60
     assert progress.phase_seconds(retried)["first boot"] is None
     golden("summary.txt", progress.summary([done, retried, failed]))
+
+
+def test_a_vms_row_follows_the_masters_record():
+    on = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    now = on + timedelta(minutes=30)
+    booting = progress.observe("vm1", "C1", None, "10.254.1.201", "on", on, now)
+    assert (booting.status, booting.phase, booting.elapsed) == ("-", "booting the live image", 1800)
+    live = Machine("C1", MachineStatus.LIVE, on, history=(PhaseChange("live", on + timedelta(minutes=3)),))
+    assert progress.observe("vm1", "C1", live, None, "on", on, now).phase == "enrolling"
+    enrolled = replace(live, enrolment=Enrolment("poc", "dns", "loc1", "poc-dns-1.poc.example"))
+    assert progress.observe("vm1", "C1", enrolled, None, "on", on, now).phase == "waiting for its install"
+    steps = (InstallStep("partition", on + timedelta(minutes=5), 2.5), InstallStep("debootstrap", on + timedelta(minutes=6)))
+    installing = replace(enrolled, status=MachineStatus.INSTALLING, install=InstallRecord(on + timedelta(minutes=5), steps),
+                         history=(*live.history, PhaseChange("installing", on + timedelta(minutes=5))))  # fmt: skip
+    row = progress.observe("vm1", "C1", installing, "10.254.1.10", "on", on, now)
+    assert (row.phase, row.in_phase) == ("debootstrap", 24 * 60)  # since the step started, not the status
+    done = replace(installing, status=MachineStatus.INSTALLED, puppet_status=PuppetStatus.SUCCESS,
+                   history=(*installing.history, PhaseChange("installed", on + timedelta(minutes=25))))  # fmt: skip
+    assert progress.observe("vm1", "C1", done, "10.254.1.10", "on", on, now).phase == "done"

@@ -378,7 +378,7 @@ def _watch(state: Run) -> None:
     """Until every VM is done or failed: enrol what reports, forward numbered BMCs, start cluster-install once
     every VM is enrolled or out, and show the table."""
     terminal = state.out.isatty()
-    drawn, last = 0, dict[str, tuple[str, str, str | None]]()
+    drawn, last = 0, dict[str, tuple[str, str, str | None, str | None]]()
     installer: subprocess.Popen[bytes] | None = None
     while True:
         now = datetime.now(UTC)

@@ -26,7 +26,7 @@ class Row:
 
     vm: str
     serial: str
-    bmc: str | None  # the address the master reaches it at, once numbered
+    bmc: str | None  # the address the master reaches it at (the simulator's own until OCI numbered it)
     power: str  # on, off, unknown
     status: str  # the master's status, or "-" before its first report
     phase: str  # an install step, "puppet", or what the run waits for
@@ -34,9 +34,9 @@ class Row:
     elapsed: float | None  # seconds since the run powered it on
     failed: str | None = None  # why it is out of the run
 
-    def key(self) -> tuple[str, str, str | None]:
+    def key(self) -> tuple[str, str, str | None, str | None]:
         """What a change of makes a new line in a pipe."""
-        return self.status, self.phase, self.failed
+        return self.status, self.phase, self.failed, self.bmc
 
 
 def table(rows: Sequence[Row], note: str = "") -> str:
@@ -65,11 +65,12 @@ def line(row: Row) -> str:
     """One VM's change, as a plain line (a pipe, a log)."""
     elapsed = f" [{duration(int(row.elapsed))} since power-on]" if row.elapsed is not None else ""
     what = f"FAILED: {row.failed}" if row.failed else f"{row.status}, {row.phase}"
-    return f"{row.vm} ({row.serial}): {what}{elapsed}"
+    bmc = f", BMC {row.bmc}" if row.bmc else ""
+    return f"{row.vm} ({row.serial}): {what}{bmc}{elapsed}"
 
 
-def changed(last: Mapping[str, tuple[str, str, str | None]], rows: Sequence[Row]) -> list[Row]:
-    """The rows whose status, phase or failure differs from ``last`` (by VM)."""
+def changed(last: Mapping[str, tuple[str, str, str | None, str | None]], rows: Sequence[Row]) -> list[Row]:
+    """The rows whose status, phase, failure or BMC address differs from ``last`` (by VM)."""
     return [row for row in rows if last.get(row.vm) != row.key()]
 
 
