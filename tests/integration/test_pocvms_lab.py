@@ -3,10 +3,12 @@ VM's BMC (ipmi_sim with the rendered configuration and hook) powering a real qem
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from ipaddress import IPv4Address, IPv4Network
@@ -16,6 +18,8 @@ import pytest
 
 from oci.pocvms import machines, network, plan
 from oci.run import CommandError
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def ip_json(*argv: str) -> list[dict]:
@@ -128,3 +132,24 @@ def test_a_vms_bmc_powers_its_qemu_on_and_off_over_ipmi(net, tmp_path):
     log = (folder / "bmc.log").read_text()
     assert [line.split(" ", 1)[1] for line in log.splitlines()] == [
         "set boot pxe", "set power 1", "set power 0", "set boot default", "set power 1"]  # fmt: skip
+
+
+def test_a_second_run_is_refused_in_one_line(tmp_path):
+    """While a run holds the lab's lock, another one stops before touching anything."""
+    if os.geteuid() != 0:
+        pytest.skip("oci-poc vms runs as root")
+    live, ca, folder = tmp_path / "live", tmp_path / "ca", tmp_path / "lab"
+    for path in (live / "vmlinuz", live / "initrd.img", live / "filesystem.squashfs", ca / "user_ca"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("")
+    folder.mkdir()
+    with (folder / "run.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write("4242\n")
+        lock.flush()
+        argv = [sys.executable, str(REPO / "bin" / "oci-poc"), "vms", "--count", "1", "--memory", "1024", "--dir", str(folder),
+                "--live-dir", str(live), "--live-ca", str(ca)]  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "oci-poc vms: error: another oci-poc vms is running (pid 4242) (wait for it, or stop it with Ctrl-C)\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["run.lock"]
