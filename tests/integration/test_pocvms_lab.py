@@ -75,6 +75,9 @@ def test_up_builds_the_lab_and_down_leaves_nothing(net):
 
     # Something left running in the lab (a VM, a daemon) is stopped by down.
     sleeper = subprocess.Popen(net.inside("sleep", "600"))
+    give_up = time.monotonic() + 60  # until ip netns exec has entered the namespace: a guard, not a figure
+    while not network.pids(net) and time.monotonic() < give_up:
+        time.sleep(0.05)
     removed = network.down(net)
     assert sleeper.wait(timeout=30) != 0
     stopped = f"1 process(es) of namespace {net.namespace} stopped (0 killed)"
