@@ -135,7 +135,7 @@ def down(net: Network, grace: float = 20.0) -> list[str]:
         removed.append(f"namespace {net.namespace}")
     if _link_exists(net.host_link):
         # Deleting the namespace deletes its veth end, and with it the host's end, a moment later.
-        run(["ip", "link", "del", net.host_link], timeout=TIMEOUT, accept=(0, 1))
+        run(["ip", "link", "del", net.host_link], timeout=TIMEOUT, accept=(0, 1, 2))  # 2: gone meanwhile
         if _link_exists(net.host_link):
             raise InvalidState(f"link {net.host_link} cannot be deleted")
         removed.append(f"link {net.host_link}")
