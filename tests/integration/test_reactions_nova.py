@@ -2,6 +2,7 @@
 trusting the cluster's user CA: a compute's Puppet success registers it with Nova (the master runs ``nova-manage
 cell_v2 discover_hosts`` as user nova on a controller whose Puppet succeeded); the success that makes every
 controller ready has a hyper-converged compute run Puppet again (its first-run unit restarted, marker written).
+The operator's login that ``oci-poc vms --keep`` writes reaches the same node.
 
 Nova and systemd do not run here, so on that "node" ``nova-manage`` and ``systemctl`` are scripts in
 /usr/local/bin that write who ran them and with what arguments (or fail, when the test says so). Each session
@@ -13,6 +14,7 @@ folders are closed to other users).
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ import pytest
 
 import sshnode
 from conftest import free_port
+from oci import remote
 from oci.model import Machine
 from oci.pki import ssh
 from oci.service import machines, reactions
@@ -111,6 +114,17 @@ def test_a_compute_is_registered_as_nova_on_a_successful_controller(controller):
     assert (out / "ran").read_text() == "nova cell_v2 discover_hosts\n"
     history = site.get(Machine, "C1").history
     assert history[-1].detail == "registered with Nova: nova-manage cell_v2 discover_hosts on cl1-controller-1.example.com"
+
+
+def test_an_operator_login_from_login_config_reaches_the_installed_node(controller, tmp_path):
+    """The ssh_config oci-poc vms --keep writes (remote.login_config): the same checks as the master's own calls."""
+    site, out = controller
+    folder = tmp_path / "ssh-login"
+    (tmp_path / "ssh_config").write_text(remote.login_config(site, "C0", "c0", folder))
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    argv = ["ssh", "-F", str(tmp_path / "ssh_config"), "-o", "BatchMode=yes", "c0", "echo logged in as $(id -un)"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "logged in as root\n"), done.stderr
 
 
 def test_a_failed_discovery_is_a_history_line(controller):
