@@ -137,6 +137,12 @@ def test_a_vms_bmc_powers_its_qemu_on_and_off_over_ipmi(net, tmp_path):
         "set boot pxe", "set power 1", "set power 0", "set boot default", "set power 1"]  # fmt: skip
 
 
+def poc_vms(folder: Path, live: Path, ca: Path) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, str(REPO / "bin" / "oci-poc"), "vms", "--count", "1", "--memory", "1024", "--dir", str(folder),
+            "--live-dir", str(live), "--live-ca", str(ca)]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+
+
 def test_a_second_run_is_refused_in_one_line(tmp_path):
     """While a run holds the lab's lock, another one stops before touching anything."""
     if os.geteuid() != 0:
@@ -146,13 +152,21 @@ def test_a_second_run_is_refused_in_one_line(tmp_path):
         path.parent.mkdir(exist_ok=True)
         path.write_text("")
     folder.mkdir()
+    (folder / ".oci-poc-vms").touch()  # a lab's folder: the running one's
     with (folder / "run.lock").open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         lock.write("4242\n")
         lock.flush()
-        argv = [sys.executable, str(REPO / "bin" / "oci-poc"), "vms", "--count", "1", "--memory", "1024", "--dir", str(folder),
-                "--live-dir", str(live), "--live-ca", str(ca)]  # fmt: skip
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        done = poc_vms(folder, live, ca)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == "oci-poc vms: error: another oci-poc vms is running (pid 4242) (wait for it, or stop it with Ctrl-C)\n"
-    assert sorted(p.name for p in folder.iterdir()) == ["run.lock"]
+    assert sorted(p.name for p in folder.iterdir()) == [".oci-poc-vms", "run.lock"]
+
+    # A folder that is not a lab's is never used (a teardown empties the lab's folder).
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine\n")
+    done = poc_vms(other, live, ca)
+    refusal = f"oci-poc vms: error: --dir {other}: not empty, and not an oci-poc vms folder (no .oci-poc-vms in it)\n"
+    assert (done.returncode, done.stderr) == (1, refusal)
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]

@@ -47,6 +47,7 @@ LAB_DIR = Path("/var/lib/oci-poc/vms")  # root's: the VMs' disks (sparse, 10 GiB
 LIVE_DIR = REPO / "dist" / "live"
 # The live SSH CA the image was built with (make poc-vms builds it as make vm-install-test does).
 LIVE_CA = REPO / "build" / "vm-lab" / "state" / "ssh" / "live"
+MARKER = ".oci-poc-vms"  # in the lab's folder: a teardown empties only a folder that has it
 PACKAGE_CACHE_DIR = Path("/var/cache/oci-poc/apt-cacher-ng-vms")  # kept: the next run's installs are warm
 API_PORT, PUPPET_PORT = 8000, 8140
 REGION, LOCATION, CLUSTER, DOMAIN = "r1", "loc1", "poc", "poc.example"
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return _down(net, args.dir)
     lab = plan.plan(args.count, tuple(r for r in args.roles.split(",") if r), args.memory)
     _preflight(args, lab, memory)
-    args.dir.mkdir(parents=True, exist_ok=True)
+    _claim(args.dir)
     with _exclusive(args.dir):
         if network.exists(net):
             raise InvalidState(f"a lab is up in namespace {net.namespace} (left by --keep, or a run that was killed)",
@@ -159,6 +160,21 @@ def _preflight(args: argparse.Namespace, lab: plan.Lab, memory: int) -> None:
                            f"{memory} MiB are available", hint="fewer VMs (--count)")  # fmt: skip
 
 
+def _claim(folder: Path) -> None:
+    """``folder`` made the lab's, or refused if it holds anything else: a teardown empties it."""
+    if folder.is_dir() and not (folder / MARKER).exists() and any(folder.iterdir()):
+        raise InvalidInput(f"--dir {folder}: not empty, and not an oci-poc vms folder (no {MARKER} in it)")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).touch()
+
+
+def _ours(folder: Path) -> list[Path]:
+    """What a teardown removes from the lab's folder: everything but its marker and lock, if it is the lab's."""
+    if not (folder / MARKER).exists():
+        return []
+    return [child for child in sorted(folder.iterdir()) if child.name not in (MARKER, "run.lock")]
+
+
 @contextlib.contextmanager
 def _exclusive(folder: Path) -> Iterator[None]:
     """One run at a time: a lock held while the run lasts (released by the kernel if it is killed)."""
@@ -194,10 +210,9 @@ def _teardown(net: network.Network, folder: Path) -> list[str]:
             os.kill(int(pidfile.read_text()), signal.SIGTERM)
             removed.append("the lab's apt-cacher-ng")
         pidfile.unlink()
-    for child in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if child.name != "run.lock":
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-            removed.append(str(child))
+    for child in _ours(folder) if folder.is_dir() else []:
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+        removed.append(str(child))
     return removed
 
 
@@ -205,10 +220,8 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:
     """The run from a bare machine to every VM's Puppet success, or to its end with failures (``Tracked.failed``)."""
     total = time.monotonic()
     folder: Path = args.dir
-    for child in folder.iterdir():  # a previous run's files (its --down or teardown removed its processes)
-        if child.name != "run.lock":
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-    say = print
+    for child in _ours(folder):  # a previous run's files (its --down or teardown removed its processes)
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
     started = _step(f"the lab's network: namespace {net.namespace}, bridge {plan.BRIDGE} ({plan.MASTER}), {len(lab.taps)} taps")
     cache_port = 3142
     network.up(net, lab, cache_port)
@@ -235,7 +248,7 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:
          "--last-ip", str(plan.BMC_LAST)),
         ("cluster-create", CLUSTER, DOMAIN),
     ):  # fmt: skip
-        say(f"  ocicli {' '.join(command)}")
+        print(f"  ocicli {' '.join(command)}")
         state.ocicli(*command)
     _done(started)
 
@@ -244,7 +257,8 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:
         state.vms.append(_bmc_and_vm(state, vm))
     for tracked in state.vms:
         _power_on(state, tracked)
-        say(f"  {tracked.vm.name}: {tracked.vm.serial} {tracked.vm.hardware.product}, role {tracked.vm.role}, BMC {tracked.vm.bmc_listen}")
+        vm = tracked.vm
+        print(f"  {vm.name}: {vm.serial} {vm.hardware.product}, role {vm.role}, BMC {vm.bmc_listen}")
     _done(started)
 
     started = _step("the talk: live image, reports, machine-add, BMC numbering, cluster-install, install, Puppet")
@@ -447,7 +461,11 @@ def _advance(state: Run, tracked: Tracked, machine: Machine | None, access: BmcA
             tracked.failed = f"enrolment: {exc.message.splitlines()[0]}"
         return
     if access is not None and access.address and not access.pending and tracked.forwarded_bmc != access.address:
-        network.forward_bmc(state.net, access.address, vm.bmc_listen)
+        try:
+            network.forward_bmc(state.net, access.address, vm.bmc_listen)
+        except OciError as exc:
+            tracked.failed = f"its BMC's new address {access.address}: {exc.message.splitlines()[0]}"
+            return
         tracked.forwarded_bmc = access.address
     if machine.install is not None and machine.install.failed:
         tracked.failed = f"install failed at {machine.install.failed_step}: {machine.install.error}"
