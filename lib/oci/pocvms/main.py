@@ -162,7 +162,7 @@ def _preflight(args: argparse.Namespace, lab: plan.Lab, memory: int) -> None:
 
 def _claim(folder: Path) -> None:
     """``folder`` made the lab's, or refused if it holds anything else: a teardown empties it."""
-    if folder.is_dir() and not (folder / MARKER).exists() and any(folder.iterdir()):
+    if folder.is_dir() and not (folder / MARKER).exists() and any(c.name != "run.lock" for c in folder.iterdir()):
         raise InvalidInput(f"--dir {folder}: not empty, and not an oci-poc vms folder (no {MARKER} in it)")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).touch()
