@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -170,3 +171,39 @@ def test_a_second_run_is_refused_in_one_line(tmp_path):
     refusal = f"oci-poc vms: error: --dir {other}: not empty, and not an oci-poc vms folder (no .oci-poc-vms in it)\n"
     assert (done.returncode, done.stderr) == (1, refusal)
     assert [p.name for p in other.iterdir()] == ["notes.txt"]
+
+
+def test_ctrl_c_tears_the_lab_down(tmp_path):
+    """Interrupted once its network and package cache are up, a run leaves nothing: no namespace, no veth, no
+    process, nothing in its folder but its marker and lock. In a namespace of its own, beside any real lab."""
+    if os.geteuid() != 0:
+        pytest.skip("oci-poc vms runs as root")
+    live, ca, folder = tmp_path / "live", tmp_path / "ca", tmp_path / "lab"
+    for path in (live / "vmlinuz", live / "initrd.img", live / "filesystem.squashfs", ca / "user_ca"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("")
+    namespace = f"oci-pt-{uuid.uuid4().hex[:6]}"
+    net = network.named(namespace)
+    argv = [sys.executable, str(REPO / "bin" / "oci-poc"), "vms", "--count", "1", "--memory", "1024", "--dir", str(folder),
+            "--live-dir", str(live), "--live-ca", str(ca), "--namespace", namespace]  # fmt: skip
+    run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout is not None
+        seen = []
+        for line in run.stdout:  # the run's own progress: interrupted once the master's set-up begins
+            seen.append(line)
+            if line.startswith("=== the master in the lab"):
+                break
+        assert network.exists(net), "".join(seen)
+        cache = int((folder / "apt-cacher-ng.pid").read_text())
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+        network.down(net)
+    assert run.returncode == 130, err
+    assert not network.exists(net)
+    assert all(link["ifname"] != net.host_link for link in ip_json("link", "show"))
+    assert not network.alive(cache)
+    assert sorted(p.name for p in folder.iterdir()) == [".oci-poc-vms", "run.lock"]

@@ -112,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=LAB_DIR, help="the lab's files (default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="leave everything up at the end, and say how to reach each VM")
     parser.add_argument("--down", action="store_true", help="tear down a lab left up, and exit")
+    parser.add_argument("--namespace", default=plan.NAMESPACE, help="the lab's network namespace (default: %(default)s; "
+                        "another name runs a second lab beside it, with --dir of its own)")  # fmt: skip
     args = parser.parse_args(argv)
-    net = network.Network()
+    net = network.named(args.namespace)
     if args.down:
         return _down(net, args.dir)
     lab = plan.plan(args.count, tuple(r for r in args.roles.split(",") if r), args.memory)
@@ -227,8 +229,10 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:
     network.up(net, lab, cache_port)
     _done(started)
 
-    started = _step(f"the package cache: apt-cacher-ng on {net.host_end}:{cache_port}, cache in {PACKAGE_CACHE_DIR}")
-    _start_package_cache(folder, str(net.host_end), cache_port)
+    # Another lab's cache is in its folder, gone with it: two apt-cacher-ng must not write one cache at once.
+    cache_dir = PACKAGE_CACHE_DIR if net.namespace == plan.NAMESPACE else folder / "package-cache"
+    started = _step(f"the package cache: apt-cacher-ng on {net.host_end}:{cache_port}, cache in {cache_dir}")
+    _start_package_cache(folder, str(net.host_end), cache_port, cache_dir)
     _done(started)
 
     started = _step(f"the master in the lab: oci-api on {plan.MASTER}:{API_PORT}, dhcpd, TFTP, the PKI, the Puppet server")
@@ -283,12 +287,12 @@ def _done(started: float) -> None:
     print(f"=== done in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def _start_package_cache(folder: Path, address: str, port: int) -> None:
+def _start_package_cache(folder: Path, address: str, port: int, cache_dir: Path) -> None:
     conf = folder / "apt-cacher-ng"
     conf.mkdir()
-    PACKAGE_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
     (conf / "acng.conf").write_text(
-        f"CacheDir: {PACKAGE_CACHE_DIR}\nLogDir: {conf}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: {port}\n"
+        f"CacheDir: {cache_dir}\nLogDir: {conf}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: {port}\n"
         f"BindAddress: {address}\nSocketPath: {conf / 'socket'}\nForeGround: 1\nReportPage: acng-report.html\n"
     )
     process = spawn(["apt-cacher-ng", "-c", str(conf)], log=conf / "output.log")

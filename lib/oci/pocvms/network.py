@@ -8,14 +8,16 @@ removes it with the host's end of the veth: safe to run again, and on a lab ``up
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from oci.errors import InvalidState
+from oci.errors import InvalidInput, InvalidState
 from oci.pocvms import plan
 from oci.run import CommandError, run
 
@@ -47,6 +49,21 @@ class Network:
         return ["ip", "netns", "exec", self.namespace, *argv]
 
 
+NAMESPACE_NAME = re.compile(r"[a-z][a-z0-9-]{0,14}")
+
+
+def named(namespace: str) -> Network:
+    """The network of a lab in ``namespace``: the PoC's default, or another one beside it (a test's), whose veth
+    name and /30 (in 10.254.254.0/24) follow from its name."""
+    if not NAMESPACE_NAME.fullmatch(namespace):
+        raise InvalidInput(f"--namespace {namespace[:40]!r}: lower-case letters, digits and '-', 15 at most, a letter first")
+    if namespace == plan.NAMESPACE:
+        return Network()
+    digest = hashlib.sha256(namespace.encode()).digest()
+    link_net = IPv4Network((int(IPv4Address("10.254.254.0")) + 4 * (digest[0] % 64), 30))
+    return Network(namespace, f"vethoci{digest[1:4].hex()}", link_net=link_net)
+
+
 def _ip(*args: str) -> None:
     run(["ip", *args], timeout=TIMEOUT)
 
@@ -59,6 +76,10 @@ def up(net: Network, lab: plan.Lab, cache_port: int) -> None:
     """The namespace, its bridge with the master's addresses on both networks and each BMC's, the VMs' taps,
     and the veth to the host with a DNAT of ``MASTER:3142`` to the package cache on the host's end at
     ``cache_port``. On failure, what was made is removed again."""
+    used = [IPv4Network(f"{a['local']}/{a['prefixlen']}", strict=False)
+            for link in json.loads(run(["ip", "-j", "-4", "addr"], timeout=TIMEOUT).stdout or "[]") for a in link["addr_info"]]  # fmt: skip
+    if any(net.link_net.overlaps(other) for other in used):
+        raise InvalidState(f"{net.link_net}, the lab's link to the host, is in use on this host (another lab?)")
     _ip("netns", "add", net.namespace)
     try:
         ns = ("-n", net.namespace)
