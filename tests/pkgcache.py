@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from conftest import stop_daemon
+from oci.packagecache import apt_cacher_ng_conf
 
 CACHE_DIR = Path("/var/cache/oci-tests/apt-cacher-ng")
 GUARD = 60.0  # seconds: a guard against a daemon that never answers, never a figure
@@ -66,12 +67,7 @@ def running(workdir: Path, cache_dir: Path = CACHE_DIR, address: str = "127.0.0.
     logs.mkdir(parents=True, exist_ok=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     port = _free_low_port(address)
-    # No remapping: a client names the upstream host in the path, so the cache needs no mirror lists.
-    (conf / "acng.conf").write_text(
-        f"CacheDir: {cache_dir}\nLogDir: {logs}\nSupportDir: /usr/lib/apt-cacher-ng\n"
-        f"Port: {port}\nBindAddress: {address}\nSocketPath: {workdir / 'acng.socket'}\nForeGround: 1\n"
-        "ReportPage: acng-report.html\nExThreshold: 4\n"
-    )
+    (conf / "acng.conf").write_text(apt_cacher_ng_conf(cache_dir, logs, address, port, workdir / "acng.socket"))
     with (workdir / "acng.out").open("w") as out:
         proc = subprocess.Popen(["apt-cacher-ng", "-c", str(conf)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -4,8 +4,11 @@ these, so an installed node fetches from one place whether the installer or Pupp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from oci.config import Config
 from oci.errors import Conflict
+from oci.templates import Templates, shipped
 
 
 def package_cache(cfg: Config) -> str | None:
@@ -31,3 +34,10 @@ def through_cache(cfg: Config, url: str) -> str:
     """``url`` of a Debian archive as fetched through the master's apt-cacher-ng (``[install] package_cache``)."""
     cache = package_cache(cfg)
     return url if cache is None else cached_url(cache, url)
+
+
+def apt_cacher_ng_conf(cache_dir: Path, log_dir: Path, address: str, port: int, socket: Path, templates: Templates | None = None) -> str:
+    """The configuration of an apt-cacher-ng of its own (the PoCs', the tests'): in the foreground, on ``address``
+    and ``port``, its cache in ``cache_dir`` (an installed master runs Debian's service instead)."""
+    variables = {"cache_dir": str(cache_dir), "log_dir": str(log_dir), "address": address, "port": port, "socket": str(socket)}
+    return (templates or shipped()).render("apt-cacher-ng.conf.j2", variables)

@@ -35,6 +35,7 @@ from oci import config as config_mod
 from oci import puppet as puppet_layout
 from oci.cli.edge import edge
 from oci.discover.report import from_capture_folder
+from oci.packagecache import apt_cacher_ng_conf
 from oci.puppet import server as puppet_server
 from oci.run import CommandError, run, spawn, stop
 from oci.store import Store
@@ -112,10 +113,7 @@ def start_package_cache(workdir: Path, timeout: float = 60) -> subprocess.Popen[
     conf = workdir / "apt-cacher-ng"
     conf.mkdir()
     PACKAGE_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    (conf / "acng.conf").write_text(
-        f"CacheDir: {PACKAGE_CACHE_DIR}\nLogDir: {conf}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: {PACKAGE_CACHE_PORT}\n"
-        f"BindAddress: 127.0.0.1\nSocketPath: {conf / 'socket'}\nForeGround: 1\nReportPage: acng-report.html\n"
-    )
+    (conf / "acng.conf").write_text(apt_cacher_ng_conf(PACKAGE_CACHE_DIR, conf, "127.0.0.1", PACKAGE_CACHE_PORT, conf / "socket"))
     try:
         cache = spawn(["apt-cacher-ng", "-c", str(conf)])
     except CommandError:

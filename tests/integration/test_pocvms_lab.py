@@ -138,6 +138,15 @@ def test_a_vms_bmc_powers_its_qemu_on_and_off_over_ipmi(net, tmp_path):
         "set boot pxe", "set power 1", "set power 0", "set boot default", "set power 1"]  # fmt: skip
 
 
+def fake_live_image(tmp_path: Path) -> Path:
+    """Empty files where the run looks for the live image and its SSH CA (ca/ in it): the runs here never boot it."""
+    live = tmp_path / "live"
+    for path in (live / "vmlinuz", live / "initrd.img", live / "filesystem.squashfs", live / "ca" / "user_ca"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    return live
+
+
 def poc_vms(folder: Path, live: Path, ca: Path) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, str(REPO / "bin" / "oci-poc"), "vms", "--count", "1", "--memory", "1024", "--dir", str(folder),
             "--live-dir", str(live), "--live-ca", str(ca)]  # fmt: skip
@@ -148,10 +157,7 @@ def test_a_second_run_is_refused_in_one_line(tmp_path):
     """While a run holds the lab's lock, another one stops before touching anything."""
     if os.geteuid() != 0:
         pytest.skip("oci-poc vms runs as root")
-    live, ca, folder = tmp_path / "live", tmp_path / "ca", tmp_path / "lab"
-    for path in (live / "vmlinuz", live / "initrd.img", live / "filesystem.squashfs", ca / "user_ca"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text("")
+    live, ca, folder = fake_live_image(tmp_path), tmp_path / "live" / "ca", tmp_path / "lab"
     folder.mkdir()
     (folder / ".oci-poc-vms").touch()  # a lab's folder: the running one's
     with (folder / "run.lock").open("a+") as lock:
@@ -178,10 +184,7 @@ def test_ctrl_c_tears_the_lab_down(tmp_path):
     process, nothing in its folder but its marker and lock. In a namespace of its own, beside any real lab."""
     if os.geteuid() != 0:
         pytest.skip("oci-poc vms runs as root")
-    live, ca, folder = tmp_path / "live", tmp_path / "ca", tmp_path / "lab"
-    for path in (live / "vmlinuz", live / "initrd.img", live / "filesystem.squashfs", ca / "user_ca"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text("")
+    live, ca, folder = fake_live_image(tmp_path), tmp_path / "live" / "ca", tmp_path / "lab"
     namespace = f"oci-pt-{uuid.uuid4().hex[:6]}"
     net = network.named(namespace)
     argv = [sys.executable, str(REPO / "bin" / "oci-poc"), "vms", "--count", "1", "--memory", "1024", "--dir", str(folder),

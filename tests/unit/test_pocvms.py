@@ -71,9 +71,17 @@ def test_bad_plans_are_refused_in_one_line(args, message):
 def test_rendered_bmc_and_vm_files_match_golden():
     lab = plan.plan(3)
     for vm in lab.vms:
-        folder = LAB / vm.name
-        golden(f"{vm.name}-ipmi-sim.conf", render.ipmi_sim_config(vm, folder / "chassis-control"))
-        golden(f"{vm.name}-chassis-control.sh", render.chassis_hook(vm, folder))
+        golden(f"{vm.name}-ipmi-sim.conf", render.ipmi_sim_config(vm, LAB / vm.name / "chassis-control"))
+    # The hooks differ only in qemu's command lines (two NICs and two disks here; the UEFI ones below).
+    golden("vm2-chassis-control.sh", render.chassis_hook(lab.vms[1], LAB / "vm2"))
+
+
+def test_a_uefi_vm_boots_ovmf_with_its_own_variables():
+    vm = plan.plan(3).vms[2]
+    argv = render.qemu_argv(render.machine(vm, LAB / vm.name))
+    assert f"if=pflash,format=raw,unit=0,readonly=on,file={render.OVMF_CODE}" in argv
+    assert f"if=pflash,format=raw,unit=1,file={LAB / 'vm3' / 'OVMF_VARS.fd'}" in argv
+    assert not any("pflash" in arg for arg in render.qemu_argv(render.machine(plan.plan(1).vms[0], LAB / "vm1")))
 
 
 def test_the_hook_parses():

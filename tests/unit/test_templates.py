@@ -28,6 +28,7 @@ from oci.install.plan import BootMode, InstallPlan
 from oci.model import Machine, MachineStatus
 from oci.netconf import eni, hosts, service
 from oci.netconf.model import HostNetwork, Physical
+from oci.packagecache import apt_cacher_ng_conf
 from oci.pocvms import plan as pocvms_plan
 from oci.pocvms import render as pocvms_render
 from oci.puppet import server as puppet_server
@@ -90,6 +91,7 @@ def test_every_shipped_template_is_used_by_a_renderer():
     install.puppet_run_script("http://10.251.0.1:8080/api/v1/status", 3, 3600, recording)
     puppet_server.render(puppet_server.settings_for(Config(), "token", "oci.example.com"), recording)
     node_rendered(recording)
+    apt_cacher_ng_conf(Path("/var/cache/oci-poc/apt-cacher-ng"), Path("/tmp/acng"), "127.0.0.1", 3142, Path("/tmp/acng/socket"), recording)
     vm = pocvms_plan.plan(1).vms[0]
     pocvms_render.ipmi_sim_config(vm, Path("/var/lib/oci-poc/vms/vm1/chassis-control"), recording)
     pocvms_render.chassis_hook(vm, Path("/var/lib/oci-poc/vms/vm1"), recording)

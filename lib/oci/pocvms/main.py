@@ -38,6 +38,7 @@ from oci import remote
 from oci.cli.edge import Parser, edge
 from oci.errors import InvalidInput, InvalidState, OciError
 from oci.model import BmcAccess, Machine
+from oci.packagecache import apt_cacher_ng_conf
 from oci.pocvms import machines, network, plan, progress
 from oci.run import CommandError, run, spawn, stop
 from oci.store import Store
@@ -291,10 +292,7 @@ def _start_package_cache(folder: Path, address: str, port: int, cache_dir: Path)
     conf = folder / "apt-cacher-ng"
     conf.mkdir()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    (conf / "acng.conf").write_text(
-        f"CacheDir: {cache_dir}\nLogDir: {conf}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: {port}\n"
-        f"BindAddress: {address}\nSocketPath: {conf / 'socket'}\nForeGround: 1\nReportPage: acng-report.html\n"
-    )
+    (conf / "acng.conf").write_text(apt_cacher_ng_conf(cache_dir, conf, address, port, conf / "socket"))
     process = spawn(["apt-cacher-ng", "-c", str(conf)], log=conf / "output.log")
     (folder / "apt-cacher-ng.pid").write_text(f"{process.pid}\n")
     _until(lambda: _answers(["curl", "-sf", "-o", "/dev/null", f"http://{address}:{port}/acng-report.html"]), 60,
