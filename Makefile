@@ -23,7 +23,7 @@ RUNTIME_DEBS := python3-bottle python3-waitress python3-yaml python3-jinja2 pyth
 	python3-requests python3-debian python3-pyghmi
 TOOL_DEBS := python3-venv python3-pip man-db groff-base openssl openssh-client openssh-server isc-dhcp-server ipxe live-build \
 	busybox-static cpio qemu-system-x86 ipxe-qemu ifupdown ifenslave bridge-utils \
-	apt-cacher-ng debootstrap fdisk dosfstools nftables ovmf curl dnsmasq-base
+	apt-cacher-ng debootstrap fdisk dosfstools nftables ovmf curl dnsmasq-base swift
 # Puppet, its server (a JVM: the tests start it), and the Debian-packaged puppet-openstack modules the oci module
 # declares (catalogs compile in tests).
 PUPPET_DEBS := puppet puppetserver puppet-module-keystone puppet-module-nova puppet-module-neutron puppet-module-glance \

@@ -36,6 +36,7 @@ from oci.service import (
     installlog,
     machines,
     networks,
+    swiftring,
     tokens,
     topology,
 )
@@ -251,6 +252,14 @@ OPERATIONS: dict[str, Operation] = {
             "/clusters/<name>/install-progress",
             lambda s, name: clusterinstall.progress(s, name),
             _params("name"),
+        ),
+        # Swift rings (docs/swift.md)
+        Operation(
+            "cluster_swift_ring_calculate",
+            "POST",
+            "/clusters/<name>/swift-rings",
+            lambda s, name, weights=None: swiftring.calculate(s, name, weights),
+            _params("name weights:dict?"),
         ),
         # networks
         Operation("network_list", "GET", "/networks", lambda s: networks.list_(s), _params("")),

@@ -69,6 +69,18 @@ def _enc_show(args: argparse.Namespace, backend: Backend) -> Message:
     return Message(dump_yaml(document).rstrip(), data=document)
 
 
+def _swift_ring(args: argparse.Namespace, backend: Backend) -> Message:
+    weights = {ring: getattr(args, f"{ring}_weight") for ring in ("account", "container", "object")}
+    result = backend.call("cluster_swift_ring_calculate", name=args.name, weights={k: v for k, v in weights.items() if v is not None})
+    lines = [*result["transcript"]]
+    if result["changed"]:
+        lines.append(f"cluster {args.name}: {len(result['added'])} device(s) added, {result['devices']} in the rings")
+    else:
+        lines.append(f"cluster {args.name}: the rings already hold every store's disks ({result['devices']} devices); nothing changed")
+    lines += [f"not found any more (left in the ring): {device}" for device in result["missing"]]
+    return Message("\n".join(lines), data=result)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "enc-show", _enc_show, "print a host's Puppet classification (what oci-enc answers)")
     p.add_argument("host", help="the host's FQDN (Puppet certname)")
@@ -99,6 +111,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the stages and change nothing")
     p.add_argument("--timeout", type=seconds, default=14400.0, metavar="SECONDS", help="give up after SECONDS (default: 14400)")
     p.add_argument("--poll", type=seconds, default=5.0, metavar="SECONDS", help="ask every SECONDS (default: 5)")
+    p = command(sub, common, "swift-calculate-ring", _swift_ring,
+                "build a cluster's Swift rings from its stores' data disks, or add the new ones, and rebalance")  # fmt: skip
+    p.add_argument("name", metavar="cluster")
+    for ring in ("account", "container", "object"):
+        p.add_argument(f"--{ring}-weight", type=int, metavar="W", help=f"weight of new {ring} devices (default: 1000)")
     p = command(sub, common, "cluster-reset", clusterinstall.reset,
                 "reboot every machine of a cluster that is not live into the live image")  # fmt: skip
     p.add_argument("name")

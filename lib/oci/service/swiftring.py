@@ -1,0 +1,173 @@
+"""``swift-calculate-ring``: a cluster's Swift rings built and kept on the master (docs/swift.md).
+
+The rings live in ``<state>/swift-rings/<cluster>/``: each ring's builder, its ring file, swift-ring-builder's
+backups, and ``rings.yaml``, the record of the region and zone numbers and the devices OCI put in. A calculation
+works on a copy of that folder and swaps it in whole at the end. A failed command leaves the rings as they
+were, and a crash at any point leaves either the old folder or the new one.
+
+The first calculation creates the three rings. Later ones add the devices that are not in them yet: a new
+store, a new disk, a store that now serves a ring. Then they rebalance, so Swift moves only what the new devices
+take. A device that is no longer found is reported and left in the ring: taking weight off a device is an
+operator's decision.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from oci import ipam, names, placement, swiftring
+from oci.errors import Conflict, InvalidInput, NotFound, OciError
+from oci.install.layout import GIB, layout_for
+from oci.model import AllocationKind, Location, Machine
+from oci.model.settings import CLUSTER_SETTINGS, MACHINE_SETTINGS, effective
+from oci.run import run
+from oci.service import clusters
+from oci.store import Store
+from oci.store.files import atomic_write, dump_yaml
+
+FOLDER = "swift-rings"
+RECORD = "rings.yaml"
+BUILD_TIMEOUT = 3600.0  # a guard: a rebalance at partition power 19 takes minutes
+
+
+def folder(store: Store, cluster: str) -> Path:
+    return store.root / FOLDER / names.cluster(cluster)
+
+
+def stores(store: Store, cluster: str) -> list[swiftring.SwiftStore]:
+    """The cluster's swiftstore machines with their data disks and management address."""
+    view = clusters.view(store, cluster)
+    locations = {loc.name: loc for loc in store.all(Location)}
+    cfg = store.config
+    out = []
+    for member in view.with_role("swiftstore"):
+        machine = store.get(Machine, member.serial)
+        settings = effective(MACHINE_SETTINGS, machine.settings)
+        try:
+            system = set(layout_for(machine.hardware, settings, cfg.install_minimum_disk_gib * GIB).disks)
+        except OciError as exc:
+            raise Conflict(f"{member.hostname}: {exc.message}", hint=exc.hint) from None
+        disks = tuple(d.name for d in machine.hardware.disks if d.name not in system and d.transport != "usb")
+        addresses = [a for n in placement.management_networks(view, member.role, member.location)
+                     for a in ipam.addresses_of(n, AllocationKind.MACHINE, member.serial)]  # fmt: skip
+        if not addresses:
+            raise Conflict(f"{member.hostname} has no address on a management network", hint=f"see machine-ip-list {member.serial}")
+        rings = frozenset(r for r in swiftring.RINGS if settings.get(f"swift_store_{r}") is not False)
+        out.append(swiftring.SwiftStore(member.hostname, str(addresses[0]), locations[member.location].swift_region, member.location,
+                                        disks, rings))  # fmt: skip
+    return out
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        return {"regions": {}, "zones": {}, "devices": []}
+    return {"regions": dict(data.get("regions") or {}), "zones": dict(data.get("zones") or {}), "devices": list(data.get("devices") or [])}
+
+
+def _recover(final: Path) -> None:
+    """What a crashed calculation left: a half-built copy is dropped; a swap cut in the middle is finished."""
+    new, old = final.with_name(final.name + ".new"), final.with_name(final.name + ".old")
+    if new.exists() and old.exists() and not final.exists():
+        new.rename(final)  # the copy was complete: only the second rename was missing
+    if new.exists():
+        shutil.rmtree(new)
+    if old.exists():
+        if final.exists():
+            shutil.rmtree(old)
+        else:
+            old.rename(final)
+
+
+def calculate(store: Store, cluster: str, weights: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Create the rings, or add to them what the stores have that they lack, and rebalance. What changed, with
+    the commands run and the last line each printed."""
+    given = dict(weights or {})
+    unknown = sorted(set(given) - set(swiftring.RINGS))
+    if unknown:
+        raise InvalidInput(f"no ring {unknown[0]!r}", hint="the rings are " + ", ".join(swiftring.RINGS))
+    chosen: dict[str, float] = {}
+    for ring in swiftring.RINGS:
+        weight = given.get(ring, swiftring.DEFAULT_WEIGHT)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 1e6:
+            raise InvalidInput(f"the {ring} weight must be a number above 0 and at most 1000000, not {weight!r}")
+        chosen[ring] = float(weight)
+    if shutil.which("swift-ring-builder") is None:
+        raise Conflict("swift-ring-builder is not installed", hint="apt-get install swift")
+    with store.topology_lock():
+        found = stores(store, cluster)
+        if not found:
+            raise NotFound(f"cluster {cluster} has no swiftstore machine", hint=f"machine-add SERIAL {cluster} swiftstore LOCATION")
+        final = folder(store, cluster)
+        final.parent.mkdir(mode=0o750, exist_ok=True)
+        _recover(final)
+        record = _read_record(final / RECORD)
+        regions = swiftring.numbered(record["regions"], (s.region for s in found))
+        zones = swiftring.numbered(record["zones"], (s.zone for s in found))
+        wanted = swiftring.devices(found, regions, zones, chosen)
+        known = {(d["ring"], d["ip"], d["port"], d["name"]) for d in record["devices"]}
+        to_add = [d for d in wanted if d.key not in known]
+        missing = sorted(key for key in known if key not in {d.key for d in wanted})
+        present = {ring for ring in swiftring.RINGS if (final / f"{ring}.builder").exists()}
+        if not to_add:
+            return _result(cluster, False, [], missing, [], len(known))
+        cluster_settings = effective(CLUSTER_SETTINGS, clusters.view(store, cluster).cluster.settings)
+        parameters = swiftring.Parameters(int(cluster_settings["swift_part_power"] or 19), int(cluster_settings["swift_replicas"] or 3))
+        work = final.with_name(final.name + ".new")
+        if final.exists():
+            shutil.copytree(final, work, symlinks=True)
+        else:
+            work.mkdir(mode=0o750)
+        transcript = []
+        try:
+            for ring in swiftring.RINGS:
+                adding = [d for d in to_add if d.ring == ring]
+                if not adding:
+                    continue
+                for argv in swiftring.commands(str(work), ring, parameters, ring not in present, adding):
+                    # 1: done with warnings (a partition kept for min_part_hours); 2: an error.
+                    done = run(argv, timeout=BUILD_TIMEOUT, accept=(0, 1))
+                    lines = [line for line in done.stdout.splitlines() if line.strip()]
+                    transcript.append(f"{shlex.join(argv[1:]).replace(str(work) + '/', '')}: {lines[-1] if lines else 'done'}")
+            devices = [*record["devices"], *({"ring": d.ring, "region": d.region, "zone": d.zone, "ip": d.ip, "port": d.port,
+                                                "name": d.name, "weight": d.weight} for d in to_add)]  # fmt: skip
+            atomic_write(work / RECORD, dump_yaml({"regions": regions, "zones": zones, "devices": devices}).encode())
+            old = final.with_name(final.name + ".old")
+            if final.exists():
+                final.rename(old)
+            work.rename(final)
+            _sync(final.parent)
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(old)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        return _result(cluster, True, to_add, missing, transcript, len(devices))
+
+
+def _sync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _result(cluster: str, changed: bool, added: list[swiftring.Device], missing: list[tuple[str, str, int, str]],
+            transcript: list[str], total: int) -> dict[str, Any]:  # fmt: skip
+    return {
+        "cluster": cluster,
+        "changed": changed,
+        "added": [f"{d.ring} {d.search} {d.weight:g}" for d in added],
+        "missing": [f"{ring} {ip}:{port}/{name}" for ring, ip, port, name in missing],
+        "devices": total,
+        "transcript": transcript,
+    }
