@@ -28,7 +28,7 @@ from oci.netconf import service as netconf
 from oci.operations import execute
 from oci.pki import ssh
 from oci.report import v1
-from oci.service import clusters, install, machines, networks, reports, tokens, topology
+from oci.service import clusters, install, machines, networks, reports, swiftring, tokens, topology
 from oci.store import Store
 from wsgi_client import Client
 
@@ -186,6 +186,23 @@ def test_the_package_cache_urls():
 
 def modes(files) -> str:
     return "".join(f"{item.mode:04o} {path}\n" for path, item in sorted(files.items()))
+
+
+def test_swift_nodes_get_the_clusters_rings_once_they_exist(enrol):
+    site = enrol("S1", role="swiftstore")
+    enrol("P1", role="swiftproxy", address="192.168.100.21")
+    assert not any(path.startswith("etc/swift/") for path in install.plan_for(site, "S1")[1])  # no rings yet
+    folder = swiftring.folder(site, "cl1")
+    folder.mkdir(parents=True)
+    for ring in ("account", "container", "object"):
+        (folder / f"{ring}.ring.gz").write_bytes(f"{ring} ring".encode())
+    for serial in ("S1", "P1"):
+        plan, files = install.plan_for(site, serial)
+        rings = {path: (item.data, item.mode) for path, item in files.items() if path.startswith("etc/swift/")}
+        assert rings == {f"etc/swift/{r}.ring.gz": (f"{r} ring".encode(), 0o644) for r in ("account", "container", "object")}
+        assert "etc/swift/object.ring.gz" in plan.files
+    enrol("C2", role="compute", address="192.168.100.22")
+    assert not any(path.startswith("etc/swift/") for path in install.plan_for(site, "C2")[1])
 
 
 def test_the_bundle_files_and_modes(enrol):

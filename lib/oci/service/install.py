@@ -38,7 +38,7 @@ from oci.packagecache import through_cache
 from oci.pki import ssh
 from oci.puppet import ca as puppet_ca
 from oci.run import CommandError
-from oci.service import bmcops, certificates, clusters, status
+from oci.service import bmcops, certificates, clusters, status, swiftring
 from oci.service.machines import resolve
 from oci.store import Store
 from oci.templates import Templates
@@ -176,6 +176,7 @@ class _Node:
     network: netconf.Plan
     management_ip: IPv4Address
     extras: Extras
+    swift_rings: dict[str, bytes]  # etc/swift/<ring>.ring.gz -> its bytes, for a Swift node once the rings exist
 
 
 def network_needs(network: HostNetwork) -> NetworkNeeds:
@@ -203,7 +204,8 @@ def _read_node(store: Store, serial: str) -> _Node:
         raise Conflict(f"machine {serial} has no address on a management network", hint=f"see machine-ip-list {serial}")
     network = netconf.plan(store, serial)
     extras = extras_for(store.config, enrolment.cluster, serial)
-    return _Node(machine, view.cluster, enrolment.hostname, network, management[0], extras)
+    rings = swiftring.ring_files(store, enrolment.cluster) if enrolment.role in swiftring.NODE_ROLES else {}
+    return _Node(machine, view.cluster, enrolment.hostname, network, management[0], extras, rings)
 
 
 def _file_paths(node: _Node, layout: DiskLayout) -> list[str]:
@@ -216,7 +218,7 @@ def _file_paths(node: _Node, layout: DiskLayout) -> list[str]:
         "etc/ssh/ssh_known_hosts", "etc/ssh/sshd_config.d/oci-host-certificate.conf", f"etc/ssl/private/{fqdn}.key",
         f"etc/ssl/certs/{fqdn}.pem", CA_CHAIN, "usr/local/share/ca-certificates/oci/oci-root-ca.crt",
         "usr/local/share/ca-certificates/oci/oci-ca.crt", f"etc/systemd/system/{FIRST_BOOT_UNIT}",
-        f"etc/systemd/system/{PUPPET_RUN_UNIT}", PUPPET_RUN_SCRIPT, PUPPET_RUN_MARKER, *_puppet_paths(fqdn),
+        f"etc/systemd/system/{PUPPET_RUN_UNIT}", PUPPET_RUN_SCRIPT, PUPPET_RUN_MARKER, *_puppet_paths(fqdn), *node.swift_rings,
     ]  # fmt: skip
     taken = sorted((set(own) | set(install_plan.node_files(layout))) & set(node.extras.files))
     if taken:
@@ -392,6 +394,7 @@ def plan_for(store: Store, serial: str) -> tuple[InstallPlan, dict[str, BundleFi
     files.update(_pki_files(store, serial, node.hostname))
     files.update(_ssh_files(store, node, chosen))
     files.update(_puppet_files(store, node.hostname))
+    files.update({path: BundleFile(data, 0o644) for path, data in node.swift_rings.items()})
     files.update(node.extras.files)
     assert sorted(files) == list(plan.files), "the plan lists what the bundle writes"
     assert all(f.mode in MODES for f in files.values())

@@ -37,8 +37,19 @@ RECORD = "rings.yaml"
 BUILD_TIMEOUT = 3600.0  # a guard: a rebalance at partition power 19 takes minutes
 
 
+NODE_ROLES = ("swiftstore", "swiftproxy")  # the machines that need the ring files in /etc/swift
+
+
 def folder(store: Store, cluster: str) -> Path:
     return store.root / FOLDER / names.cluster(cluster)
+
+
+def ring_files(store: Store, cluster: str) -> dict[str, bytes]:
+    """``etc/swift/<ring>.ring.gz`` -> bytes, what a Swift node of ``cluster`` needs; empty until the rings exist."""
+    found = {f"etc/swift/{ring}.ring.gz": folder(store, cluster) / f"{ring}.ring.gz" for ring in swiftring.RINGS}
+    if not all(path.is_file() for path in found.values()):
+        return {}
+    return {target: path.read_bytes() for target, path in found.items()}
 
 
 def stores(store: Store, cluster: str) -> list[swiftring.SwiftStore]:
