@@ -72,6 +72,20 @@ def running(config: Path, port: int, wrapper: Sequence[str] = ()) -> Iterator[su
         sshd.communicate(timeout=GUARD)
 
 
+@contextlib.contextmanager
+def installed_node(site: Store, folder: Path, cluster: str, serial: str, hostname: str, port: int, force_command: Path | None = None,
+                   wrapper: Sequence[str] = ()) -> Iterator[subprocess.Popen[str]]:  # fmt: skip
+    """Installed node ``serial`` (``hostname``) of ``cluster`` at 127.0.0.1:``port``: its sshd with the cluster's host
+    certificate, trusting the cluster's user CA, as the installer leaves it; stopped at the end."""
+    config = live_node_config(site, folder, serial, port, force_command=force_command)
+    ssh.ensure_cas(site, cluster)
+    public = (folder / "host_key.pub").read_text().strip()
+    (folder / "host_key-cert.pub").write_text(ssh.sign(site, cluster, public, f"oci-host-{serial}", [hostname]) + "\n")
+    (folder / "user_ca.pub").write_text(ssh.public_ca(site, cluster, "user_ca") + "\n")
+    with running(config, port, wrapper) as sshd:
+        yield sshd
+
+
 def enrolment_site(store: Store) -> None:
     """Region r1, location loc1, network net1 (192.168.101.0/24, every role on eth0) and cluster cl1
     (example.com): where the node tests enrol their machines."""

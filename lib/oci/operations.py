@@ -261,6 +261,13 @@ OPERATIONS: dict[str, Operation] = {
             lambda s, name, weights=None: swiftring.calculate(s, name, weights),
             _params("name weights:dict?"),
         ),
+        Operation(
+            "cluster_swift_ring_publish",
+            "POST",
+            "/clusters/<name>/swift-rings/publish",
+            lambda s, name: swiftring.publish(s, name),
+            _params("name"),
+        ),
         # networks
         Operation("network_list", "GET", "/networks", lambda s: networks.list_(s), _params("")),
         Operation(

@@ -27,7 +27,6 @@ import sshnode
 from conftest import free_port
 from oci import remote
 from oci.model import Machine
-from oci.pki import ssh
 from oci.service import machines, reactions
 from oci.service import status as intake
 from oci.store import Store
@@ -77,12 +76,7 @@ def node(site: Store, tmp_path: Path, serial: str, hostname: str, port: int) -> 
     session = tmp_path / "session"
     session.write_text(SESSION.format(local=local, etc=etc, var_lib=var_lib))
     session.chmod(0o755)
-    config = sshnode.live_node_config(site, tmp_path, serial, port, force_command=session)
-    ssh.ensure_cas(site, "cl1")
-    public = (tmp_path / "host_key.pub").read_text().strip()
-    (tmp_path / "host_key-cert.pub").write_text(ssh.sign(site, "cl1", public, f"oci-host-{serial}", [hostname]) + "\n")
-    (tmp_path / "user_ca.pub").write_text(ssh.public_ca(site, "cl1", "user_ca") + "\n")
-    with sshnode.running(config, port):
+    with sshnode.installed_node(site, tmp_path, "cl1", serial, hostname, port, force_command=session):
         yield out
 
 

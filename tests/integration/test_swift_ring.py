@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
+from datetime import timedelta
+from ipaddress import IPv4Address
 
 import pytest
 
-from conftest import state_files
+import sshnode
+from conftest import NOW, free_port, state_files
 from oci.errors import Conflict, InvalidInput, NotFound
+from oci.model import Machine
 from oci.run import CommandError
 from oci.service import clusters, machines, networks, swiftring, topology
+from oci.service import status as intake
+from oci.store import Store
 
 pytestmark = pytest.mark.skipif(shutil.which("swift-ring-builder") is None, reason="swift is not installed (make deps installs it)")
 DISKS = [{"name": "sda", "size_bytes": 240 << 30}, {"name": "sdb", "size_bytes": 4 << 40}, {"name": "sdc", "size_bytes": 4 << 40}]
@@ -112,3 +119,34 @@ def test_bad_input_is_refused_and_changes_nothing(swift):
         swiftring.calculate(swift, "sw1")
     assert not swiftring.folder(swift, "sw1").exists()
     assert {p for p in state_files(swift) if p.parts[0] == "swift-rings"} == set()
+
+
+def test_the_rings_are_published_to_the_installed_swift_nodes(swift, tmp_path):
+    """Over a real sshd holding S1's cluster host certificate, in a mount namespace where /etc/swift is a folder of
+    the test: S1 gets the three ring files; S2 answers at the same address without S1's certificate and is refused;
+    the proxy P1, not installed, is skipped (its install will carry the rings)."""
+    port = free_port()
+    site = Store(swift.root, lock_timeout=10, config=replace(swift.config, ssh_port=port, ssh_connect_timeout=15))
+    with pytest.raises(Conflict, match="cluster sw1 has no Swift rings yet"):
+        swiftring.publish(site, "sw1")
+    swiftring.calculate(site, "sw1")
+    for serial in ("S1", "S2"):
+        for minute, phase in enumerate(("installing", "firstboot", "installed")):
+            intake.record(site, serial, phase, IPv4Address("127.0.0.1") if phase != "installing" else None, NOW + timedelta(minutes=minute))
+    etc_swift = tmp_path / "etc-swift"
+    etc_swift.mkdir()
+    sshd_folder = tmp_path / "sshd"
+    sshd_folder.mkdir()
+    wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c", f'mount --bind {etc_swift} /etc/swift && exec "$@"', "sh"]
+    hostname = site.get(Machine, "S1").enrolment.hostname
+    with sshnode.installed_node(site, sshd_folder, "sw1", "S1", hostname, port, wrapper=wrapper):
+        result = swiftring.publish(site, "sw1")
+    by_serial = {n["serial"]: n for n in result["nodes"]}
+    assert by_serial["S1"]["result"] == "published"
+    assert by_serial["S2"]["result"] == "failed" and "cannot reach S2 over SSH at 127.0.0.1" in by_serial["S2"]["detail"]
+    assert (by_serial["P1"]["result"], by_serial["P1"]["detail"]) == ("skipped", "live: its install will carry the rings")
+    folder = swiftring.folder(site, "sw1")
+    for ring in ("account", "container", "object"):
+        published = etc_swift / f"{ring}.ring.gz"
+        assert published.read_bytes() == (folder / f"{ring}.ring.gz").read_bytes()
+        assert (published.stat().st_mode & 0o777, published.stat().st_uid) == (0o644, 0)

@@ -81,6 +81,15 @@ def _swift_ring(args: argparse.Namespace, backend: Backend) -> Message:
     return Message("\n".join(lines), data=result)
 
 
+def _swift_publish(args: argparse.Namespace, backend: Backend) -> Message:
+    result = backend.call("cluster_swift_ring_publish", name=args.name)
+    lines = [f"{n['hostname']}: {n['result']}" + (f" ({n['detail']})" if n["detail"] else "") for n in result["nodes"]]
+    if not lines:
+        lines = [f"cluster {args.name} has no swiftstore or swiftproxy machine"]
+    failed = any(n["result"] == "failed" for n in result["nodes"])
+    return Message("\n".join(lines), data=result, exit_code=1 if failed else 0)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "enc-show", _enc_show, "print a host's Puppet classification (what oci-enc answers)")
     p.add_argument("host", help="the host's FQDN (Puppet certname)")
@@ -116,6 +125,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("name", metavar="cluster")
     for ring in ("account", "container", "object"):
         p.add_argument(f"--{ring}-weight", type=int, metavar="W", help=f"weight of new {ring} devices (default: 1000)")
+    p = command(sub, common, "swift-publish-ring", _swift_publish,
+                "copy a cluster's Swift rings to /etc/swift on its installed Swift nodes (exit code 1 if one failed)")  # fmt: skip
+    p.add_argument("name", metavar="cluster")
     p = command(sub, common, "cluster-reset", clusterinstall.reset,
                 "reboot every machine of a cluster that is not live into the live image")  # fmt: skip
     p.add_argument("name")

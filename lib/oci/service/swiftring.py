@@ -5,6 +5,8 @@ backups, and ``rings.yaml``, the record of the region and zone numbers and the d
 works on a copy of that folder and swaps it in whole at the end. A failed command leaves the rings as they
 were, and a crash at any point leaves either the old folder or the new one.
 
+``swift-publish-ring`` copies the ring files to the cluster's installed Swift nodes; an install carries them too.
+
 The first calculation creates the three rings. Later ones add the devices that are not in them yet: a new
 store, a new disk, a store that now serves a ring. Then they rebalance, so Swift moves only what the new devices
 take. A device that is no longer found is reported and left in the ring: taking weight off a device is an
@@ -14,18 +16,21 @@ operator's decision.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shlex
 import shutil
+import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from oci import ipam, names, placement, swiftring
+from oci import ipam, names, placement, remote, swiftring
 from oci.errors import Conflict, InvalidInput, NotFound, OciError
 from oci.install.layout import GIB, layout_for
-from oci.model import AllocationKind, Location, Machine
+from oci.model import AllocationKind, Location, Machine, MachineStatus
 from oci.model.settings import CLUSTER_SETTINGS, MACHINE_SETTINGS, effective
 from oci.run import run
 from oci.service import clusters
@@ -35,6 +40,7 @@ from oci.store.files import atomic_write, dump_yaml
 FOLDER = "swift-rings"
 RECORD = "rings.yaml"
 BUILD_TIMEOUT = 3600.0  # a guard: a rebalance at partition power 19 takes minutes
+PUBLISH_TIMEOUT = 120.0  # one node's copy: a guard
 
 
 NODE_ROLES = ("swiftstore", "swiftproxy")  # the machines that need the ring files in /etc/swift
@@ -182,3 +188,39 @@ def _result(cluster: str, changed: bool, added: list[swiftring.Device], missing:
         "devices": total,
         "transcript": transcript,
     }
+
+
+def _archive(files: dict[str, bytes]) -> bytes:
+    """A tar of the ring files (root's, 0644), extracted on a node at /: file entries only, so no folder's mode changes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, data in sorted(files.items()):
+            entry = tarfile.TarInfo(path)
+            entry.size, entry.mode, entry.mtime = len(data), 0o644, int(time.time())
+            tar.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def publish(store: Store, cluster: str) -> dict[str, Any]:
+    """The rings copied to /etc/swift on each installed Swift node of ``cluster`` over the cluster's SSH channel
+    (one tar through it, no scp): a node it cannot reach is reported and the others still get them."""
+    files = ring_files(store, cluster)
+    if not files:
+        raise Conflict(f"cluster {cluster} has no Swift rings yet", hint=f"swift-calculate-ring {cluster}")
+    archive = _archive(files)
+    nodes = []
+    for member in clusters.view(store, cluster).members:
+        if member.role not in NODE_ROLES:
+            continue
+        entry: dict[str, str | None] = {"serial": member.serial, "hostname": member.hostname}
+        status = store.get(Machine, member.serial).status
+        if status is not MachineStatus.INSTALLED:
+            nodes.append({**entry, "result": "skipped", "detail": f"{status.value}: its install will carry the rings"})
+            continue
+        try:
+            node = remote.node_of(store, member.serial)
+            remote.run_on(store, node, ["tar", "-x", "--no-same-owner", "-f", "-", "-C", "/"], timeout=PUBLISH_TIMEOUT, stdin=archive)
+            nodes.append({**entry, "result": "published", "detail": None})
+        except OciError as exc:
+            nodes.append({**entry, "result": "failed", "detail": exc.message.splitlines()[0]})
+    return {"cluster": cluster, "files": sorted(f"/{path}" for path in files), "nodes": nodes}
