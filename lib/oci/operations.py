@@ -68,6 +68,8 @@ class Operation:
     call: Callable[..., Any]
     params: tuple[Param, ...]
     local_only: bool = False  # no HTTP route: on the master only (the path is then empty)
+    # How long its reply may take, when that is longer than a client's usual wait (a ring rebalance: minutes).
+    reply_within: float = 0.0
 
     @property
     def mutating(self) -> bool:
@@ -260,6 +262,7 @@ OPERATIONS: dict[str, Operation] = {
             "/clusters/<name>/swift-rings",
             lambda s, name, weights=None: swiftring.calculate(s, name, weights),
             _params("name weights:dict?"),
+            reply_within=swiftring.BUILD_TIMEOUT,
         ),
         Operation(
             "cluster_swift_ring_publish",
@@ -267,6 +270,7 @@ OPERATIONS: dict[str, Operation] = {
             "/clusters/<name>/swift-rings/publish",
             lambda s, name: swiftring.publish(s, name),
             _params("name"),
+            reply_within=swiftring.BUILD_TIMEOUT,  # one node after the other
         ),
         # networks
         Operation("network_list", "GET", "/networks", lambda s: networks.list_(s), _params("")),

@@ -98,7 +98,7 @@ class HttpBackend:
                     target,
                     data=body,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=max(self.timeout, operation.reply_within),
                     verify=str(self.ca_file) if self.ca_file else True,
                     allow_redirects=False,  # a redirect would carry the token elsewhere: it is an answer like any other
                 )
@@ -111,7 +111,8 @@ class HttpBackend:
                     raise OciError(f"cannot verify the API server {self._host}: {reason}", hint="give its CA with --ca-file") from None
                 raise OciError(f"cannot reach the API at {self.url}: {_find(exc, ssl.SSLError) or exc}") from None
             except requests.Timeout:
-                raise OciError(f"cannot reach the API at {self.url}: timed out (no answer within {self.timeout:g} s)") from None
+                waited = max(self.timeout, operation.reply_within)
+                raise OciError(f"cannot reach the API at {self.url}: timed out (no answer within {waited:g} s)") from None
             except (requests.RequestException, OSError) as exc:
                 raise OciError(f"cannot reach the API at {self.url}: {_reason(exc)}") from None
         try:
