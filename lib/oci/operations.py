@@ -96,6 +96,8 @@ class Operation:
             names.serial(value)
         elif param == "address":
             networks.parse_address(value)
+        elif param == "name" and self.path.startswith("/clusters/<name>"):
+            names.cluster(value)  # a cluster's route whose operation is named otherwise (swift_calculate_ring)
         else:
             _NAME_CHECKS[self.name.split("_")[0]](value)
 
@@ -257,7 +259,7 @@ OPERATIONS: dict[str, Operation] = {
         ),
         # Swift rings (docs/swift.md)
         Operation(
-            "cluster_swift_ring_calculate",
+            "swift_calculate_ring",
             "POST",
             "/clusters/<name>/swift-rings",
             lambda s, name, weights=None: swiftring.calculate(s, name, weights),
@@ -265,7 +267,7 @@ OPERATIONS: dict[str, Operation] = {
             reply_within=swiftring.BUILD_TIMEOUT,
         ),
         Operation(
-            "cluster_swift_ring_publish",
+            "swift_publish_ring",
             "POST",
             "/clusters/<name>/swift-rings/publish",
             lambda s, name: swiftring.publish(s, name),

@@ -71,7 +71,7 @@ def _enc_show(args: argparse.Namespace, backend: Backend) -> Message:
 
 def _swift_ring(args: argparse.Namespace, backend: Backend) -> Message:
     weights = {ring: getattr(args, f"{ring}_weight") for ring in ("account", "container", "object")}
-    result = backend.call("cluster_swift_ring_calculate", name=args.name, weights={k: v for k, v in weights.items() if v is not None})
+    result = backend.call("swift_calculate_ring", name=args.name, weights={k: v for k, v in weights.items() if v is not None})
     lines = [*result["transcript"]]
     if result["changed"]:
         lines.append(f"cluster {args.name}: {len(result['added'])} device(s) added, {result['devices']} in the rings")
@@ -82,7 +82,7 @@ def _swift_ring(args: argparse.Namespace, backend: Backend) -> Message:
 
 
 def _swift_publish(args: argparse.Namespace, backend: Backend) -> Message:
-    result = backend.call("cluster_swift_ring_publish", name=args.name)
+    result = backend.call("swift_publish_ring", name=args.name)
     lines = [f"{n['hostname']}: {n['result']}" + (f" ({n['detail']})" if n["detail"] else "") for n in result["nodes"]]
     if not lines:
         lines = [f"cluster {args.name} has no swiftstore or swiftproxy machine"]
