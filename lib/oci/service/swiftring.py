@@ -36,6 +36,7 @@ from oci.run import run
 from oci.service import clusters
 from oci.store import Store
 from oci.store.files import atomic_write, dump_yaml
+from oci.store.locks import file_lock
 
 FOLDER = "swift-rings"
 RECORD = "rings.yaml"
@@ -119,11 +120,15 @@ def calculate(store: Store, cluster: str, weights: dict[str, Any] | None = None)
         chosen[ring] = float(weight)
     if shutil.which("swift-ring-builder") is None:
         raise Conflict("swift-ring-builder is not installed", hint="apt-get install swift")
-    with store.topology_lock():
-        found = stores(store, cluster)
+    final = folder(store, cluster)
+    # Its own lock, held while the rings are built (minutes at partition power 19); the topology's only while the
+    # stores are read, so enrolments go on meanwhile.
+    with file_lock(store.root / "locks" / f"swift-ring-{final.name}.lock", store.lock_timeout, "Swift ring"):
+        with store.topology_lock():
+            found = stores(store, cluster)
+            cluster_settings = effective(CLUSTER_SETTINGS, clusters.view(store, cluster).cluster.settings)
         if not found:
             raise NotFound(f"cluster {cluster} has no swiftstore machine", hint=f"machine-add SERIAL {cluster} swiftstore LOCATION")
-        final = folder(store, cluster)
         final.parent.mkdir(mode=0o750, exist_ok=True)
         _recover(final)
         record = _read_record(final / RECORD)
@@ -136,7 +141,6 @@ def calculate(store: Store, cluster: str, weights: dict[str, Any] | None = None)
         present = {ring for ring in swiftring.RINGS if (final / f"{ring}.builder").exists()}
         if not to_add:
             return _result(cluster, False, [], missing, [], len(known))
-        cluster_settings = effective(CLUSTER_SETTINGS, clusters.view(store, cluster).cluster.settings)
         parameters = swiftring.Parameters(int(cluster_settings["swift_part_power"] or 19), int(cluster_settings["swift_replicas"] or 3))
         work = final.with_name(final.name + ".new")
         if final.exists():
