@@ -25,7 +25,7 @@ import sshnode
 from conftest import NOW, free_port
 from oci.errors import Conflict
 from oci.install.bundle import unpack
-from oci.model import Machine, MachineStatus
+from oci.model import BmcAccess, Machine, MachineStatus
 from oci.pki import ssh
 from oci.remote import NodeUnreachable
 from oci.service import bmcops, install, tokens
@@ -160,3 +160,13 @@ def test_the_bmc_boots_the_disk_from_now_on_and_a_failing_bmc_is_a_warning(node,
     result = started(out, lambda: install.install_os(quick, "C0"))
     assert result["bmc"] == "failed" and result["warning"].startswith("the BMC did not take the boot device: ")
     assert quick.get(Machine, "C0").status is MachineStatus.INSTALLING
+    # A numbering the agent has not confirmed yet is no BMC to ask: the install does not wait on its timeouts.
+    (out / "ran").unlink()
+    with quick.machine_lock(["C0"]):
+        quick.write_machine(replace(quick.get(Machine, "C0"), status=MachineStatus.LIVE))
+    with quick.topology_lock():
+        tx = quick.transaction()
+        tx.put(replace(quick.get(BmcAccess, "C0"), pending=True))
+        tx.commit()
+    result = started(out, lambda: install.install_os(quick, "C0"))
+    assert (result["bmc"], "warning" in result) == ("none", False)

@@ -57,6 +57,7 @@ POLL = 5.0  # seconds between two looks at the master's state and the BMCs
 LIVE_LIMIT = 1800.0  # power-on to its first report
 VM_LIMIT = 4 * 3600.0  # power-on to its first Puppet run's success (an install is about an hour under TCG)
 OFF_LIMIT = 60.0  # its qemu not running (a power cycle through the BMC takes a second)
+BMC_LIMIT = 600.0  # enrolment to its BMC's numbering confirmed by the next report (a minute or two)
 TOOLS = ("qemu-system-x86_64", "ipmi_sim", "ipmitool", "dhcpd", "dnsmasq", "apt-cacher-ng", "nft", "java", "curl")
 
 
@@ -69,6 +70,7 @@ class Tracked:
     powered_on: datetime | None = None
     started: float = 0.0  # time.monotonic() at power-on
     enrolled: bool = False
+    enrolled_at: float = 0.0  # time.monotonic()
     forwarded_bmc: str | None = None  # the numbered address the master reaches its BMC at
     off_since: float | None = None  # time.monotonic() when its qemu was first seen not running
     failed: str | None = None
@@ -407,7 +409,10 @@ def _watch(state: Run) -> None:
             bmc = tracked.forwarded_bmc or str(tracked.vm.bmc_listen)
             rows.append(progress.observe(tracked.vm.name, tracked.vm.serial, machine, bmc, _power(tracked), tracked.powered_on,
                                          now, tracked.failed))  # fmt: skip
-        enrolled = all(t.enrolled or t.failed for t in state.vms) and any(t.enrolled for t in state.vms)
+        # As in the talk: every BMC numbered before the installs (OCI then sets each one to boot the disk), unless
+        # a numbering does not come: then the install goes on without it (iPXE sends an installed machine to its disk).
+        enrolled = all(t.failed or (t.enrolled and (t.forwarded_bmc or time.monotonic() - t.enrolled_at > BMC_LIMIT)) for t in state.vms)
+        enrolled = enrolled and any(t.enrolled for t in state.vms)
         if installer is None and enrolled and _puppet_server_ready(state):
             log = state.folder / "logs" / "cluster-install.log"
             installer = spawn(state.net.inside(str(REPO / "bin" / "ocicli"), "cluster-install", CLUSTER, "--timeout", str(int(VM_LIMIT))),
@@ -415,7 +420,7 @@ def _watch(state: Run) -> None:
             state.say(f"  ocicli cluster-install {CLUSTER} (its output: {log})")
         if terminal:
             text = progress.table(rows, "" if installer else "cluster-install: waiting for " + (
-                "the Puppet server" if enrolled else "every VM's enrolment"))  # fmt: skip
+                "the Puppet server" if enrolled else "every VM's enrolment and BMC numbering"))  # fmt: skip
             state.out.write(progress.redraw(drawn, text))
             drawn = text.count("\n")
         else:
@@ -492,7 +497,7 @@ def _enrol(state: Run, tracked: Tracked, machine: Machine) -> None:
     state.ocicli("machine-set", vm.serial, "--serial-console-device", "ttyS0")
     if len(vm.hardware.disks_gib) == 2:
         state.ocicli("machine-set", vm.serial, "--install-on-raid", "yes", "--raid-type", "1", "--raid-dev0", "vda", "--raid-dev1", "vdb")
-    tracked.enrolled = True
+    tracked.enrolled, tracked.enrolled_at = True, time.monotonic()
 
 
 def _console_tail(path: Path, lines: int = 12) -> list[str]:

@@ -144,8 +144,10 @@ def boot_from_disk(store: Store, serial: str, uefi: bool) -> bool:
 
 
 def _has_bmc(store: Store, serial: str) -> bool:
+    """A BMC OCI can reach: an address, in use, and not a numbering the agent has not confirmed yet (the BMC may
+    not answer there, and an install must not wait on its timeouts)."""
     access = store.find(BmcAccess, serial)
-    return access is not None and access.use and bool(access.address)
+    return access is not None and access.use and bool(access.address) and not access.pending
 
 
 def _reboot_node(store: Store, serial: str, live: bool, uefi: bool) -> dict[str, Any]:
