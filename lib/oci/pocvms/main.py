@@ -388,10 +388,6 @@ def _power_on(state: Run, tracked: Tracked) -> None:
     tracked.powered_on, tracked.started = datetime.now(UTC), time.monotonic()
 
 
-def _power(tracked: Tracked) -> str:
-    return machines.power(tracked.folder)
-
-
 def _watch(state: Run) -> None:
     """Until every VM is done or failed: enrol what reports, forward numbered BMCs, start cluster-install once
     every VM is enrolled or out, and show the table."""
@@ -407,8 +403,8 @@ def _watch(state: Run) -> None:
             if not tracked.failed and not tracked.done:
                 _advance(state, tracked, machine, access, installer is not None)
             bmc = tracked.forwarded_bmc or str(tracked.vm.bmc_listen)
-            rows.append(progress.observe(tracked.vm.name, tracked.vm.serial, machine, bmc, _power(tracked), tracked.powered_on,
-                                         now, tracked.failed))  # fmt: skip
+            power = machines.power(tracked.folder)
+            rows.append(progress.observe(tracked.vm.name, tracked.vm.serial, machine, bmc, power, tracked.powered_on, now, tracked.failed))
         # As in the talk: every BMC numbered before the installs (OCI then sets each one to boot the disk), unless
         # a numbering does not come: then the install goes on without it (iPXE sends an installed machine to its disk).
         enrolled = all(t.failed or (t.enrolled and (t.forwarded_bmc or time.monotonic() - t.enrolled_at > BMC_LIMIT)) for t in state.vms)
@@ -447,7 +443,7 @@ def _advance(state: Run, tracked: Tracked, machine: Machine | None, access: BmcA
     """What the run does for one VM at one look: enrol it, forward its numbered BMC, or see it done or failed."""
     vm, age = tracked.vm, time.monotonic() - tracked.started
     # A guest's reboot stays in its qemu; a power cycle through the BMC is off for a moment: off for long, it died.
-    if _power(tracked) == "on":
+    if machines.power(tracked.folder) == "on":
         tracked.off_since = None
     elif tracked.off_since is None:
         tracked.off_since = time.monotonic()
