@@ -62,6 +62,11 @@ REPORT_MARKER = "/var/lib/oci/installed-reported"
 CA_CHAIN = "etc/ssl/certs/oci-ca-chain.pem"
 HOST_KEY = "etc/ssh/ssh_host_ed25519_key"
 USER_CA = "etc/ssh/oci-user-ca.pub"
+# The fact Debian's puppet-openstack modules give every unset option ("$::os_service_default"): the
+# puppet-module-openstacklib package puts it in /etc/facter/facts.d on the machine it is installed on, the
+# master, and Puppet does not carry it to the nodes (docs/puppet.md).
+OPENSTACK_FACT = "etc/facter/facts.d/os_service_default.txt"
+OPENSTACK_FACT_TEXT = "os_service_default=<SERVICE DEFAULT>\n"
 # Debian's agent ssldir on the node: the credentials issued at install time, so no CSR round trip at first boot.
 AGENT_SSLDIR = "var/lib/puppet/ssl"
 # What the master runs on the live node (the installer's defaults, spelled out for machine-display-install-cmd).
@@ -213,7 +218,7 @@ def _file_paths(node: _Node, layout: DiskLayout) -> list[str]:
     replaced by an extra."""
     fqdn = node.hostname
     own = [
-        *node.network.files, "etc/oci/system-serial", "etc/oci/my-role", "etc/oci/my-cluster", "etc/oci/my-ip",
+        *node.network.files, "etc/oci/system-serial", "etc/oci/my-role", "etc/oci/my-cluster", "etc/oci/my-ip", OPENSTACK_FACT,
         "etc/oci/pxe-server-ip", REPORT_BODY, "etc/puppet/puppet.conf", HOST_KEY, f"{HOST_KEY}.pub", f"{HOST_KEY}-cert.pub", USER_CA,
         "etc/ssh/ssh_known_hosts", "etc/ssh/sshd_config.d/oci-host-certificate.conf", f"etc/ssl/private/{fqdn}.key",
         f"etc/ssl/certs/{fqdn}.pem", CA_CHAIN, "usr/local/share/ca-certificates/oci/oci-root-ca.crt",
@@ -382,6 +387,7 @@ def plan_for(store: Store, serial: str) -> tuple[InstallPlan, dict[str, BundleFi
             "etc/oci/my-ip": _text(f"{node.management_ip}\n"),
             "etc/oci/pxe-server-ip": _text(url + "\n"),
             REPORT_BODY: _text(json.dumps(report, sort_keys=True) + "\n"),
+            OPENSTACK_FACT: _text(OPENSTACK_FACT_TEXT),
             "etc/puppet/puppet.conf": _text(puppet_conf(puppet_server(cfg), cfg.puppet_listen[1], node.hostname, chosen)),
             f"etc/systemd/system/{FIRST_BOOT_UNIT}": _text(first_boot_unit(plan.status_url, chosen)),
             f"etc/systemd/system/{PUPPET_RUN_UNIT}": _text(puppet_run_unit(chosen)),
