@@ -45,7 +45,7 @@ def build(store, discover, shape, cluster="cl1", base=101):
 
 
 def masked(text):
-    return re.sub(r"^(\s+(?:pass_\w+|ssl_\w+|ssh_user_ca): ).*$", r"\1<secret>", text, flags=re.MULTILINE)
+    return re.sub(r"^(\s+(?:pass_\w+|(?:api_)?ssl_\w+|ssh_user_ca): ).*$", r"\1<secret>", text, flags=re.MULTILINE)
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -249,6 +249,32 @@ def test_hyper_converged_compute_is_an_osd_until_the_controllers_are_up(store, d
             status.record(store, serial, phase, IPv4Address("192.168.101.2"), NOW)
         ready = serial == "CL1S02"
         assert ("oci::compute" in refresh.show(store, "cl1-compute-1.example.com")["classes"]) is ready
+
+
+def test_the_api_certificate_and_key_go_to_controllers_only(store, discover, tmp_path):
+    build(store, discover, "dedicated")
+    document = yaml.safe_load((store.root / "enc" / "cluster-cl1" / "cl1-controller-1.example.com.yaml").read_text())
+    controller = document["classes"]["oci::controller"]
+    assert role_class(store, "cl1-controller-1.example.com")["api_ssl_key"] == "***"  # enc-show masks it
+    (tmp_path / "api.pem").write_text(controller["api_ssl_certificate"])
+    (tmp_path / "chain.pem").write_bytes((store.root / "pki" / "ca-chain.pem").read_bytes())
+    verified = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "chain.pem"), "-verify_hostname", "cl1-api.example.com",
+                               str(tmp_path / "api.pem")], capture_output=True, text=True, check=False)  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    key = controller["api_ssl_key"]
+    assert "PRIVATE KEY" in key
+    for path in (store.root / "enc").rglob("*.yaml"):
+        if "controller" not in path.name:
+            assert key not in path.read_text() and "api_ssl" not in path.read_text(), path.name
+
+
+def test_cluster_settings_reach_the_l2_agent_and_libvirt(store, discover):
+    build(store, discover, "minimal")
+    assert cluster_class(store)["neutron_l2_agent"] == "openvswitch"
+    assert role_class(store, "cl1-compute-1.example.com")["virt_type"] == "kvm"
+    clusters.set_(store, "cl1", {"neutron_l2_agent": "linuxbridge", "virt_type": "qemu"}, [])
+    assert cluster_class(store)["neutron_l2_agent"] == "linuxbridge"
+    assert role_class(store, "cl1-compute-1.example.com")["virt_type"] == "qemu"
 
 
 def test_decisions_from_settings(store, discover):

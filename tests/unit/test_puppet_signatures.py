@@ -18,8 +18,9 @@ from oci.enc.classify import ROLE_CLASS
 from oci.service import machines, topology
 
 MANIFESTS = REPO / "puppet-modules" / "oci" / "manifests"
-# `class oci::x (` ... `) {`: one parameter a line, `Type $name` or `Type $name = default`, a comma after each.
-_CLASS = re.compile(r"^class (?P<name>oci::[\w:]+)\s*(?:\((?P<params>.*?)^\))?\s*\{\n(?P<body>.*)^\}\s*\Z", re.M | re.S)
+# `class oci::x (` ... `) {` (or `define`, a defined type): one parameter a line, `Type $name` or
+# `Type $name = default`, a comma after each.
+_CLASS = re.compile(r"^(?:class|define) (?P<name>oci::[\w:]+)\s*(?:\((?P<params>.*?)^\))?\s*\{\n(?P<body>.*)^\}\s*\Z", re.M | re.S)
 _PARAM = re.compile(r"^\s*(?P<type>\S.*?)\s+\$(?P<name>\w+)\s*(?:=\s*(?P<default>.+?))?\s*,\s*$")
 
 
@@ -33,7 +34,7 @@ class Signature:
 def parse(path: Path) -> Signature:
     text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")) + "\n"
     found = _CLASS.search(text)
-    assert found, f"{path}: no `class oci::... (...) {{ ... }}`"
+    assert found, f"{path}: no `class oci::... (...) {{ ... }}` nor `define oci::...`"
     parameters: dict[str, str | None] = {}
     for line in (found["params"] or "").splitlines():
         if line.strip():

@@ -68,6 +68,7 @@ class ClusterFacts:
     ssh_user_ca: str | None = None  # the cluster's SSH user CA (public): root logs in with a signed key
     master_ip: str | None = None  # OCI's address ([network] oci_ip): the Puppet master, named "puppet" in /etc/hosts
     package_cache: str | None = None  # the master's apt-cacher-ng (http://HOST:PORT) nodes fetch Debian through
+    api_tls: Mapping[str, str] | None = None  # PEM of the API name's certificate (with the chain) and key
 
     def with_role(self, *roles: str) -> list[Host]:
         return [h for h in self.hosts if h.role in roles]
@@ -182,6 +183,9 @@ def context(f: ClusterFacts) -> dict[str, Any]:
         "debian_mirror": cached_url(f.package_cache, mirror) if f.package_cache and isinstance(mirror, str) else mirror,
         "debian_release": f.setting("debian_release"),
         "ssh_user_ca": f.ssh_user_ca,
+        "neutron_l2_agent": f.setting("neutron_l2_agent"),
+        "neutron_vxlan_vni_min": f.setting("neutron_vxlan_vni_min"),
+        "neutron_vxlan_vni_max": f.setting("neutron_vxlan_vni_max"),
     }
 
 
@@ -231,12 +235,16 @@ def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
     """The per-host parameters of the role's class (what differs from host to host), secrets apart."""
     if role == "controller":
         first = first_master(f)
+        # The API name's certificate and key: HAProxy on the VIP serves every endpoint with them.
         return {"machine_hostname": host.hostname, "machine_ip": host.management_ip,
-                "is_first_master": first is not None and host.hostname == first.hostname}  # fmt: skip
+                "is_first_master": first is not None and host.hostname == first.hostname,
+                "api_ssl_certificate": f.api_tls["certificate"] if f.api_tls else None,
+                "api_ssl_key": f.api_tls["key"] if f.api_tls else None}  # fmt: skip
     if role == "compute":
         return {
             "machine_ip": host.management_ip,
             "has_subrole_dhcp_agent": not f.has("network") or host.setting("force_dhcp_agent") is True,
+            "virt_type": f.setting("virt_type"),
             **{k: host.setting(k) for k in ("cpu_allocation_ratio", "ram_allocation_ratio", "nova_reserved_host_memory_mb")},
         }
     if role == "cephmon":

@@ -71,7 +71,8 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
     master = store.config.master_address
     return ClusterFacts(cluster=cluster, hosts=tuple(hosts), vips=reserved, secrets=values,
                         ssh_user_ca=user_ca.decode().strip() if user_ca else None,
-                        master_ip=str(master) if master else None, package_cache=_package_cache(store))  # fmt: skip
+                        master_ip=str(master) if master else None, package_cache=_package_cache(store),
+                        api_tls=_tls(store, cluster.api_hostname))  # fmt: skip
 
 
 def _package_cache(store: Store) -> str | None:

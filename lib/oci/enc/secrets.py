@@ -100,7 +100,7 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
     ),
     "sql": ("mysql_root",),
     "messaging": ("rabbitmq_cookie",),
-    "compute": ("nova_authtoken", "nova_messaging", "neutron_messaging", "placement_authtoken"),
+    "compute": ("nova_authtoken", "nova_messaging", "neutron_authtoken", "neutron_messaging", "placement_authtoken"),
     "network": ("neutron_messaging", "metadata_proxy_shared_secret"),
     "volume": ("cinder_db", "cinder_authtoken", "cinder_messaging"),
     "cephmon": ("ceph_fsid", "ceph_admin_key", "ceph_mon_key", "ceph_mgr_key", "ceph_bootstrap_osd_key"),

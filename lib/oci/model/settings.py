@@ -179,6 +179,7 @@ def _table(*settings: Setting) -> dict[str, Setting]:
 S, K = Setting, Kind
 CPU_MODES = ("host-model", "host-passthrough", "custom")
 
+L2_AGENTS = ("openvswitch", "linuxbridge")
 CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("region_name", K.NAME, "RegionOne", "OpenStack region name"),
     S("vip_hostname", K.FQDN, "", "API endpoint hostname (default <cluster>-api.<domain>)"),
@@ -202,6 +203,7 @@ CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("nested_virt", K.BOOL, False, "allow nested virtualisation on computes"),
     S("use_ovs_ifaces", K.BOOL, False, "build bonds with Open vSwitch instead of the kernel"),
     S("cpu_mode", K.CHOICE, "host-passthrough", "libvirt CPU mode", choices=CPU_MODES),
+    S("virt_type", K.CHOICE, "kvm", "libvirt virt_type of computes: qemu emulates, without KVM", choices=("kvm", "qemu")),
     S("cpu_model", K.NAME, "", "libvirt CPU model when cpu_mode is custom"),
     S("cpu_model_extra_flags", K.NAMES, "", "extra libvirt CPU flags"),
     S("bgp_to_the_host", K.BOOL, False, "route node networks with BGP instead of bonds"),
@@ -211,6 +213,7 @@ CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("install_telemetry", K.BOOL, True, "install the telemetry services when Ceph is present"),
     S("glance_prefer_ceph_over_swift", K.BOOL, True, "Glance stores images in Ceph when both exist"),
     S("cinder_backup_prefer_swift", K.BOOL, True, "Cinder backups go to Swift when both exist"),
+    S("neutron_l2_agent", K.CHOICE, "openvswitch", "Neutron L2 agent (linuxbridge: no Open vSwitch kernel module)", choices=L2_AGENTS),
     S("neutron_vxlan_vni_min", K.INT, 1000, "lowest VXLAN VNI", minimum=1, maximum=16777215),
     S("neutron_vxlan_vni_max", K.INT, 9999, "highest VXLAN VNI", minimum=1, maximum=16777215),
     S("haproxy_custom_url", K.URL, "", "extra URL served by HAProxy"),

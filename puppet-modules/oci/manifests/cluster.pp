@@ -24,8 +24,15 @@ class oci::cluster (
   Optional[String]         $debian_mirror,
   Optional[String]         $debian_release,
   Optional[String]         $ssh_user_ca,
+  Enum['openvswitch', 'linuxbridge'] $neutron_l2_agent,
+  Integer                  $neutron_vxlan_vni_min,
+  Integer                  $neutron_vxlan_vni_max,
 ) {
   # RabbitMQ's members as a transport URL's host list (every OpenStack service's default_transport_url).
   $rabbit_hosts = join($all_rabbits.map |$host| { "${host}:5671" }, ',')
   $keystone_url = "https://${vip_hostname}:5000"
+  # Every OpenStack service's client side of RabbitMQ: TLS, checked against OCI's CA (oci::rabbit).
+  $messaging_tls = { 'rabbit_use_ssl' => true, 'kombu_ssl_ca_certs' => '/etc/ssl/oci/ca-chain.pem' }
+  # The API VIP's name, as every endpoint in the catalog starts.
+  $api_url = "https://${vip_hostname}"
 }

@@ -1,13 +1,15 @@
-# oci::compute: Nova compute and the Neutron OVS agent. Parameters come from the OCI ENC (docs/enc.md);
-# the cluster's values from oci::cluster.
+# oci::compute: Nova compute with libvirt and Neutron's layer-2 agent (and the DHCP agent when the cluster has
+# no network nodes). Parameters come from the OCI ENC (docs/enc.md); the cluster's values from oci::cluster.
 class oci::compute (
   Optional[String]   $machine_ip,
   Boolean            $has_subrole_dhcp_agent,
   Numeric            $cpu_allocation_ratio,
   Numeric            $ram_allocation_ratio,
   Integer            $nova_reserved_host_memory_mb,
+  Enum['kvm', 'qemu'] $virt_type,
   String             $pass_nova_authtoken,
   String             $pass_nova_messaging,
+  String             $pass_neutron_authtoken,
   String             $pass_neutron_messaging,
   String             $pass_placement_authtoken,
 ) {
@@ -19,6 +21,7 @@ class oci::compute (
     default_transport_url => "rabbit://nova:${pass_nova_messaging}@${transport}/",
     cpu_allocation_ratio  => $cpu_allocation_ratio,
     ram_allocation_ratio  => $ram_allocation_ratio,
+    *                     => $oci::cluster::messaging_tls,
   }
   class { 'nova::keystone::authtoken':
     password             => $pass_nova_authtoken,
@@ -30,22 +33,29 @@ class oci::compute (
     auth_url    => $keystone_url,
     region_name => $oci::cluster::region_name,
   }
+  class { 'nova::network::neutron':
+    auth_url    => $keystone_url,
+    password    => $pass_neutron_authtoken,
+    region_name => $oci::cluster::region_name,
+  }
   class { 'nova::compute':
     reserved_host_memory => $nova_reserved_host_memory_mb,
+    vncserver_proxyclient_address => $machine_ip,
   }
   class { 'nova::compute::libvirt':
-    virt_type => 'kvm',
+    virt_type => $virt_type,
   }
   class { 'neutron':
     default_transport_url => "rabbit://neutron:${pass_neutron_messaging}@${transport}/",
     core_plugin           => 'ml2',
+    *                     => $oci::cluster::messaging_tls,
   }
-  class { 'neutron::agents::ml2::ovs':
-    local_ip        => $machine_ip,
-    tunnel_types    => ['vxlan'],
-    l2_population   => true,
+  class { 'oci::profile::neutron_l2':
+    local_ip => $machine_ip,
   }
   if $has_subrole_dhcp_agent {
-    class { 'neutron::agents::dhcp': }
+    class { 'neutron::agents::dhcp':
+      interface_driver => $oci::profile::neutron_l2::interface_driver,
+    }
   }
 }

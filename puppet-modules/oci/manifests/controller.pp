@@ -6,6 +6,8 @@ class oci::controller (
   String             $machine_hostname,
   Optional[String]   $machine_ip,
   Boolean            $is_first_master,
+  Optional[String]   $api_ssl_certificate,
+  Optional[String]   $api_ssl_key,
   String             $pass_cinder_authtoken,
   String             $pass_cinder_db,
   String             $pass_cinder_messaging,
@@ -37,6 +39,13 @@ class oci::controller (
 ) {
   include oci::cluster
 
+  # The APIs' packages start their services on every address at install: Puppet starts them once they
+  # listen on this host's management address only, HAProxy holding their ports on the VIP.
+  class { 'openstacklib::policyrcd':
+    services => ['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-api-metadata', 'neutron-api',
+                 'cinder-api', 'heat-api', 'heat-api-cfn'],
+  }
+
   # Database (Galera) when there is no sql node, and RabbitMQ when there is no messaging node.
   if $oci::cluster::has_subrole_db {
     class { 'oci::galera':
@@ -45,15 +54,31 @@ class oci::controller (
       members       => $oci::cluster::all_sql_ip,
       cluster_name  => $oci::cluster::cluster_name,
     }
+    if $is_first_master {
+      include oci::profile::databases
+    }
   }
   if $oci::cluster::has_subrole_messaging {
     class { 'oci::rabbit':
       erlang_cookie => $pass_rabbitmq_cookie,
       address       => $machine_ip,
       members       => $oci::cluster::all_rabbits,
+      users         => {
+        'nova'    => $pass_nova_messaging,
+        'neutron' => $pass_neutron_messaging,
+        'cinder'  => $pass_cinder_messaging,
+        'heat'    => $pass_heat_messaging,
+      },
     }
   }
 
+  # The services reach MariaDB and Keystone through the VIP: HAProxy and the VIP are up before the first
+  # schema is synced (the APIs' packages did not start them on the VIP's ports: see the policy above).
+  include oci::profile::vip
+  include oci::profile::haproxy
+  ['keystone', 'glance', 'placement', 'nova', 'neutron', 'heat', 'cinder'].each |$project| {
+    [Service['haproxy'], Service['keepalived']] -> Anchor <| title == "${project}::dbsync::begin" |>
+  }
   include oci::profile::keystone
   include oci::profile::glance
   # Placement, the Nova control plane and the Neutron server, when there are computes.
@@ -67,6 +92,4 @@ class oci::controller (
   }
   include oci::profile::heat
   include oci::profile::horizon
-  include oci::profile::vip
-  include oci::profile::haproxy
 }

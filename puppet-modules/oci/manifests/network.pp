@@ -1,4 +1,4 @@
-# oci::network: the Neutron OVS, L3, DHCP and metadata agents. Parameters come from the OCI ENC
+# oci::network: Neutron's layer-2, L3, DHCP and metadata agents. Parameters come from the OCI ENC
 # (docs/enc.md); the cluster's values from oci::cluster.
 class oci::network (
   Optional[String]   $machine_ip,
@@ -10,15 +10,20 @@ class oci::network (
   class { 'neutron':
     default_transport_url => "rabbit://neutron:${pass_neutron_messaging}@${oci::cluster::rabbit_hosts}/",
     core_plugin           => 'ml2',
+    *                     => $oci::cluster::messaging_tls,
   }
-  class { 'neutron::agents::ml2::ovs':
-    local_ip      => $machine_ip,
-    tunnel_types  => ['vxlan'],
-    l2_population => true,
+  class { 'oci::profile::neutron_l2':
+    local_ip => $machine_ip,
   }
-  class { 'neutron::agents::l3': }
-  class { 'neutron::agents::dhcp': }
+  class { 'neutron::agents::l3':
+    interface_driver => $oci::profile::neutron_l2::interface_driver,
+  }
+  class { 'neutron::agents::dhcp':
+    interface_driver => $oci::profile::neutron_l2::interface_driver,
+  }
   class { 'neutron::agents::metadata':
-    shared_secret => $pass_metadata_proxy_shared_secret,
+    shared_secret     => $pass_metadata_proxy_shared_secret,
+    metadata_host     => $oci::cluster::vip_hostname,
+    metadata_protocol => 'https',
   }
 }

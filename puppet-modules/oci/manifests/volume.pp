@@ -14,6 +14,7 @@ class oci::volume (
   }
   class { 'cinder':
     default_transport_url => "rabbit://cinder:${pass_cinder_messaging}@${oci::cluster::rabbit_hosts}/",
+    *                     => $oci::cluster::messaging_tls,
   }
   class { 'cinder::keystone::authtoken':
     password             => $pass_cinder_authtoken,

@@ -1,4 +1,6 @@
 # oci::profile::glance (controllers): the Glance API, its store from the ENC (ceph: rbd, swift or file).
+# Debian runs it under eventlet, which has no TLS of its own since Yoga: it answers HAProxy in clear, on the
+# management address.
 class oci::profile::glance {
   $keystone_url = $oci::cluster::keystone_url
 
@@ -16,8 +18,23 @@ class oci::profile::glance {
     default => $oci::cluster::glance_backend,
   }
   class { 'glance::api':
-    bind_host        => $oci::controller::machine_ip,
-    enabled_backends => ["default:${glance_store}"],
-    default_backend  => 'default',
+    bind_host                    => $oci::controller::machine_ip,
+    enabled_backends             => ["default:${glance_store}"],
+    default_backend              => 'default',
+    public_endpoint              => "https://${oci::cluster::vip_hostname}:9292",
+    enable_proxy_headers_parsing => true,
+    sync_db                      => $oci::controller::is_first_master,
+  }
+  if $glance_store == 'file' {
+    glance::backend::multistore::file { 'default': }
+  }
+  if $oci::controller::is_first_master {
+    class { 'glance::keystone::auth':
+      password     => $oci::controller::pass_glance_authtoken,
+      public_url   => "https://${oci::cluster::vip_hostname}:9292",
+      internal_url => "https://${oci::cluster::vip_hostname}:9292",
+      admin_url    => "https://${oci::cluster::vip_hostname}:9292",
+      region       => $oci::cluster::region_name,
+    }
   }
 }

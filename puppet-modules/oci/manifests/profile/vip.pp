@@ -1,7 +1,19 @@
 # oci::profile::vip (controllers): the API VIP moves between controllers with VRRP (keepalived); the first
-# master starts as its owner.
+# master starts as its owner. HAProxy binds the VIP on every controller, the ones without it too.
 class oci::profile::vip {
   $first = $oci::controller::is_first_master
+
+  file { '/etc/sysctl.d/60-oci-vip.conf':
+    ensure  => file,
+    content => "net.ipv4.ip_nonlocal_bind = 1\n",
+  }
+  exec { 'oci-vip-sysctl':
+    command     => 'sysctl -q -p /etc/sysctl.d/60-oci-vip.conf',
+    path        => ['/usr/sbin', '/usr/bin', '/sbin', '/bin'],
+    refreshonly => true,
+    subscribe   => File['/etc/sysctl.d/60-oci-vip.conf'],
+    before      => Service['haproxy'],
+  }
 
   package { 'keepalived': ensure => installed }
   file { '/etc/keepalived/keepalived.conf':

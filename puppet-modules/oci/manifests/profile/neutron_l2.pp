@@ -1,0 +1,28 @@
+# oci::profile::neutron_l2 (computes and network nodes): Neutron's layer-2 agent, the one the cluster's
+# neutron_l2_agent setting names: Open vSwitch (the default), or Linux bridges for kernels without Open
+# vSwitch's module. Projects' networks are VXLAN tunnels between the hosts' management addresses; the flat
+# "external" network goes out through the host's first interface.
+class oci::profile::neutron_l2 (
+  String $local_ip,
+) {
+  include oci::cluster
+  if $oci::cluster::neutron_l2_agent == 'linuxbridge' {
+    $interface_driver = 'linuxbridge'
+    class { 'neutron::agents::ml2::linuxbridge':
+      local_ip                    => $local_ip,
+      tunnel_types                => ['vxlan'],
+      l2_population               => true,
+      physical_interface_mappings => ['external:eth0'],
+      firewall_driver             => 'iptables',
+    }
+  } else {
+    $interface_driver = 'openvswitch'
+    class { 'neutron::agents::ml2::ovs':
+      local_ip        => $local_ip,
+      tunnel_types    => ['vxlan'],
+      l2_population   => true,
+      bridge_mappings => ['external:br-ex'],
+      firewall_driver => 'openvswitch',
+    }
+  }
+}

@@ -1,0 +1,32 @@
+# oci::uwsgi_api: how Debian's init script starts one OpenStack API under uwsgi (/etc/default/<service>, which
+# it reads last): on this host's management address only, HAProxy holding the port on the VIP, and in TLS
+# with the host's certificate from OCI's PKI, so the API's traffic is encrypted from the client to the
+# service. uwsgi runs as the project's user from the start: it gets its own copy of the host's key.
+define oci::uwsgi_api (
+  String  $project,
+  Integer $port,
+  String  $address,
+) {
+  $key = "/etc/${project}/${title}-tls.key"
+  file { $key:
+    ensure    => file,
+    owner     => $project,
+    group     => $project,
+    mode      => '0600',
+    source    => 'file:///etc/ssl/oci/host.key',
+    show_diff => false,
+    require   => [File['/etc/ssl/oci/host.key'], Anchor["${project}::install::end"]],
+    notify    => Anchor["${project}::service::begin"],
+  }
+  file { "/etc/default/${title}":
+    ensure  => file,
+    mode    => '0644',
+    content => join([
+      "# Written by Puppet (oci::uwsgi_api): ${title} on ${address}:${port} in TLS.",
+      "DAEMON_ARGS=\"--https-socket ${address}:${port},/etc/ssl/oci/host.pem,${key} --ini /etc/${project}/${title}-uwsgi.ini\"",
+      '',
+    ], "\n"),
+    require => File[$key],
+    notify  => Anchor["${project}::service::begin"],
+  }
+}
