@@ -30,7 +30,7 @@ def placeholder(name: str, value: object) -> str | None:
     """What is shown instead of the value named ``name``; None when the value may be shown."""
     if name.startswith("pass_"):
         return SECRET_SHOWN_AS
-    if name.startswith("ssl_") or name == "ssh_user_ca":
+    if name.startswith(("ssl_", "api_ssl_")) or name == "ssh_user_ca":
         return None if value is None or value == "" else KEY_MATERIAL_SHOWN_AS
     if any(word in name.lower() for word in _SECRET_WORDS):
         return OTHER_SECRET_SHOWN_AS

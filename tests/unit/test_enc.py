@@ -255,7 +255,7 @@ def test_the_api_certificate_and_key_go_to_controllers_only(store, discover, tmp
     build(store, discover, "dedicated")
     document = yaml.safe_load((store.root / "enc" / "cluster-cl1" / "cl1-controller-1.example.com.yaml").read_text())
     controller = document["classes"]["oci::controller"]
-    assert role_class(store, "cl1-controller-1.example.com")["api_ssl_key"] == "***"  # enc-show masks it
+    assert role_class(store, "cl1-controller-1.example.com")["api_ssl_key"] == "<key material>"  # enc-show masks it
     (tmp_path / "api.pem").write_text(controller["api_ssl_certificate"])
     (tmp_path / "chain.pem").write_bytes((store.root / "pki" / "ca-chain.pem").read_bytes())
     verified = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "chain.pem"), "-verify_hostname", "cl1-api.example.com",

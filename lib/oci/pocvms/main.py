@@ -128,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         if network.exists(net):
             raise InvalidState(f"a lab is up in namespace {net.namespace} (left by --keep, or a run that was killed)",
                                hint="oci-poc vms --down removes it")  # fmt: skip
+        # Ctrl-C and SIGTERM tear the lab down, even when the run inherited SIGINT ignored (started in the
+        # background of a shell, as CI does): Python keeps an ignored SIGINT ignored.
         signal.signal(signal.SIGTERM, _interrupted)
+        signal.signal(signal.SIGINT, _interrupted)
         try:
             state = _play(args, lab, net)
         except BaseException:
