@@ -10,6 +10,8 @@
 #                          disk, report installed, and run Puppet to success; one disk, RAID 1, UEFI (an hour or
 #                          more each under TCG; docs/install-vm.md)
 #   make vm-install-bench  the same, one case (VM_CASES, default one-disk), timed (bench/vm_install.py)
+#   make poc-cloud  OCI deploys a controller and a compute (containers) and checks the cloud through its APIs
+#                   (an hour or two here; docs/cloud.md); make poc-cloud-down tears a kept one down
 #   make poc-vms   the whole talk on qemu VMs with IPMI BMCs: power-on to Puppet success (hours under TCG;
 #                  docs/poc.md); POC_VMS_ARGS='--count 2 --keep', make poc-vms-down tears a kept lab down
 # Run as root on Debian 12: missing Debian packages are installed with apt-get.
@@ -139,6 +141,22 @@ poc-vms: deps
 
 poc-vms-down: deps
 	$(VPY) bin/oci-poc vms --down
+
+# The cloud lab (docs/cloud.md): containers need systemd-nspawn, the checks the openstack client.
+CLOUD_DEBS := systemd-container python3-openstackclient
+POC_CLOUD_ARGS ?=
+.PHONY: poc-cloud poc-cloud-down
+poc-cloud: deps
+	@missing=$$(for p in $(CLOUD_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "== apt-get install $$missing"; \
+		apt-get update -qq $(APT_WAIT) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_WAIT) $$missing; \
+	fi
+	$(VPY) bin/oci-poc cloud $(POC_CLOUD_ARGS)
+
+poc-cloud-down: deps
+	$(VPY) bin/oci-poc cloud --down
 
 # Its figures, as a benchmark (docs/benchmarks.md): VM_CASES='one-disk raid1 uefi' for more than one.
 VM_CASES ?= one-disk

@@ -13,7 +13,8 @@
    it for a look).
 
 ``oci-poc vms`` (``make poc-vms``) plays the same story on qemu VMs behind simulated BMCs, up to a Puppet run on
-each installed VM: lib/oci/pocvms/.
+each installed VM: lib/oci/pocvms/. ``oci-poc cloud`` (``make poc-cloud``) has OCI deploy a controller and a
+compute in containers, then checks the cloud through its APIs: lib/oci/cloudlab/.
 """
 
 from __future__ import annotations
@@ -177,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         from oci.pocvms.main import main as vms
 
         return vms(given[1:])
+    if given[:1] == ["cloud"]:  # OCI deploys a small cloud in containers, then checks it (make poc-cloud)
+        from oci.cloudlab.main import main as cloud
+
+        return cloud(given[1:])
     parser = argparse.ArgumentParser(prog="oci-poc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true", help="keep the state directory and print its path")
     parser.add_argument("--captures", type=Path, default=REPO / "tests" / "data" / "hw", help="folder of hardware captures")

@@ -122,6 +122,16 @@ def test_rendering_is_deterministic(store, discover):
     assert service.plan(store, serial).files == service.plan(store, serial).files
 
 
+def test_with_the_linuxbridge_agent_the_management_address_stays_on_the_nic(store, discover):
+    """The agent bridges the NIC itself (a Linux bridge cannot be a port of another): no br-ex, no OVS."""
+    store.config = Config(state_dir=store.root, master_address=IPv4Address("192.168.100.1"))
+    serial = build(store, discover, "ovs-br-ex-controller")
+    clusters.set_(store, "cl1", {"neutron_l2_agent": "linuxbridge"}, [])
+    devices = service.plan(store, serial).files["etc/network/interfaces.d/oci"]
+    assert "br-ex" not in devices and "ovs_" not in devices
+    assert "auto eno1\niface eno1 inet static\n    address 192.168.10.2/24\n    gateway 192.168.10.1\n" in devices
+
+
 # ------------------------------------------------------------------------------------ interface names
 
 

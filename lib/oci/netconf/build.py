@@ -10,7 +10,8 @@ The rules are OCI 42's (reference §5.6), made explicit:
 * a network with a ``bridge_name`` (other roles) puts its addresses on a Linux bridge of that name;
 * a node that carries the cloud's external traffic (compute and network nodes; controllers when the cluster
   has computes but no network node) and has no ``vm-net`` network gets its management address on the OVS
-  bridge ``br-ex``;
+  bridge ``br-ex``, unless the cluster's Neutron L2 agent is ``linuxbridge``: that agent bridges the NIC itself
+  (a Linux bridge cannot be a port of the bridge it makes) and moves the address onto its bridge;
 * only the management network has a gateway: ``vm-net`` and ``ceph-cluster`` never do;
 * a device's MTU is the largest of the MTUs of the networks on it and of the devices on top of it.
 """
@@ -146,7 +147,8 @@ def build(view: ClusterView, member: Member, nics: Sequence[Nic]) -> HostNetwork
     networks = [n for n in networks_of(view, member.role, member.location) if not n.public]
     networks.sort(key=lambda n: (n is not management, n.name))
     has_vm_net = any(n.role == NetworkRole.VM_NET.value for n in networks)
-    external = carries_external(view, member.role) and not has_vm_net
+    ovs_agent = view.cluster.setting("neutron_l2_agent") != "linuxbridge"
+    external = carries_external(view, member.role) and not has_vm_net and ovs_agent
 
     stack = _Devices(member.hostname, nics)
     for network in networks:

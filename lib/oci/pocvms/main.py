@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
 import shlex
 import shutil
@@ -26,7 +25,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,9 +36,8 @@ from oci import remote
 from oci.cli.edge import Parser, edge
 from oci.errors import InvalidInput, InvalidState, OciError
 from oci.model import BmcAccess, Machine
-from oci.packagecache import apt_cacher_ng_conf
-from oci.pocvms import machines, network, plan, progress
-from oci.run import CommandError, run, spawn, stop
+from oci.pocvms import machines, master, network, plan, progress
+from oci.run import run, spawn, stop
 from oci.store import Store
 
 REPO = Path(__file__).resolve().parents[3]
@@ -123,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return _down(net, args.dir)
     lab = plan.plan(args.count, tuple(r for r in args.roles.split(",") if r), args.memory)
     _preflight(args, lab, memory)
-    _claim(args.dir)
-    with _exclusive(args.dir):
+    master.claim(args.dir, MARKER, "oci-poc vms")
+    with master.exclusive(args.dir, "oci-poc vms"):
         if network.exists(net):
             raise InvalidState(f"a lab is up in namespace {net.namespace} (left by --keep, or a run that was killed)",
                                hint="oci-poc vms --down removes it")  # fmt: skip
@@ -168,41 +165,8 @@ def _preflight(args: argparse.Namespace, lab: plan.Lab, memory: int) -> None:
                            f"{memory} MiB are available", hint="fewer VMs (--count)")  # fmt: skip
 
 
-def _claim(folder: Path) -> None:
-    """``folder`` made the lab's, or refused if it holds anything else: a teardown empties it."""
-    if folder.is_dir() and not (folder / MARKER).exists() and any(c.name != "run.lock" for c in folder.iterdir()):
-        raise InvalidInput(f"--dir {folder}: not empty, and not an oci-poc vms folder (no {MARKER} in it)")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).touch()
-
-
-def _ours(folder: Path) -> list[Path]:
-    """What a teardown removes from the lab's folder: everything but its marker and lock, if it is the lab's."""
-    if not (folder / MARKER).exists():
-        return []
-    return [child for child in sorted(folder.iterdir()) if child.name not in (MARKER, "run.lock")]
-
-
-@contextlib.contextmanager
-def _exclusive(folder: Path) -> Iterator[None]:
-    """One run at a time: a lock held while the run lasts (released by the kernel if it is killed)."""
-    path = folder / "run.lock"
-    with path.open("a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "?"
-            raise InvalidState(f"another oci-poc vms is running (pid {holder})", hint="wait for it, or stop it with Ctrl-C") from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"{os.getpid()}\n")
-        lock.flush()
-        yield
-
-
 def _down(net: network.Network, folder: Path) -> int:
-    with _exclusive(folder) if folder.is_dir() else contextlib.nullcontext():
+    with master.exclusive(folder, "oci-poc vms") if folder.is_dir() else contextlib.nullcontext():
         removed = _teardown(net, folder)
     print("\n".join(f"removed: {what}" for what in removed) if removed else "nothing to tear down")
     return 0
@@ -218,7 +182,7 @@ def _teardown(net: network.Network, folder: Path) -> list[str]:
             os.kill(int(pidfile.read_text()), signal.SIGTERM)
             removed.append("the lab's apt-cacher-ng")
         pidfile.unlink()
-    for child in _ours(folder) if folder.is_dir() else []:
+    for child in master.ours(folder, MARKER) if folder.is_dir() else []:
         shutil.rmtree(child) if child.is_dir() else child.unlink()
         removed.append(str(child))
     return removed
@@ -228,7 +192,7 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:
     """The run from a bare machine to every VM's Puppet success, or to its end with failures (``Tracked.failed``)."""
     total = time.monotonic()
     folder: Path = args.dir
-    for child in _ours(folder):  # a previous run's files (its --down or teardown removed its processes)
+    for child in master.ours(folder, MARKER):  # a previous run's files (its --down or teardown removed its processes)
         shutil.rmtree(child) if child.is_dir() else child.unlink()
     started = _step(f"the lab's network: namespace {net.namespace}, bridge {plan.BRIDGE} ({plan.MASTER}), {len(lab.taps)} taps")
     cache_port = 3142
@@ -238,11 +202,12 @@ def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:
     # Another lab's cache is in its folder, gone with it: two apt-cacher-ng must not write one cache at once.
     cache_dir = PACKAGE_CACHE_DIR if net.namespace == plan.NAMESPACE else folder / "package-cache"
     started = _step(f"the package cache: apt-cacher-ng on {net.host_end}:{cache_port}, cache in {cache_dir}")
-    _start_package_cache(folder, str(net.host_end), cache_port, cache_dir)
+    master.start_package_cache(folder, str(net.host_end), cache_port, cache_dir)
     _done(started)
 
     started = _step(f"the master in the lab: oci-api on {plan.MASTER}:{API_PORT}, dhcpd, TFTP, the PKI, the Puppet server")
-    env, puppet = _master(folder, net, args)
+    boot = master.Boot(args.live_dir, args.live_ca)
+    env, puppet = master.start(folder, net, master.Site(DOMAIN, API_PORT, PUPPET_PORT), boot)
     store = Store.open(config_mod.load(env))
     _done(started)
     state = Run(lab, net, folder, env, store, puppet)
@@ -293,86 +258,13 @@ def _done(started: float) -> None:
     print(f"=== done in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def _start_package_cache(folder: Path, address: str, port: int, cache_dir: Path) -> None:
-    conf = folder / "apt-cacher-ng"
-    conf.mkdir()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    (conf / "acng.conf").write_text(apt_cacher_ng_conf(cache_dir, conf, address, port, conf / "socket"))
-    process = spawn(["apt-cacher-ng", "-c", str(conf)], log=conf / "output.log")
-    (folder / "apt-cacher-ng.pid").write_text(f"{process.pid}\n")
-    _until(lambda: _answers(["curl", "-sf", "-o", "/dev/null", f"http://{address}:{port}/acng-report.html"]), 60,
-           f"apt-cacher-ng on {address}:{port}", process)  # fmt: skip
-
-
-def _answers(argv: list[str]) -> bool:
-    try:
-        run(argv, timeout=30)
-        return True
-    except CommandError:
-        return False
-
-
-def _until(condition: object, guard: float, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
-    give_up = time.monotonic() + guard
-    while not condition():  # type: ignore[operator]
-        if (process is not None and process.poll() is not None) or time.monotonic() > give_up:
-            raise InvalidState(f"{what} did not come up")
-        time.sleep(0.5)  # a daemon starting: it says nothing when it is ready, so ask again
-
-
-def _master(folder: Path, net: network.Network, args: argparse.Namespace) -> tuple[dict[str, str], subprocess.Popen[bytes]]:
-    """The master's configuration, state and daemons in the namespace: the environment ocicli uses, and the Puppet
-    server's process (a JVM: it starts while the VMs boot and install)."""
-    state_dir, conf = folder / "state", folder / "oci.conf"
-    conf.write_text(
-        f"[api]\nlisten = {plan.MASTER}:{API_PORT}\n[network]\nprovisioning_network = {plan.PROVISIONING}\noci_ip = {plan.MASTER}\n"
-        f"[boot]\nlive_dir = {args.live_dir}\nkernel_args = console=ttyS0,115200\n"
-        f"[puppet]\nconfdir = {folder / 'puppet'}\nlisten = {plan.MASTER}:{PUPPET_PORT}\n"
-    )
-    env = {**os.environ, "OCI_CONFIG": str(conf), "OCI_STATE_DIR": str(state_dir)}
-    shutil.copytree(args.live_ca, state_dir / "ssh" / "live")  # the CA whose user key the image trusts
-    run([str(REPO / "bin" / "oci-pki"), "init"], env=env, timeout=300)
-    root = folder / "root"
-    run([str(REPO / "bin" / "oci-boot-render"), "--check", "--target", str(root)], env=env, timeout=120)
-    (folder / "dhcpd.leases").touch()
-    logs = folder / "logs"
-    logs.mkdir()
-    dhcpd = ["dhcpd", "-f", "-4", "-cf", str(root / "etc/dhcp/dhcpd.conf"), "-lf", str(folder / "dhcpd.leases"),
-             "-pf", str(folder / "dhcpd.pid"), plan.BRIDGE]  # fmt: skip
-    spawn(net.inside(*dhcpd), log=logs / "dhcpd.log")
-    # TFTP for firmware that PXE-boots (a server's NIC; the VMs' iPXE ROM goes to HTTP at once): dnsmasq as TFTP
-    # server only (no DNS, no DHCP: dhcpd is ours), from Debian's dnsmasq-base, which has no service of its own.
-    tftp = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0", f"--interface={plan.BRIDGE}", "--bind-interfaces",
-            "--enable-tftp", f"--tftp-root={root / 'srv/tftp'}", f"--pid-file={folder / 'dnsmasq.pid'}", "--log-facility=-"]  # fmt: skip
-    spawn(net.inside(*tftp), log=logs / "tftp.log")
-    api = spawn(net.inside(str(REPO / "bin" / "oci-api"), "--debug"), env=env, log=logs / "oci-api.log")
-    _until(lambda: _answers(net.inside("curl", "-sf", "-o", "/dev/null", f"http://{plan.MASTER}:{API_PORT}/api/v1/health")),
-           120, "oci-api", api)  # fmt: skip
-    run([str(REPO / "bin" / "oci-puppet-setup"), "--certname", f"puppet.{DOMAIN}", "--vardir", str(folder / "puppetserver")],
-        env=env, timeout=900)  # fmt: skip
-    from oci.puppet import server as puppet_server
-
-    store = Store.open(config_mod.load(env))
-    token = puppet_server.read_token(store)
-    assert token is not None, "oci-puppet-setup made it"
-    settings = puppet_server.settings_for(store.config, token, f"puppet.{DOMAIN}", folder / "puppetserver")
-    server_env = {k: v for k, v in env.items() if k != "OCI_CONFIG"}
-    server = spawn(net.inside(*puppet_server.command(settings)), env=server_env, cwd=puppet_server.PUPPETSERVER_HOME,
-                   log=logs / "puppetserver.log")  # fmt: skip
-    return env, server
-
-
 def _puppet_server_ready(state: Run) -> bool:
     """The first boots need it: cluster-install starts once it answers. A server that died ends the run."""
-    from oci import puppet as layout
-
     if state.puppet_ready:
         return True
     if state.puppet.poll() is not None:
         raise InvalidState(f"the Puppet server exited (code {state.puppet.returncode}); see {state.folder / 'logs' / 'puppetserver.log'}")
-    cafile = layout.ssldir(state.folder / "puppet") / "certs" / "ca.pem"
-    url = f"https://{plan.MASTER}:{PUPPET_PORT}/status/v1/simple"
-    state.puppet_ready = _answers(state.net.inside("curl", "-sf", "--max-time", "10", "--cacert", str(cafile), url))
+    state.puppet_ready = master.puppet_server_answers(state.folder, state.net, master.Site(DOMAIN, API_PORT, PUPPET_PORT))
     return state.puppet_ready
 
 

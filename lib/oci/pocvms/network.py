@@ -140,17 +140,7 @@ def pids(net: Network) -> list[int]:
 def down(net: Network, grace: float = 20.0) -> list[str]:
     """Kill what runs in the namespace (TERM, then KILL after ``grace`` seconds), delete it and the host's end of
     the veth. What it removed, for the operator; nothing when there was no lab."""
-    removed = []
-    running = pids(net)
-    if running:
-        for pid in running:
-            _signal(pid, signal.SIGTERM)
-        left, give_up = running, time.monotonic() + grace
-        while (left := [pid for pid in left if alive(pid)]) and time.monotonic() < give_up:
-            time.sleep(0.2)  # processes exiting after a signal: nothing tells when, so look again
-        for pid in left:
-            _signal(pid, signal.SIGKILL)
-        removed.append(f"{len(running)} process(es) of namespace {net.namespace} stopped ({len(left)} killed)")
+    removed = stop_namespace(net.namespace, grace)
     if exists(net):
         _ip("netns", "del", net.namespace)  # the taps, the bridge and the lab's end of the veth go with it
         removed.append(f"namespace {net.namespace}")
@@ -161,6 +151,21 @@ def down(net: Network, grace: float = 20.0) -> list[str]:
             raise InvalidState(f"link {net.host_link} cannot be deleted")
         removed.append(f"link {net.host_link}")
     return removed
+
+
+def stop_namespace(namespace: str, grace: float = 20.0) -> list[str]:
+    """Kill what runs in ``namespace`` (TERM, then KILL after ``grace`` seconds); what it did, for the operator."""
+    running = pids(Network(namespace))
+    if not running:
+        return []
+    for pid in running:
+        _signal(pid, signal.SIGTERM)
+    left, give_up = running, time.monotonic() + grace
+    while (left := [pid for pid in left if alive(pid)]) and time.monotonic() < give_up:
+        time.sleep(0.2)  # processes exiting after a signal: nothing tells when, so look again
+    for pid in left:
+        _signal(pid, signal.SIGKILL)
+    return [f"{len(running)} process(es) of namespace {namespace} stopped ({len(left)} killed)"]
 
 
 def _link_exists(name: str) -> bool:

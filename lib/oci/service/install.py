@@ -431,7 +431,7 @@ def _write(store: Store, machine: Machine) -> None:
         store.write_heartbeat(machine.serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
 
 
-def _claim(store: Store, serial: str, host_key: str) -> Machine:
+def claim(store: Store, serial: str, host_key: str) -> Machine:
     """``live`` -> ``installing`` with a new install record (keeping the host key the bundle carries), checked
     again under the lock: of two install-os at once, one goes on."""
     with store.machine_lock([serial]):
@@ -483,7 +483,7 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
     bundle = pack(plan, files)
     node = remote.node_of(store, serial)
     host_key = " ".join(files[f"{HOST_KEY}.pub"].data.decode().split()[:2])
-    machine = _claim(store, serial, host_key)
+    machine = claim(store, serial, host_key)
     try:
         remote.run_on(
             store,
