@@ -48,6 +48,7 @@ MARKER = ".oci-poc-cloud"
 KEPT = ("base", "package-cache")  # what a teardown leaves for the next run: the base tree, the packages fetched
 CAPTURE = REPO / "tests" / "data" / "hw" / "qemu-standard-pc"  # the hardware each node reports: a qemu VM's
 CAPTURED_NIC, CAPTURED_MAC = "ens3", "52:54:00:07:9e:d3"
+CAPTURED_DISK, LAB_DISK = '"size": "6G"', '"size": "20G"'  # the install plan wants 8 GiB, which a container never uses
 TOOLS = ("systemd-nspawn", "debootstrap", "apt-cacher-ng", "nft", "java", "curl", "openstack", "nsenter")
 POLL = 10.0  # seconds between two looks at a node's status
 # Guards, never figures: a node that has not reached the next point by then has failed.
@@ -189,10 +190,12 @@ def _play(folder: Path, net: network.Network) -> bool:
 
 def _report(lab: Lab, node: plan.Node) -> None:
     """The node's report, as its discovery agent would post it: a qemu VM's captured hardware with the container's
-    NIC (the agent itself skips a veth, which is all a container has)."""
+    NIC (the agent itself skips a veth, which is all a container has), and a disk the install plan accepts."""
     nic = (CAPTURE / "ip-addr.json").read_text().replace(CAPTURED_NIC, plan.NIC).replace(CAPTURED_MAC, node.mac)
     captured = Captures(
-        dmidecode=(CAPTURE / "dmidecode.txt").read_text(), lsblk_json=(CAPTURE / "lsblk.json").read_text(), ip_link_json=nic
+        dmidecode=(CAPTURE / "dmidecode.txt").read_text(),
+        lsblk_json=(CAPTURE / "lsblk.json").read_text().replace(CAPTURED_DISK, LAB_DISK),
+        ip_link_json=nic,
     )
     body = build(captured, serial=node.serial)
     live = IPv4Address(int(poc_plan.MASTER) + 200 + node.index)  # where DHCP would have put its live image
