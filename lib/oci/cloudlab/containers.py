@@ -54,8 +54,11 @@ def base_tree(folder: Path, mirror: str, release: str, packages: tuple[str, ...]
     return base
 
 
-def make_root(base: Path, root: Path, files: dict[str, tuple[bytes, int]], iplan: install_plan.InstallPlan, chosen: Templates) -> None:
-    """``root``: a copy of ``base`` with what an install writes on a server's disk: the apt sources, the bundle's
+def make_root(
+    net: network.Network, base: Path, root: Path, files: dict[str, tuple[bytes, int]], iplan: install_plan.InstallPlan, chosen: Templates
+) -> None:
+    """``root``: a copy of ``base`` with what an install writes on a server's disk: the apt sources and their
+    package lists (fetched in the lab's namespace, from the master's address, as the install does), the bundle's
     files at their modes, the hostname; the CA certificates taken in and the plan's units enabled."""
     shutil.rmtree(root, ignore_errors=True)
     run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=BASE_BUILD_LIMIT)
@@ -65,6 +68,7 @@ def make_root(base: Path, root: Path, files: dict[str, tuple[bytes, int]], iplan
         install_plan.HOSTNAME_PATH: render.hostname(iplan.hostname, chosen).encode(),
     }
     write_files(root, rendered)
+    run(net.inside("chroot", str(root), "apt-get", "-q", "update"), timeout=BASE_BUILD_LIMIT)
     write_files(root, {path: data for path, (data, _) in files.items()}, modes={path: mode for path, (_, mode) in files.items()})
     run(["chroot", str(root), "update-ca-certificates"], timeout=QUICK)
     if iplan.units:

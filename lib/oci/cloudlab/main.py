@@ -142,6 +142,7 @@ def _play(folder: Path, net: network.Network) -> bool:
 
     started = _step(f"the package cache: apt-cacher-ng on {net.host_end}:3142, cache in {folder / 'package-cache'}")
     master.start_package_cache(folder, str(net.host_end), 3142, folder / "package-cache")
+    network.cache_from_inside(net, 3142)
     _done(None, "", started)
 
     started = _step(f"the master in the lab: oci-api on {poc_plan.MASTER}:{plan.API_PORT}, the PKI, the Puppet server")
@@ -208,9 +209,8 @@ def _install_and_run(lab: Lab, node: plan.Node, base: Path) -> bool:
     iplan, files = install.plan_for(lab.store, node.serial)
     root = lab.folder / "nodes" / node.name
     root.parent.mkdir(exist_ok=True)
-    containers.make_root(
-        base, root, {path: (f.data, f.mode) for path, f in files.items()}, iplan, templates.load(lab.store.config.templates_dir)
-    )
+    chosen = templates.load(lab.store.config.templates_dir)
+    containers.make_root(lab.net, base, root, {path: (f.data, f.mode) for path, f in files.items()}, iplan, chosen)
     install.claim(lab.store, node.serial, " ".join(files[install.HOST_KEY + ".pub"].data.decode().split()[:2]))
     log = lab.folder / "logs" / f"{node.name}.console"
     lab.containers[node.name] = containers.boot(node, root, log)

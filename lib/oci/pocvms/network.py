@@ -126,6 +126,13 @@ def forward_bmc(net: Network, address: str, simulator: IPv4Address) -> None:
     run(net.inside("nft", "add", "rule", "ip", "oci_poc", "output", *rule.split()), timeout=TIMEOUT)
 
 
+def cache_from_inside(net: Network, cache_port: int) -> None:
+    """Commands run in the namespace itself (an apt in a chroot there) reach the package cache at the master's
+    address too, as the guests do."""
+    rule = f"ip daddr {plan.MASTER} tcp dport {CACHE_PORT} dnat to {net.host_end}:{cache_port}"
+    run(net.inside("nft", "add", "rule", "ip", "oci_poc", "output", *rule.split()), timeout=TIMEOUT)
+
+
 def pids(net: Network) -> list[int]:
     """The processes running in the namespace (qemu, the BMCs, the master's daemons)."""
     if not exists(net):
