@@ -6,6 +6,7 @@ reads as the nodes would (service/status.py ``record``): no clock, no sleep."""
 from __future__ import annotations
 
 import io
+import json
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -202,6 +203,25 @@ def test_live_table_redraws_in_place_on_a_terminal_and_prints_changes_in_a_pipe(
     table.show(rows)  # nothing changed: nothing printed
     assert pipe.getvalue().splitlines()[0] == "cl1-compute-1.example.com (compute): live, puppet notrun"
     assert len(pipe.getvalue().splitlines()) == 5
+
+
+def test_a_warning_of_an_install_start_shows_under_the_table_or_as_its_own_line(store, discover):
+    build(store, discover, "minimal")
+    rows = {row["serial"]: row for row in clusterinstall.progress(store, "cl1", T0)}
+    stages = list(order(clusterinstall.candidates(store, "cl1"), "CL1S00"))
+    warning = "the BMC did not take the boot device: timed out"
+    screen = Terminal()
+    table = LiveTable(screen, False, stages)
+    table.warn("CL1S00", warning)
+    assert screen.getvalue() == ""  # drawn with the table, below it, so that the redraw keeps it
+    table.show(rows)
+    assert screen.getvalue().splitlines()[-1] == f"warning: CL1S00: {warning}"
+    pipe = io.StringIO()
+    LiveTable(pipe, False, stages).warn("CL1S00", warning)
+    assert pipe.getvalue() == f"warning: CL1S00: {warning}\n"
+    lines = io.StringIO()
+    LiveTable(lines, True, stages).warn("CL1S00", warning)
+    assert json.loads(lines.getvalue()) == {"serial": "CL1S00", "warning": warning}
 
 
 def test_cluster_reset_refuses_without_yes_and_reports_each_machine(store, discover, capsys):

@@ -155,6 +155,9 @@ def test_a_vms_row_follows_the_masters_record():
                          history=(*live.history, PhaseChange("installing", on + timedelta(minutes=5))))  # fmt: skip
     row = progress.observe("vm1", "C1", installing, "10.254.1.10", "on", on, now)
     assert (row.phase, row.in_phase) == ("debootstrap", 24 * 60)  # since the step started, not the status
+    between = replace(installing, install=InstallRecord(on + timedelta(minutes=5), steps[:1]))
+    row = progress.observe("vm1", "C1", between, "10.254.1.10", "on", on, now)
+    assert (row.phase, row.in_phase) == ("partition done", 25 * 60 - 2.5)  # the last step, since it ended
     done = replace(installing, status=MachineStatus.INSTALLED, puppet_status=PuppetStatus.SUCCESS,
                    history=(*installing.history, PhaseChange("installed", on + timedelta(minutes=25))))  # fmt: skip
     assert progress.observe("vm1", "C1", done, "10.254.1.10", "on", on, now).phase == "done"

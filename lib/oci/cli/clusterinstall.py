@@ -40,6 +40,7 @@ class LiveTable:
         self.started: dict[str, float] = {}  # serial -> when this command started its install (monotonic)
         self.last: dict[str, tuple[str, str]] = {}
         self.stage = ""
+        self.warnings: list[str] = []  # what machine-install-os warned of (a BMC that did not take the boot device)
 
     def begin(self, serial: str) -> None:
         self.started[serial] = time.monotonic()
@@ -47,12 +48,21 @@ class LiveTable:
             if serial in stage.serials:
                 self.stage = f"stage {number}/{len(self.stages)}: {stage.name}"
 
+    def warn(self, serial: str, text: str) -> None:
+        """A warning of a machine's install start: under the table on a terminal, a line of its own otherwise."""
+        self.warnings.append(f"warning: {serial}: {text}")
+        if self.as_json:
+            self.out.write(json.dumps({"serial": serial, "warning": text}, sort_keys=True, ensure_ascii=True) + "\n")
+        elif not self.terminal:
+            self.out.write(self.warnings[-1] + "\n")
+        self.out.flush()
+
     def show(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
         now = time.monotonic()
         shown = [{**row, "phase": duration(row["phase_seconds"]),
                   "total": duration(int(now - self.started[s])) if s in self.started else None} for s, row in rows.items()]  # fmt: skip
         if self.terminal:
-            text = render_table(Table(shown, COLUMNS), terminal=True) + self.stage + "\n"
+            text = render_table(Table(shown, COLUMNS), terminal=True) + self.stage + "\n" + "".join(w + "\n" for w in self.warnings)
             self.out.write((CURSOR_UP.format(self.drawn) + CLEAR_BELOW if self.drawn else "") + text)
             self.drawn = text.count("\n")
         else:
@@ -81,7 +91,9 @@ def install(args: argparse.Namespace, backend: Backend) -> Message:
 
     def start(serial: str) -> None:
         table.begin(serial)
-        backend.call("machine_install_os", machine=serial)
+        result = backend.call("machine_install_os", machine=serial)
+        if "warning" in result:
+            table.warn(serial, result["warning"])
 
     def read() -> dict[str, Any]:
         rows = {row["serial"]: row for row in backend.call("cluster_install_progress", name=args.name)}

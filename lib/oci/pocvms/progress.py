@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from oci.cli.output import Column, Table, duration, render_table
 from oci.model import Machine
@@ -142,9 +142,15 @@ def observe(vm: str, serial: str, machine: Machine | None, bmc: str | None, powe
     if status == "live":
         phase = "enrolling" if machine.enrolment is None else "waiting for its install"
     elif status == "installing":
-        running = [step for step in machine.install.steps if step.seconds is None] if machine.install else []
-        phase = running[-1].name if running else "starting the installer"
-        since = running[-1].started if running else since
+        steps = machine.install.steps if machine.install else ()
+        running = [step for step in steps if step.seconds is None]
+        if running:
+            phase, since = running[-1].name, running[-1].started
+        elif steps:  # between two steps: the node reports the next one as it starts
+            last = steps[-1]
+            phase, since = f"{last.name} done", last.started + timedelta(seconds=last.seconds or 0)
+        else:
+            phase = "starting the installer"
     elif status == "firstboot":
         phase = "rebooting to its disk"
     elif status == "installed":
