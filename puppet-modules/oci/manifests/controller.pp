@@ -73,11 +73,12 @@ class oci::controller (
   }
 
   # The services reach MariaDB and Keystone through the VIP: HAProxy and the VIP are up before the first
-  # schema is synced (the APIs' packages did not start them on the VIP's ports: see the policy above).
+  # schema is synced (the APIs' packages did not start them on the VIP's ports: see the policy above). Every
+  # sync of a project (Nova has three: API, cells, main) waits on its ::db::end anchor.
   include oci::profile::vip
   include oci::profile::haproxy
   ['keystone', 'glance', 'placement', 'nova', 'neutron', 'heat', 'cinder'].each |$project| {
-    [Service['haproxy'], Service['keepalived']] -> Anchor <| title == "${project}::dbsync::begin" |>
+    [Service['haproxy'], Service['keepalived']] -> Anchor <| title == "${project}::db::end" |>
   }
   include oci::profile::keystone
   include oci::profile::glance
