@@ -40,10 +40,12 @@ class oci::controller (
   include oci::cluster
 
   # The APIs' packages start their services on every address at install: Puppet starts them once they
-  # listen on this host's management address only, HAProxy holding their ports on the VIP.
+  # listen on this host's management address only, HAProxy holding their ports on the VIP. A postinst asks
+  # policy-rc.d by the init script's name (invoke-rc.d) or by the unit's (deb-systemd-invoke): both are named.
+  $held_apis = ['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-api-metadata', 'neutron-api', 'cinder-api',
+                'heat-api', 'heat-api-cfn']
   class { 'openstacklib::policyrcd':
-    services => ['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-api-metadata', 'neutron-api',
-                 'cinder-api', 'heat-api', 'heat-api-cfn'],
+    services => $held_apis + $held_apis.map |$api| { "${api}.service" },
   }
 
   # Database (Galera) when there is no sql node, and RabbitMQ when there is no messaging node.
