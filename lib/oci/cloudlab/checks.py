@@ -74,7 +74,7 @@ def _agents_alive(expected: Sequence[str]) -> Callable[[str], str | None]:
         if dead:
             return f"not alive: {', '.join(dead)}"
         types = sorted(r["Agent Type"] for r in rows)
-        missing = [t for t in expected if types.count(t) < list(expected).count(t)]
+        missing = sorted({t for t in expected if types.count(t) < list(expected).count(t)})
         return f"missing: {', '.join(missing)}" if missing else None
 
     return judge
