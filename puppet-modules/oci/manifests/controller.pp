@@ -39,13 +39,16 @@ class oci::controller (
 ) {
   include oci::cluster
 
-  # The APIs' packages start their services on every address at install: Puppet starts them once they
-  # listen on this host's management address only, HAProxy holding their ports on the VIP. A postinst asks
-  # policy-rc.d by the init script's name (invoke-rc.d) or by the unit's (deb-systemd-invoke): both are named.
-  $held_apis = ['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-api-metadata', 'neutron-api', 'cinder-api',
-                'heat-api', 'heat-api-cfn']
+  # The packages start their services at install: the APIs on every address, where HAProxy needs their ports
+  # on the VIP, and the daemons before their database has a schema, where they fail and restart in a loop that
+  # takes the CPU the install needs. Puppet starts each once it is configured (and its schema synced). A
+  # postinst asks policy-rc.d by the init script's name (invoke-rc.d) or by the unit's (deb-systemd-invoke).
+  $held = ['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-api-metadata', 'nova-conductor', 'nova-scheduler',
+           'nova-novncproxy', 'neutron-api', 'neutron-rpc-server', 'neutron-dhcp-agent', 'neutron-l3-agent',
+           'neutron-metadata-agent', 'neutron-linuxbridge-agent', 'neutron-openvswitch-agent', 'cinder-api',
+           'cinder-scheduler', 'heat-api', 'heat-api-cfn', 'heat-engine']
   class { 'openstacklib::policyrcd':
-    services => $held_apis + $held_apis.map |$api| { "${api}.service" },
+    services => $held + $held.map |$service| { "${service}.service" },
   }
 
   # Database (Galera) when there is no sql node, and RabbitMQ when there is no messaging node.
