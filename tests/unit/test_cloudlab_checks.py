@@ -12,12 +12,8 @@ from oci.cloudlab import checks
 from oci.cloudlab.image import BOOT_LINE
 
 API = "cl1-api.cloud.example"
-ENDPOINTS = [
-    {"ID": "1", "Region": "RegionOne", "Service Name": "keystone", "Service Type": "identity", "Enabled": True, "Interface": "public",
-     "URL": f"https://{API}:5000"},
-    {"ID": "2", "Region": "RegionOne", "Service Name": "nova", "Service Type": "compute", "Enabled": True, "Interface": "internal",
-     "URL": f"https://{API}:8774/v2.1"},
-]  # fmt: skip
+# Captured from the cloud lab's controller: `openstack endpoint list -f json` through the VIP.
+ENDPOINTS = json.loads((Path(__file__).parents[1] / "data" / "cloudlab" / "endpoint-list.json").read_text())
 LINUX_BRIDGE = {"Agent Type": "Linux bridge agent", "Alive": True, "State": True, "Binary": "neutron-linuxbridge-agent"}
 AGENTS = [
     {"ID": "a", "Host": "cl1-controller-1", **LINUX_BRIDGE},

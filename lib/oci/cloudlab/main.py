@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,7 @@ from oci.report import v1
 from oci.run import run
 from oci.service import clusters, install, reports
 from oci.store import Store
+from oci.store.files import atomic_write
 
 REPO = Path(__file__).resolve().parents[3]
 LAB_DIR = REPO / "build" / "cloud-lab"
@@ -100,12 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _interrupted)
         signal.signal(signal.SIGINT, _interrupted)  # even when started with SIGINT ignored (a background shell)
         try:
-            passed = _play(args.dir, net)
+            lab, passed = _play(args.dir, net)
         except BaseException:
             _teardown(net, args.dir)
             raise
         if args.keep:
-            _print_access(args.dir, net)
+            _print_access(lab)
         else:
             _teardown(net, args.dir)
         return 0 if passed else 1
@@ -131,7 +133,7 @@ def _done(lab: Lab | None, title: str, started: float) -> None:
     print(f"=== done in {seconds:.1f} s", flush=True)
 
 
-def _play(folder: Path, net: network.Network) -> bool:
+def _play(folder: Path, net: network.Network) -> tuple[Lab, bool]:
     total = time.monotonic()
     for child in master.ours(folder, MARKER, KEPT):
         shutil.rmtree(child) if child.is_dir() else child.unlink()
@@ -180,13 +182,13 @@ def _play(folder: Path, net: network.Network) -> bool:
         _done(lab, f"{node.role}: boot and first Puppet run", started)
         if not ok:
             _summary(lab, [], total)
-            return False
+            return lab, False
 
     started = _step(f"the cloud answers: the openstack client on the master, through https://{_api_hostname(lab)}")
     results = _check(lab)
     _done(lab, "the checks", started)
     _summary(lab, results, total)
-    return all(r.problem is None for r in results) and len(results) == len(_checks(lab))
+    return lab, all(r.problem is None for r in results) and len(results) == len(_checks(lab))
 
 
 def _report(lab: Lab, node: plan.Node) -> None:
@@ -294,10 +296,16 @@ def _summary(lab: Lab, results: list[checks.Result], total: float) -> None:
     print(f"  in all: {time.monotonic() - total:.0f} s", flush=True)
 
 
-def _print_access(folder: Path, net: network.Network) -> None:
-    print(f"\nThe cloud is up (oci-poc cloud --down tears it down). From the master's side of the lab:\n"
-          f"  ip netns exec {net.namespace} openstack ...   with the environment of {folder / 'openrc'}\n"
-          f"  nodes: " + ", ".join(f"nsenter -t $(pgrep -P $(pgrep -f 'nspawn.*-M {n.name} ')) -a bash" for n in plan.NODES))  # fmt: skip
+def _print_access(lab: Lab) -> None:
+    """How to reach the cloud and the nodes of a lab left up; the client's environment in ``openrc`` (0600: the
+    admin's password)."""
+    _, env = _client(lab)
+    openrc = lab.folder / "openrc"
+    atomic_write(openrc, "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(env.items()) if k.startswith("OS_")).encode(), 0o600)
+    nodes = "\n".join(f"  {n.name} ({n.role}): nsenter -t $(cat /proc/$(pgrep -f 'nspawn .*-M {n.name} ')/task/*/children) -a bash"
+                      for n in plan.NODES if n.name in lab.containers)  # fmt: skip
+    print(f"\nThe lab is left up (oci-poc cloud --down tears it down). The cloud, from the master's side:\n"
+          f"  . {openrc}; ip netns exec {lab.net.namespace} openstack ...\nThe nodes:\n{nodes}")  # fmt: skip
 
 
 def _teardown(net: network.Network, folder: Path) -> list[str]:
