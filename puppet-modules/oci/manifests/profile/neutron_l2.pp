@@ -8,6 +8,8 @@ class oci::profile::neutron_l2 (
   include oci::cluster
   if $oci::cluster::neutron_l2_agent == 'linuxbridge' {
     $interface_driver = 'linuxbridge'
+    # The agent, like the server, refuses the experimental driver unless told (one setting of neutron.conf).
+    ensure_resource('neutron_config', 'experimental/linuxbridge', { 'value' => true })
     class { 'neutron::agents::ml2::linuxbridge':
       local_ip                    => $local_ip,
       tunnel_types                => ['vxlan'],

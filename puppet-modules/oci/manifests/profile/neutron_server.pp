@@ -37,6 +37,10 @@ class oci::profile::neutron_server {
     flat_networks        => ['external'],
     vni_ranges           => ["${oci::cluster::neutron_vxlan_vni_min}:${oci::cluster::neutron_vxlan_vni_max}"],
   }
+  # Neutron calls the Linux bridge driver experimental: the server refuses it unless told.
+  if $l2 == 'linuxbridge' {
+    ensure_resource('neutron_config', 'experimental/linuxbridge', { 'value' => true })
+  }
   if $oci::controller::is_first_master {
     class { 'neutron::keystone::auth':
       password     => $oci::controller::pass_neutron_authtoken,
