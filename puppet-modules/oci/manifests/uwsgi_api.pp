@@ -2,10 +2,13 @@
 # it reads last): on this host's management address only, HAProxy holding the port on the VIP, and in TLS
 # with the host's certificate from OCI's PKI, so the API's traffic is encrypted from the client to the
 # service. uwsgi runs as the project's user from the start: it gets its own copy of the host's key.
+# $init_name: the name the init script reads its /etc/default file by (its NAME=), when it is not the service's:
+# Debian's neutron-api reads /etc/default/neutron-server.
 define oci::uwsgi_api (
   String  $project,
   Integer $port,
   String  $address,
+  String  $init_name = $title,
 ) {
   $key = "/etc/${project}/${title}-tls.key"
   file { $key:
@@ -18,8 +21,12 @@ define oci::uwsgi_api (
     require   => [File['/etc/ssl/oci/host.key'], Anchor["${project}::install::end"]],
     notify    => Anchor["${project}::service::begin"],
   }
-  file { "/etc/default/${title}":
-    ensure  => file,
+  # A module may declare the file already (puppet-neutron's ML2 plugin does, empty): then its content is set here.
+  $defaults = "/etc/default/${init_name}"
+  if !defined(File[$defaults]) {
+    file { $defaults: ensure => file }
+  }
+  File <| title == $defaults |> {
     mode    => '0644',
     content => join([
       "# Written by Puppet (oci::uwsgi_api): ${title} on ${address}:${port} in TLS.",

@@ -20,7 +20,12 @@ class oci::profile::neutron_server {
     www_authenticate_uri => $keystone_url,
     auth_url             => $keystone_url,
   }
-  oci::uwsgi_api { 'neutron-api': project => 'neutron', port => 9696, address => $oci::controller::machine_ip }
+  oci::uwsgi_api { 'neutron-api':
+    project   => 'neutron',
+    port      => 9696,
+    address   => $oci::controller::machine_ip,
+    init_name => 'neutron-server',
+  }
   class { 'neutron::server':
     sync_db                      => $oci::controller::is_first_master,
     enable_proxy_headers_parsing => true,
