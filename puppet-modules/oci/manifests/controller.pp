@@ -85,6 +85,14 @@ class oci::controller (
   ['keystone', 'glance', 'placement', 'nova', 'neutron', 'heat', 'cinder'].each |$project| {
     [Service['haproxy'], Service['keepalived']] -> Anchor <| title == "${project}::db::end" |>
   }
+  # The daemons authenticate to Keystone as they start (Nova's conductor asks Placement at once): on the first
+  # master, their service users exist before they start, or the start fails.
+  if $is_first_master {
+    ['glance', 'placement', 'nova', 'neutron', 'heat', 'cinder'].each |$project| {
+      Keystone_user <||> -> Anchor <| title == "${project}::service::begin" |>
+      Keystone_user_role <||> -> Anchor <| title == "${project}::service::begin" |>
+    }
+  }
   include oci::profile::keystone
   include oci::profile::glance
   # Placement, the Nova control plane and the Neutron server, when there are computes.
