@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from pathlib import Path
-from types import FrameType
 
 from oci import config as config_mod
 from oci import templates, vips
@@ -76,10 +75,6 @@ class Lab:
         return run(self.net.inside(str(REPO / "bin" / "ocicli"), *args), env=self.env, timeout=timeout).stdout
 
 
-def _interrupted(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM tears down as Ctrl-C does
-
-
 @edge("oci-poc cloud")
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="oci-poc cloud", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,23 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(f"removed: {what}" for what in removed) if removed else "nothing to tear down")
         return 0
     _preflight()
-    master.claim(args.dir, MARKER, "oci-poc cloud")
-    with master.exclusive(args.dir, "oci-poc cloud"):
-        if network.exists(net):
-            raise InvalidState(f"a lab is up in namespace {net.namespace} (left by --keep, or a run that was killed)",
-                               hint="oci-poc cloud --down removes it")  # fmt: skip
-        signal.signal(signal.SIGTERM, _interrupted)
-        signal.signal(signal.SIGINT, _interrupted)  # even when started with SIGINT ignored (a background shell)
-        try:
-            lab, passed = _play(args.dir, net)
-        except BaseException:
-            _teardown(net, args.dir)
-            raise
-        if args.keep:
-            _print_access(lab)
-        else:
-            _teardown(net, args.dir)
-        return 0 if passed else 1
+    lab, passed = master.guarded_run(args.dir, net, "oci-poc cloud", MARKER, lambda: _play(args.dir, net),
+                                     lambda: _teardown(net, args.dir), args.keep)  # fmt: skip
+    if args.keep:
+        _print_access(lab)
+    return 0 if passed else 1
 
 
 def _preflight() -> None:

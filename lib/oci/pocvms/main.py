@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import IO
 
 from oci import config as config_mod
@@ -95,10 +94,6 @@ class Run:
         self.out.flush()
 
 
-def _interrupted(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM tears down as Ctrl-C does
-
-
 @edge("oci-poc vms")
 def main(argv: list[str] | None = None) -> int:
     memory = _memory_mib()
@@ -120,25 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         return _down(net, args.dir)
     lab = plan.plan(args.count, tuple(r for r in args.roles.split(",") if r), args.memory)
     _preflight(args, lab, memory)
-    master.claim(args.dir, MARKER, "oci-poc vms")
-    with master.exclusive(args.dir, "oci-poc vms"):
-        if network.exists(net):
-            raise InvalidState(f"a lab is up in namespace {net.namespace} (left by --keep, or a run that was killed)",
-                               hint="oci-poc vms --down removes it")  # fmt: skip
-        # Ctrl-C and SIGTERM tear the lab down, even when the run inherited SIGINT ignored (started in the
-        # background of a shell, as CI does): Python keeps an ignored SIGINT ignored.
-        signal.signal(signal.SIGTERM, _interrupted)
-        signal.signal(signal.SIGINT, _interrupted)
-        try:
-            state = _play(args, lab, net)
-        except BaseException:
-            _teardown(net, args.dir)  # --keep keeps a run that went to its end, not a failed set-up or a Ctrl-C
-            raise
-        if args.keep:
-            _print_access(state)
-        else:
-            _teardown(net, args.dir)
-        return 0 if all(t.done for t in state.vms) else 1
+    state = master.guarded_run(args.dir, net, "oci-poc vms", MARKER, lambda: _play(args, lab, net), lambda: _teardown(net, args.dir),
+                               args.keep)  # fmt: skip
+    if args.keep:
+        _print_access(state)
+    return 0 if all(t.done for t in state.vms) else 1
 
 
 def _memory_mib() -> int:

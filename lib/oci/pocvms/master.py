@@ -10,11 +10,14 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import TypeVar
 
 from oci import config as config_mod
 from oci.errors import InvalidInput, InvalidState
@@ -167,3 +170,33 @@ def exclusive(folder: Path, command: str) -> Iterator[None]:
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         yield
+
+
+T = TypeVar("T")
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM tears down as Ctrl-C does
+
+
+def guarded_run(folder: Path, net: network.Network, command: str, marker: str, play: Callable[[], T], teardown: Callable[[], object],
+                keep: bool) -> T:  # fmt: skip
+    """``play`` a lab in ``folder`` (claimed with ``marker``), one run at a time, refused while a lab is up in its
+    namespace. Ctrl-C and SIGTERM tear it down, even when the run inherited SIGINT ignored (started in the
+    background of a shell, as CI does: Python keeps an ignored SIGINT ignored); so does a failure. ``keep``
+    keeps a run that went to its end, not a failed set-up or a Ctrl-C."""
+    claim(folder, marker, command)
+    with exclusive(folder, command):
+        if network.exists(net):
+            raise InvalidState(f"a lab is up in namespace {net.namespace} (left by --keep, or a run that was killed)",
+                               hint=f"{command} --down removes it")  # fmt: skip
+        signal.signal(signal.SIGTERM, _interrupted)
+        signal.signal(signal.SIGINT, _interrupted)
+        try:
+            result = play()
+        except BaseException:
+            teardown()
+            raise
+        if not keep:
+            teardown()
+        return result
