@@ -42,19 +42,22 @@ PACKAGING_DEBS := debhelper dh-python python3-all dpkg-dev fakeroot lintian po-d
 # Another make beside this one (a second clone) may hold the dpkg lock: wait for it rather than fail.
 APT_WAIT := -o DPkg::Lock::Timeout=1800
 PYTEST_ARGS ?=
-
-.PHONY: deps poc check check-twice lint test bench clean deb
-
-deps: $(VENV)/.installed
-
-$(VENV)/.installed: requirements-test.txt Makefile
-	@missing=$$(for p in $(RUNTIME_DEBS) $(TOOL_DEBS) $(AGENT_DEBS) $(PUPPET_DEBS) $(PACKAGING_DEBS); do \
+# $(call install_missing,PACKAGES): apt-get install those of PACKAGES that are not installed (root only; the dpkg
+# lock of another make is waited for).
+install_missing = missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "== apt-get install $$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "error: run as root to install: $$missing" >&2; exit 1; fi; \
 		apt-get update -qq $(APT_WAIT) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_WAIT) $$missing; \
 	fi
+
+.PHONY: deps poc check check-twice lint test bench clean deb
+
+deps: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-test.txt Makefile
+	@$(call install_missing,$(RUNTIME_DEBS) $(TOOL_DEBS) $(AGENT_DEBS) $(PUPPET_DEBS) $(PACKAGING_DEBS))
 	@# Debian's own interpreter, so the venv sees Debian's python3-* packages (bottle 0.12, PyYAML 6.0, ...).
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
@@ -104,12 +107,7 @@ deb:
 LIVE_DEBS := live-build squashfs-tools debootstrap zstd xz-utils
 .PHONY: live-image
 live-image: deb
-	@missing=$$(for p in $(LIVE_DEBS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "== apt-get install $$missing"; \
-		apt-get update -qq $(APT_WAIT) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_WAIT) $$missing; \
-	fi
+	@$(call install_missing,$(LIVE_DEBS))
 	env -u PYTHONPATH PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBS=$(abspath $(DIST)) sh live-build/build.sh build
 
 # Power-on to report with the full live image on a qemu VM (TCG: minutes, so not part of make check).
@@ -147,12 +145,7 @@ CLOUD_DEBS := systemd-container python3-openstackclient
 POC_CLOUD_ARGS ?=
 .PHONY: poc-cloud poc-cloud-down
 poc-cloud: deps
-	@missing=$$(for p in $(CLOUD_DEBS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "== apt-get install $$missing"; \
-		apt-get update -qq $(APT_WAIT) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_WAIT) $$missing; \
-	fi
+	@$(call install_missing,$(CLOUD_DEBS))
 	$(VPY) bin/oci-poc cloud $(POC_CLOUD_ARGS)
 
 poc-cloud-down: deps
