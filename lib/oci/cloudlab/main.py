@@ -19,7 +19,6 @@ import contextlib
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -292,24 +291,16 @@ def _print_access(lab: Lab) -> None:
 
 
 def _teardown(net: network.Network, folder: Path) -> list[str]:
+    """The containers and their namespaces, the namespace's hosts file, then what every lab has (master.teardown);
+    the base tree and the package cache stay for the next run."""
     removed: list[str] = []
     for node in plan.NODES:
         removed += containers.unplug(node)
-    removed += network.down(net)
-    pidfile = folder / "apt-cacher-ng.pid"
-    if pidfile.is_file():
-        with contextlib.suppress(ValueError, ProcessLookupError):
-            os.kill(int(pidfile.read_text()), signal.SIGTERM)
-            removed.append("the lab's apt-cacher-ng")
-        pidfile.unlink()
     hosts = Path("/etc/netns") / net.namespace
     if hosts.is_dir():
         shutil.rmtree(hosts)
         removed.append(str(hosts))
-    for child in master.ours(folder, MARKER, KEPT) if folder.is_dir() else []:
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-        removed.append(str(child))
-    return removed
+    return removed + master.teardown(net, folder, MARKER, KEPT)
 
 
 if __name__ == "__main__":

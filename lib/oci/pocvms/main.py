@@ -21,7 +21,6 @@ import contextlib
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -154,19 +153,8 @@ def _down(net: network.Network, folder: Path) -> int:
 
 
 def _teardown(net: network.Network, folder: Path) -> list[str]:
-    """Everything of a lab: its processes and namespace (network.down), the package cache on the host, the VMs'
-    disks. The lock file stays (a run may be waiting on it)."""
-    removed = network.down(net)
-    pidfile = folder / "apt-cacher-ng.pid"
-    if pidfile.is_file():
-        with contextlib.suppress(ValueError, ProcessLookupError):
-            os.kill(int(pidfile.read_text()), signal.SIGTERM)
-            removed.append("the lab's apt-cacher-ng")
-        pidfile.unlink()
-    for child in master.ours(folder, MARKER) if folder.is_dir() else []:
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-        removed.append(str(child))
-    return removed
+    """Everything of a lab: its processes and namespace, the package cache on the host, the VMs' disks."""
+    return master.teardown(net, folder, MARKER)
 
 
 def _play(args: argparse.Namespace, lab: plan.Lab, net: network.Network) -> Run:

@@ -200,3 +200,19 @@ def guarded_run(folder: Path, net: network.Network, command: str, marker: str, p
         if not keep:
             teardown()
         return result
+
+
+def teardown(net: network.Network, folder: Path, marker: str, kept: tuple[str, ...] = ()) -> list[str]:
+    """Everything of a lab but ``kept``: its processes and namespace (network.down), the package cache's daemon on
+    the host, its folder's files. The lock file stays (a run may be waiting on it). What it removed."""
+    removed = network.down(net)
+    pidfile = folder / "apt-cacher-ng.pid"
+    if pidfile.is_file():
+        with contextlib.suppress(ValueError, ProcessLookupError):
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+            removed.append("the lab's apt-cacher-ng")
+        pidfile.unlink()
+    for child in ours(folder, marker, kept) if folder.is_dir() else []:
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+        removed.append(str(child))
+    return removed
