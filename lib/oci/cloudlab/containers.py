@@ -17,14 +17,13 @@ import subprocess
 from pathlib import Path
 
 from oci.cloudlab import plan
-from oci.errors import InvalidState
 from oci.install import plan as install_plan
 from oci.install import render
 from oci.install.steps import KEYRING
 from oci.netconf.target import write_files
 from oci.pocvms import network
 from oci.pocvms import plan as poc_plan
-from oci.run import CommandError, run, spawn
+from oci.run import run, spawn
 from oci.templates import Templates
 
 QUICK = 60.0  # one ip, cp or systemctl command: a guard, never a figure
@@ -110,30 +109,3 @@ def boot(node: plan.Node, root: Path, log: Path) -> subprocess.Popen[bytes]:
     ]  # fmt: skip
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}
     return spawn(argv, env=env, log=log)
-
-
-def init_pid(container: subprocess.Popen[bytes]) -> int:
-    """The container's PID 1 as the host sees it: nspawn's child."""
-    try:
-        children = Path(f"/proc/{container.pid}/task/{container.pid}/children").read_text().split()
-    except OSError:
-        children = []
-    if not children:
-        raise InvalidState(f"container (systemd-nspawn {container.pid}) has no init yet")
-    return int(children[0])
-
-
-def inside(container: subprocess.Popen[bytes], *argv: str) -> list[str]:
-    """``argv`` run in the container: its init's namespaces, and a clean environment."""
-    return ["nsenter", "-t", str(init_pid(container)), "-m", "-u", "-i", "-n", "-p", "-C", "--", "env", "-i",
-            "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", *argv]  # fmt: skip
-
-
-def system_state(container: subprocess.Popen[bytes]) -> str:
-    """``systemctl is-system-running`` in the container (``starting`` until its boot is done)."""
-    try:
-        return run(inside(container, "systemctl", "is-system-running"), timeout=QUICK).stdout.strip()
-    except CommandError as exc:
-        return exc.output.strip() or "unknown"
-    except InvalidState:
-        return "not started"

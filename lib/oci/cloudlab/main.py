@@ -148,7 +148,7 @@ def _play(folder: Path, net: network.Network) -> tuple[Lab, bool]:
     _done(lab, "the cluster", started)
 
     started = _step("the nodes' base tree: debootstrap and the packages of an install, through the cache")
-    first = install.plan_for(lab.store, plan.NODES[0].serial)[0]
+    first = install.plan_of(lab.store, plan.NODES[0].serial)
     packages = plan.container_packages(first.packages)
     mirror = first.mirror.replace(str(poc_plan.MASTER), str(net.host_end))  # from the host, the cache is there
     base = containers.base_tree(folder, mirror, first.release, packages)

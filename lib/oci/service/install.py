@@ -460,10 +460,15 @@ def summary(plan: InstallPlan) -> str:
     )
 
 
+def plan_of(store: Store, serial: str) -> InstallPlan:
+    """The plan of ``serial``'s install, without its bundle: no key or certificate is issued."""
+    return _plan(store, _read_node(store, serial))
+
+
 def install_command(store: Store, ident: str) -> dict[str, Any]:
     """``machine-display-install-cmd``: the command the master runs on the node, and the plan in one line."""
     serial = resolve(store, ident)
-    plan = _plan(store, _read_node(store, serial))
+    plan = plan_of(store, serial)
     return {"serial": serial, "command": shlex.join(NODE_COMMAND), "summary": summary(plan)}
 
 
@@ -477,7 +482,7 @@ def install_os(store: Store, ident: str, dry_run: bool = False) -> dict[str, Any
     serial = resolve(store, ident)
     _refuse_unless_ready(store, store.get(Machine, serial))
     if dry_run:
-        plan = _plan(store, _read_node(store, serial))
+        plan = plan_of(store, serial)
         return {"serial": serial, "dry_run": True, "summary": summary(plan), "plan": describe(plan)}
     plan, files = plan_for(store, serial)
     bundle = pack(plan, files)
