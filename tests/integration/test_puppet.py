@@ -59,6 +59,12 @@ def cluster_with(store, roles, name="cl1"):
     return hostnames
 
 
+def _resources(output):
+    """A compiled catalog's resources by (type, title)."""
+    catalog = json.loads(output[output.index("{") :])
+    return {(r["type"], r["title"]): r for r in catalog["resources"]}
+
+
 def compile_catalog(tmp_path, state, hostname):
     enc = tmp_path / "enc.sh"
     if not enc.exists():
@@ -94,3 +100,16 @@ def test_every_host_compiles(store, tmp_path, shape):
             or '"title":"Nova::Api"' in catalogs["cl1-controller-1.example.com"]
         )
         assert "Nova::Compute" in catalogs["cl1-compute-1.example.com"]
+        # The first master syncs every schema, and syncs it again at each run until its services have started
+        # after a sync (oci::schema_sync); the other masters sync nothing.
+        first, other = (_resources(catalogs[f"cl1-controller-{n}.example.com"]) for n in (1, 2))
+        projects = ("keystone", "glance", "heat", "placement", "neutron", "nova", "cinder")
+        for project in projects:
+            trigger = first[("Exec", f"oci-schema-not-synced-{project}")]["parameters"]
+            assert trigger["unless"] == f"/usr/bin/test -e /var/lib/oci/schema-synced/{project}"
+            marker = first[("Exec", f"oci-schema-synced-{project}")]["parameters"]
+            assert f"Anchor[{project}::service::end]" in marker["require"]
+        assert first[("Exec", "oci-schema-not-synced-nova")]["parameters"]["notify"] == [
+            "Anchor[nova::dbsync_api::begin]", "Anchor[nova::dbsync::begin]"]  # fmt: skip
+        assert ("Exec", "heat-dbsync") in first and ("Exec", "heat-dbsync") not in other
+        assert not [title for kind, title in other if kind == "Exec" and ("schema" in title or "sync" in title)]

@@ -106,4 +106,16 @@ class oci::controller (
   }
   include oci::profile::heat
   include oci::profile::horizon
+
+  # The first master syncs the schemas: a first run that fails before a sync does not leave it undone for good.
+  if $is_first_master {
+    oci::schema_sync { ['keystone', 'glance', 'heat']: }
+    if $oci::cluster::has_subrole_compute_services {
+      oci::schema_sync { ['placement', 'neutron']: }
+      oci::schema_sync { 'nova': sync_begins => ['nova::dbsync_api::begin', 'nova::dbsync::begin'] }
+    }
+    if $oci::cluster::has_subrole_cinder {
+      oci::schema_sync { 'cinder': }
+    }
+  }
 }

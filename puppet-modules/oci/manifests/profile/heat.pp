@@ -9,6 +9,7 @@ class oci::profile::heat {
   }
   class { 'heat::db':
     database_connection => "mysql+pymysql://heat:${oci::controller::pass_heat_db}@${oci::cluster::sql_vip_ip}/heat",
+    sync_db             => $oci::controller::is_first_master,  # one master syncs, as for every other project
   }
   class { 'heat':
     default_transport_url        => "rabbit://heat:${oci::controller::pass_heat_messaging}@${oci::cluster::rabbit_hosts}/",
