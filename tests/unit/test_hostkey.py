@@ -3,6 +3,7 @@ signed by the real API in process (tests/wsgi_client.py), the HTTP call injected
 
 from __future__ import annotations
 
+import os
 import subprocess
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -153,6 +154,7 @@ def test_prepare_then_sign_against_the_api(store, node):
     # the real sshd takes the drop-in (rendered from its template) and loads the certificate it names
     config = files["drop_in"].with_name("sshd_config")
     config.write_text(f"HostKey {files['key']}\n" + files["drop_in"].read_text())
+    os.makedirs("/run/sshd", exist_ok=True)  # its privilege separation folder, which sshd -t checks too
     checked = subprocess.run(["/usr/sbin/sshd", "-t", "-f", str(config)], capture_output=True, text=True)
     assert (checked.returncode, checked.stderr) == (0, "")
     assert runner.argvs[-1] == ["systemctl", "try-reload-or-restart", "ssh.service"]

@@ -55,8 +55,8 @@ POLL = 10.0  # seconds between two looks at a node's status
 BOOT_LIMIT = 600.0  # container start to its first-boot report
 PUPPET_LIMIT = 4 * 3600.0  # its report to the first Puppet run's end (the controller's takes most of an hour here)
 PUPPET_SERVER_LIMIT = 1200.0
-# The Neutron agents of the cluster: Linux bridge on both nodes; DHCP, L3 and metadata on the controller (it
-# is the network node of a cluster without one).
+# The Neutron agents of the cluster: Linux bridge on both nodes; L3 and metadata on the controller (it is the
+# network node of a cluster without one); DHCP on the compute (as on every compute of a cluster without one).
 AGENTS = ("DHCP agent", "L3 agent", "Linux bridge agent", "Linux bridge agent", "Metadata agent")
 
 

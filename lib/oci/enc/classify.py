@@ -50,6 +50,10 @@ class Host:
     settings: Mapping[str, Value]  # as set on the machine (defaults come from the table)
     tls: Mapping[str, str] | None = None  # PEM: ca_chain, certificate (with the chain), key
     disks: tuple[str, ...] = ()  # block devices, in the order the machine reported them
+    # The device its management address is on (a NIC, bond, VLAN or bridge, as oci-netconf configures it): where
+    # keepalived puts the VIP, and the Linux bridge agent's external interface. None when its network cannot be
+    # planned (oci-netconf refuses to install it then, saying why).
+    management_iface: str | None = None
 
     @property
     def short(self) -> str:
@@ -236,13 +240,14 @@ def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
     if role == "controller":
         first = first_master(f)
         # The API name's certificate and key: HAProxy on the VIP serves every endpoint with them.
-        return {"machine_hostname": host.hostname, "machine_ip": host.management_ip,
+        return {"machine_hostname": host.hostname, "machine_ip": host.management_ip, "machine_iface": host.management_iface,
                 "is_first_master": first is not None and host.hostname == first.hostname,
                 "api_ssl_certificate": f.api_tls["certificate"] if f.api_tls else None,
                 "api_ssl_key": f.api_tls["key"] if f.api_tls else None}  # fmt: skip
     if role == "compute":
         return {
             "machine_ip": host.management_ip,
+            "machine_iface": host.management_iface,
             "has_subrole_dhcp_agent": not f.has("network") or host.setting("force_dhcp_agent") is True,
             "virt_type": f.setting("virt_type"),
             **{k: host.setting(k) for k in ("cpu_allocation_ratio", "ram_allocation_ratio", "nova_reserved_host_memory_mb")},
@@ -252,6 +257,8 @@ def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
     if role == "cephosd":
         # Every disk but the first, which holds the system (as in OCI 42).
         return {"block_devices": [f"/dev/{name}" for name in host.disks[1:]]}
-    if role in ("network", "volume", "messaging", "sql", "swiftproxy", "swiftstore"):
+    if role == "network":
+        return {"machine_ip": host.management_ip, "machine_iface": host.management_iface}
+    if role in ("volume", "messaging", "sql", "swiftproxy", "swiftstore"):
         return {"machine_ip": host.management_ip}
     return {}

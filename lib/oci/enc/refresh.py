@@ -12,14 +12,16 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
+from ipaddress import IPv4Address
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from oci import ipam, names, placement, vips
 from oci.enc import secrets as secret_table
 from oci.enc.classify import ClusterFacts, Host, classify, context
-from oci.errors import Conflict, NotFound
+from oci.errors import Conflict, InvalidInput, NotFound
 from oci.masking import masked
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
+from oci.netconf.build import build as build_network
 from oci.packagecache import package_cache
 from oci.pki import ssh
 from oci.placement import ClusterView
@@ -64,6 +66,7 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
                 settings=dict(machine.settings),
                 tls=_tls(store, member.hostname),
                 disks=tuple(d.name for d in machine.hardware.disks),
+                management_iface=_management_iface(view, member, machine, addresses[mgmt.name] if mgmt else None),
             )
         )
     reserved = {usage.value: (network, str(address)) for usage, (network, address) in vips.current(view).items()}
@@ -73,6 +76,16 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
                         ssh_user_ca=user_ca.decode().strip() if user_ca else None,
                         master_ip=str(master) if master else None, package_cache=_package_cache(store),
                         api_tls=_tls(store, cluster.api_hostname))  # fmt: skip
+
+
+def _management_iface(view: ClusterView, member: placement.Member, machine: Machine, address: str | None) -> str | None:
+    """The device oci-netconf puts the machine's management address on (the same plan the install writes)."""
+    if address is None:
+        return None
+    with contextlib.suppress(InvalidInput):  # its install refuses it, saying why; its classes get no interface
+        device = build_network(view, member, machine.hardware.nics).holding(IPv4Address(address))
+        return device.name if device else None
+    return None
 
 
 def _package_cache(store: Store) -> str | None:

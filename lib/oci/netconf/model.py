@@ -142,6 +142,10 @@ class HostNetwork:
     def device(self, name: str) -> Device:
         return next(d for d in self.devices if d.name == name)
 
+    def holding(self, address: IPv4Address) -> Device | None:
+        """The device ``address`` is configured on, if any."""
+        return next((d for d in self.devices if any(a.ip == address for a in d.addresses)), None)
+
     def of_kind(self, cls: type[_D]) -> Iterator[_D]:
         return (d for d in self.devices if isinstance(d, cls))
 

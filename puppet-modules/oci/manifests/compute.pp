@@ -2,6 +2,7 @@
 # no network nodes). Parameters come from the OCI ENC (docs/enc.md); the cluster's values from oci::cluster.
 class oci::compute (
   Optional[String]   $machine_ip,
+  Optional[String]   $machine_iface,
   Boolean            $has_subrole_dhcp_agent,
   Numeric            $cpu_allocation_ratio,
   Numeric            $ram_allocation_ratio,
@@ -51,7 +52,8 @@ class oci::compute (
     *                     => $oci::cluster::messaging_tls,
   }
   class { 'oci::profile::neutron_l2':
-    local_ip => $machine_ip,
+    local_ip    => $machine_ip,
+    local_iface => $machine_iface,
   }
   if $has_subrole_dhcp_agent {
     class { 'neutron::agents::dhcp':

@@ -1,10 +1,12 @@
 # oci::controller: the control plane, one profile per service (oci::profile::*). Parameters come from the
-# OCI ENC (docs/enc.md): this host's name, address and role in the bootstrap, and the controllers' secrets;
+# OCI ENC (docs/enc.md): this host's name, address (and the device it is on) and role in the bootstrap, and the
+# controllers' secrets;
 # the cluster's values from oci::cluster. The profiles read both as $oci::controller::<name> and
 # $oci::cluster::<name>.
 class oci::controller (
   String             $machine_hostname,
   Optional[String]   $machine_ip,
+  Optional[String]   $machine_iface,
   Boolean            $is_first_master,
   Optional[String]   $api_ssl_certificate,
   Optional[String]   $api_ssl_key,

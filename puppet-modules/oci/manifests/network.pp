@@ -2,6 +2,7 @@
 # (docs/enc.md); the cluster's values from oci::cluster.
 class oci::network (
   Optional[String]   $machine_ip,
+  Optional[String]   $machine_iface,
   String             $pass_metadata_proxy_shared_secret,
   String             $pass_neutron_messaging,
 ) {
@@ -13,7 +14,8 @@ class oci::network (
     *                     => $oci::cluster::messaging_tls,
   }
   class { 'oci::profile::neutron_l2':
-    local_ip => $machine_ip,
+    local_ip    => $machine_ip,
+    local_iface => $machine_iface,
   }
   class { 'neutron::agents::l3':
     interface_driver => $oci::profile::neutron_l2::interface_driver,

@@ -50,7 +50,8 @@ class oci::profile::haproxy {
       mode    => 'http',
       options => {
         'balance'      => 'roundrobin',
-        'option'       => ['httpchk', 'forwardfor'],
+        # GET: HAProxy's default check asks OPTIONS, which Placement answers 405 (every API answers GET /).
+        'option'       => ['httpchk GET /', 'forwardfor'],
         'http-request' => 'set-header X-Forwarded-Proto https',
       },
     }

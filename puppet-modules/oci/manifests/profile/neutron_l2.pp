@@ -1,12 +1,17 @@
 # oci::profile::neutron_l2 (computes and network nodes): Neutron's layer-2 agent, the one the cluster's
 # neutron_l2_agent setting names: Open vSwitch (the default), or Linux bridges for kernels without Open
 # vSwitch's module. Projects' networks are VXLAN tunnels between the hosts' management addresses; the flat
-# "external" network goes out through the host's first interface.
+# "external" network goes out through the device of the management address: Open vSwitch's br-ex, which
+# oci-netconf makes, or, for Linux bridges, the device itself (the agent bridges it and moves its address).
 class oci::profile::neutron_l2 (
-  String $local_ip,
+  String           $local_ip,
+  Optional[String] $local_iface,
 ) {
   include oci::cluster
   if $oci::cluster::neutron_l2_agent == 'linuxbridge' {
+    if $local_iface =~ Undef {
+      fail("oci::profile::neutron_l2: no device is known for the management address ${local_ip} (see machine-show-network)")
+    }
     $interface_driver = 'linuxbridge'
     # The agent, like the server, refuses the experimental driver unless told (one setting of neutron.conf).
     ensure_resource('neutron_config', 'experimental/linuxbridge', { 'value' => true })
@@ -14,7 +19,7 @@ class oci::profile::neutron_l2 (
       local_ip                    => $local_ip,
       tunnel_types                => ['vxlan'],
       l2_population               => true,
-      physical_interface_mappings => ['external:eth0'],
+      physical_interface_mappings => ["external:${local_iface}"],
       firewall_driver             => 'iptables',
     }
   } else {

@@ -57,7 +57,8 @@ class oci::profile::neutron_server {
   }
   if $oci::cluster::has_subrole_network_node {
     class { 'oci::profile::neutron_l2':
-      local_ip => $oci::controller::machine_ip,
+      local_ip    => $oci::controller::machine_ip,
+      local_iface => $oci::controller::machine_iface,
     }
     class { 'neutron::agents::l3':
       interface_driver => $oci::profile::neutron_l2::interface_driver,

@@ -2,6 +2,15 @@
 # master starts as its owner. HAProxy binds the VIP on every controller, the ones without it too.
 class oci::profile::vip {
   $first = $oci::controller::is_first_master
+  # VRRP speaks on the device that holds the management address (a NIC, a bond, a VLAN or a bridge: as
+  # oci-netconf made it), or on lo where the host routes to its top-of-rack switch (BGP to the host).
+  if $oci::cluster::bgp_to_the_host {
+    $vrrp_iface = 'lo'
+  } elsif $oci::controller::machine_iface =~ Undef {
+    fail("oci::profile::vip: no device is known for ${oci::controller::machine_hostname}'s management address (see machine-show-network)")
+  } else {
+    $vrrp_iface = $oci::controller::machine_iface
+  }
 
   file { '/etc/sysctl.d/60-oci-vip.conf':
     ensure  => file,
@@ -23,7 +32,7 @@ class oci::profile::vip {
     content   => join([
       'vrrp_instance oci_api {',
       "  state ${if $first { 'MASTER' } else { 'BACKUP' }}",
-      "  interface ${if $oci::cluster::bgp_to_the_host { 'lo' } else { 'eth0' }}",
+      "  interface ${vrrp_iface}",
       '  virtual_router_id 51',
       "  priority ${if $first { 150 } else { 100 }}",
       '  authentication {',
