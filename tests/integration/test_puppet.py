@@ -112,4 +112,11 @@ def test_every_host_compiles(store, tmp_path, shape):
         assert first[("Exec", "oci-schema-not-synced-nova")]["parameters"]["notify"] == [
             "Anchor[nova::dbsync_api::begin]", "Anchor[nova::dbsync::begin]"]  # fmt: skip
         assert ("Exec", "heat-dbsync") in first and ("Exec", "heat-dbsync") not in other
+        # Each API's uwsgi workers follow the host's cores (os_workers), not the package's fixed count.
+        apis = ("Keystone", "Placement_api", "Nova_api", "Nova_api_metadata", "Neutron_api", "Heat_api", "Cinder_api")
+        for kind in (f"{api}_uwsgi_config" for api in apis):
+            assert (kind, "uwsgi/processes") in first, kind
+        # Computes and network nodes hold their agents at install, as controllers hold theirs.
+        held = _resources(catalogs["cl1-compute-1.example.com"])[("File", "/usr/sbin/policy-rc.d")]["parameters"]["content"]
+        assert "nova-compute" in held and "nova-compute.service" in held
         assert not [title for kind, title in other if kind == "Exec" and ("schema" in title or "sync" in title)]

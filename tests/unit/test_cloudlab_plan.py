@@ -37,3 +37,11 @@ def test_a_container_takes_the_install_plans_packages_but_the_kernel_and_the_boo
     assert install_plan.KERNEL_PACKAGE not in packages and "grub-pc" not in packages and "mdadm" not in packages
     assert {"puppet", "ifupdown", "openssh-server", "curl", "systemd-sysv", "dbus"} <= set(packages)
     assert list(packages) == sorted(set(packages))
+
+
+def test_only_the_compute_container_tells_libvirt_to_make_no_cgroups():
+    files = plan.container_files("compute")
+    assert list(files) == ["etc/libvirt/qemu.conf"]
+    settings = [line for line in files["etc/libvirt/qemu.conf"].splitlines() if line and not line.startswith("#")]
+    assert settings == ["cgroup_controllers = [ ]"]
+    assert plan.container_files("controller") == {}

@@ -54,11 +54,18 @@ def base_tree(folder: Path, mirror: str, release: str, packages: tuple[str, ...]
 
 
 def make_root(
-    net: network.Network, base: Path, root: Path, files: dict[str, tuple[bytes, int]], iplan: install_plan.InstallPlan, chosen: Templates
+    net: network.Network,
+    base: Path,
+    root: Path,
+    files: dict[str, tuple[bytes, int]],
+    iplan: install_plan.InstallPlan,
+    chosen: Templates,
+    role: str,
 ) -> None:
     """``root``: a copy of ``base`` with what an install writes on a server's disk: the apt sources and their
     package lists (fetched in the lab's namespace, from the master's address, as the install does), the bundle's
-    files at their modes, the hostname; the CA certificates taken in and the plan's units enabled."""
+    files at their modes, the hostname; what a container of ``role`` needs beyond (``plan.container_files``);
+    the CA certificates taken in and the plan's units enabled."""
     shutil.rmtree(root, ignore_errors=True)
     run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=BASE_BUILD_LIMIT)
     (root / PACKAGES_FILE).unlink()
@@ -69,6 +76,7 @@ def make_root(
     write_files(root, rendered)
     run(net.inside("chroot", str(root), "apt-get", "-q", "update"), timeout=BASE_BUILD_LIMIT)
     write_files(root, {path: data for path, (data, _) in files.items()}, modes={path: mode for path, (_, mode) in files.items()})
+    write_files(root, {path: text.encode() for path, text in plan.container_files(role).items()})
     run(["chroot", str(root), "update-ca-certificates"], timeout=QUICK)
     if iplan.units:
         run(["systemctl", f"--root={root}", "enable", *iplan.units], timeout=QUICK)

@@ -194,7 +194,7 @@ def _install_and_run(lab: Lab, node: plan.Node, base: Path) -> bool:
     root = lab.folder / "nodes" / node.name
     root.parent.mkdir(exist_ok=True)
     chosen = templates.load(lab.store.config.templates_dir)
-    containers.make_root(lab.net, base, root, {path: (f.data, f.mode) for path, f in files.items()}, iplan, chosen)
+    containers.make_root(lab.net, base, root, {path: (f.data, f.mode) for path, f in files.items()}, iplan, chosen, node.role)
     install.claim(lab.store, node.serial, " ".join(files[install.HOST_KEY + ".pub"].data.decode().split()[:2]))
     log = lab.folder / "logs" / f"{node.name}.console"
     lab.containers[node.name] = containers.boot(node, root, log)

@@ -82,5 +82,16 @@ def container_packages(packages: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({p for p in packages if p not in NOT_IN_CONTAINERS} | set(CONTAINER_EXTRAS)))
 
 
+# What a container needs that a server does not, written into its root before it boots (path -> content). A
+# container's cgroups are read-only: libvirt must not try to make a group per VM (an empty qemu.conf means
+# libvirt's defaults; dpkg keeps a configuration file it finds at install, as Puppet's apt runs it).
+LIBVIRT_QEMU_CONF = "# Written by OCI's cloud lab: this compute is a container, whose cgroups are read-only.\n" "cgroup_controllers = [ ]\n"
+
+
+def container_files(role: str) -> dict[str, str]:
+    """The files a container of ``role`` gets before it boots, beyond its install bundle (relative paths)."""
+    return {"etc/libvirt/qemu.conf": LIBVIRT_QEMU_CONF} if role == "compute" else {}
+
+
 def api_hostname() -> str:
     return f"{CLUSTER}-api.{DOMAIN}"

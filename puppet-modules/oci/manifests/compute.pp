@@ -17,6 +17,11 @@ class oci::compute (
   include oci::cluster
   $keystone_url = $oci::cluster::keystone_url
   $transport = $oci::cluster::rabbit_hosts
+  # nova-compute and the agents would start at install on the packages' defaults (a message queue on localhost).
+  class { 'oci::held_services':
+    services => ['nova-compute', 'neutron-linuxbridge-agent', 'neutron-openvswitch-agent', 'neutron-dhcp-agent',
+                 'neutron-metadata-agent'],
+  }
 
   class { 'nova':
     default_transport_url => "rabbit://nova:${pass_nova_messaging}@${transport}/",

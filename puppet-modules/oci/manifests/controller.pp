@@ -41,16 +41,12 @@ class oci::controller (
 ) {
   include oci::cluster
 
-  # The packages start their services at install: the APIs on every address, where HAProxy needs their ports
-  # on the VIP, and the daemons before their database has a schema, where they fail and restart in a loop that
-  # takes the CPU the install needs. Puppet starts each once it is configured (and its schema synced). A
-  # postinst asks policy-rc.d by the init script's name (invoke-rc.d) or by the unit's (deb-systemd-invoke).
-  $held = ['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-api-metadata', 'nova-conductor', 'nova-scheduler',
-           'nova-novncproxy', 'neutron-api', 'neutron-rpc-server', 'neutron-dhcp-agent', 'neutron-l3-agent',
-           'neutron-metadata-agent', 'neutron-linuxbridge-agent', 'neutron-openvswitch-agent', 'cinder-api',
-           'cinder-scheduler', 'heat-api', 'heat-api-cfn', 'heat-engine']
-  class { 'openstacklib::policyrcd':
-    services => $held + $held.map |$service| { "${service}.service" },
+  # Held at install until Puppet has configured them (and synced their schemas).
+  class { 'oci::held_services':
+    services => ['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-api-metadata', 'nova-conductor',
+                 'nova-scheduler', 'nova-novncproxy', 'neutron-api', 'neutron-rpc-server', 'neutron-dhcp-agent',
+                 'neutron-l3-agent', 'neutron-metadata-agent', 'neutron-linuxbridge-agent', 'neutron-openvswitch-agent',
+                 'cinder-api', 'cinder-scheduler', 'heat-api', 'heat-api-cfn', 'heat-engine'],
   }
 
   # Database (Galera) when there is no sql node, and RabbitMQ when there is no messaging node.

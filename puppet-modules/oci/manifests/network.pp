@@ -7,6 +7,11 @@ class oci::network (
   String             $pass_neutron_messaging,
 ) {
   include oci::cluster
+  # The agents would start at install on the packages' defaults (a message queue on localhost).
+  class { 'oci::held_services':
+    services => ['neutron-l3-agent', 'neutron-dhcp-agent', 'neutron-metadata-agent', 'neutron-linuxbridge-agent',
+                 'neutron-openvswitch-agent'],
+  }
 
   class { 'neutron':
     default_transport_url => "rabbit://neutron:${pass_neutron_messaging}@${oci::cluster::rabbit_hosts}/",

@@ -36,4 +36,18 @@ define oci::uwsgi_api (
     require => File[$key],
     notify  => Anchor["${project}::service::begin"],
   }
+  # As many uwsgi workers as the host has cores for (puppet-openstack's os_workers: half the cores, 2 to 12), not
+  # the package's fixed 8 or 16 per API: a controller with every API ran 62 workers on 2 cores, most of its memory.
+  $workers = {
+    'keystone'          => 'keystone::wsgi::uwsgi',
+    'placement-api'     => 'placement::wsgi::uwsgi',
+    'nova-api'          => 'nova::wsgi::uwsgi_api',
+    'nova-api-metadata' => 'nova::wsgi::uwsgi_api_metadata',
+    'neutron-api'       => 'neutron::wsgi::uwsgi',
+    'heat-api'          => 'heat::wsgi::uwsgi_api',
+    'cinder-api'        => 'cinder::wsgi::uwsgi',
+  }
+  if $title in $workers {
+    include $workers[$title]
+  }
 }
