@@ -85,7 +85,10 @@ def container_packages(packages: tuple[str, ...]) -> tuple[str, ...]:
 # What a container needs that a server does not, written into its root before it boots (path -> content). A
 # container's cgroups are read-only: libvirt must not try to make a group per VM (an empty qemu.conf means
 # libvirt's defaults; dpkg keeps a configuration file it finds at install, as Puppet's apt runs it).
-LIBVIRT_QEMU_CONF = "# Written by OCI's cloud lab: this compute is a container, whose cgroups are read-only.\n" "cgroup_controllers = [ ]\n"
+LIBVIRT_QEMU_CONF = """\
+# Written by OCI's cloud lab: this compute is a container, whose cgroups are read-only.
+cgroup_controllers = [ ]
+"""
 
 
 def container_files(role: str) -> dict[str, str]:

@@ -1,8 +1,7 @@
 # oci::controller: the control plane, one profile per service (oci::profile::*). Parameters come from the
 # OCI ENC (docs/enc.md): this host's name, address (and the device it is on) and role in the bootstrap, and the
-# controllers' secrets;
-# the cluster's values from oci::cluster. The profiles read both as $oci::controller::<name> and
-# $oci::cluster::<name>.
+# controllers' secrets; the cluster's values from oci::cluster. The profiles read both as
+# $oci::controller::<name> and $oci::cluster::<name>.
 class oci::controller (
   String             $machine_hostname,
   Optional[String]   $machine_ip,
