@@ -36,6 +36,10 @@ ROLE_CLASS = {
 }
 
 
+# The roles whose class takes ``machine_iface`` (keepalived's VIP, the Linux bridge agent's external network).
+IFACE_ROLES = frozenset({"controller", "compute", "network"})
+
+
 @dataclass(frozen=True)
 class Host:
     serial: str

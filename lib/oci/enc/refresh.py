@@ -17,7 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from oci import ipam, names, placement, vips
 from oci.enc import secrets as secret_table
-from oci.enc.classify import ClusterFacts, Host, classify, context
+from oci.enc.classify import IFACE_ROLES, ClusterFacts, Host, classify, context
 from oci.errors import Conflict, InvalidInput, NotFound
 from oci.masking import masked
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
@@ -79,8 +79,9 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
 
 
 def _management_iface(view: ClusterView, member: placement.Member, machine: Machine, address: str | None) -> str | None:
-    """The device oci-netconf puts the machine's management address on (the same plan the install writes)."""
-    if address is None:
+    """The device oci-netconf puts the machine's management address on (the same plan the install writes); planned
+    only for the roles whose class takes it, since every refresh of the cluster asks."""
+    if address is None or member.role not in IFACE_ROLES:
         return None
     with contextlib.suppress(InvalidInput):  # its install refuses it, saying why; its classes get no interface
         device = build_network(view, member, machine.hardware.nics).holding(IPv4Address(address))
