@@ -14,6 +14,7 @@ from ipaddress import IPv4Address
 import pytest
 
 from conftest import NOW, REPO, report_body
+from oci.enc import refresh
 from oci.netconf import service as netconf_service
 from oci.report import v1
 from oci.service import clusters, machines, networks, reports, topology
@@ -65,7 +66,8 @@ def _resources(output):
     return {(r["type"], r["title"]): r for r in catalog["resources"]}
 
 
-def compile_catalog(tmp_path, state, hostname):
+def compile_catalog(tmp_path, state, hostname, facts=None):
+    """``facts``: facts the node would have (FACTER_<name>), over this machine's."""
     enc = tmp_path / "enc.sh"
     if not enc.exists():
         enc.write_text(f"#!/bin/sh\nOCI_STATE_DIR={state} exec {REPO / 'bin' / 'oci-enc'} \"$1\"\n")
@@ -73,7 +75,8 @@ def compile_catalog(tmp_path, state, hostname):
     argv = [puppet(), "catalog", "find", hostname, "--terminus", "compiler", "--node_terminus", "exec", "--external_nodes", str(enc),
             "--modulepath", f"{MODULES}:{DEBIAN_MODULES}", "--vardir", str(tmp_path / hostname / "var"),
             "--confdir", str(tmp_path / "conf"), "--codedir", str(tmp_path / "code"), "--render-as", "json"]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, env={**os.environ, "LANG": "C.UTF-8"})
+    env = {**os.environ, "LANG": "C.UTF-8", **{f"FACTER_{name}": value for name, value in (facts or {}).items()}}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env)
     # The catalog goes to stdout; messages (with a harmless facter complaint about /proc/1/environ) to stderr.
     errors = [line for line in done.stderr.splitlines() if "Error:" in line and "Facter" not in line]
     return hostname, done.returncode, errors, '"name":' in done.stdout and "Compiled catalog for" in done.stdout + done.stderr, done.stdout
@@ -120,3 +123,42 @@ def test_every_host_compiles(store, tmp_path, shape):
         held = _resources(catalogs["cl1-compute-1.example.com"])[("File", "/usr/sbin/policy-rc.d")]["parameters"]["content"]
         assert "nova-compute" in held and "nova-compute.service" in held
         assert not [title for kind, title in other if kind == "Exec" and ("schema" in title or "sync" in title)]
+
+
+def test_swift_catalogs(store, tmp_path):
+    """Swift through the API VIP: the controllers' HAProxy in front of the proxies, Swift in Keystone's catalog (on
+    the first master), Glance storing in Swift; a store's data disks formatted and mounted as its devices, or kept
+    as folders when the store is a container (the cloud lab)."""
+    controller, proxy, swiftstore = cluster_with(store, ["controller", "swiftproxy", "swiftstore"])
+    compiled = {h: compile_catalog(tmp_path, store.root, h, {"virtual": "physical"}) for h in (controller, proxy, swiftstore)}
+    compiled["container"] = compile_catalog(tmp_path, store.root, swiftstore, {"virtual": "systemd_nspawn"})
+    failed = [(h, errors[:2]) for h, code, errors, ok, _ in compiled.values() if code != 0 or errors or not ok]
+    assert not failed, failed
+    ctl, prx, sto, box = (_resources(compiled[h][4]) for h in (controller, proxy, swiftstore, "container"))
+    proxy_ip = refresh.show(store, proxy)["classes"]["oci::swiftproxy"]["machine_ip"]
+
+    assert ctl[("Haproxy::Listen", "swift")]["parameters"]["bind"] == {"203.0.113.2:8080": ["ssl", "crt", "/etc/haproxy/oci-api.pem"]}
+    members = ctl[("Haproxy::Balancermember", "swift-proxies")]["parameters"]
+    assert (members["server_names"], members["ipaddresses"], members["ports"]) == ([proxy], [proxy_ip], "8080")
+    endpoint = ctl[("Keystone_endpoint", "RegionOne/swift::object-store")]["parameters"]
+    assert endpoint["public_url"] == "https://cl1-api.example.com:8080/v1/AUTH_%(tenant_id)s"
+    assert ("Keystone_endpoint", "RegionOne/swift_s3::s3") not in ctl  # no S3 middleware on the proxies
+    assert ctl[("Glance_api_config", "default/swift_store_cacert")]["parameters"]["value"] == "/etc/ssl/oci/ca-chain.pem"
+    assert ctl[("Glance_api_config", "DEFAULT/enabled_backends")]["parameters"]["value"] == "default:swift"
+
+    assert prx[("Swift_proxy_config", "DEFAULT/bind_ip")]["parameters"]["value"] == proxy_ip
+    assert prx[("Swift_proxy_config", "filter:cache/memcache_servers")]["parameters"]["value"] == f"{proxy_ip}:11211"
+    assert ("Service", "memcached") in prx
+
+    # Ports as the rings have them (lib/oci/swiftring.py); the object server takes each disk's port from the ring.
+    assert sto[("Swift_object_config", "DEFAULT/servers_per_port")]["parameters"]["value"] == 1
+    assert {sto[(f"Swift_{t}_config", "DEFAULT/bind_port")]["parameters"]["value"] for t in ("account", "container")} == {"6002", "6001"}
+    for disk in ("vdb", "vdc"):  # the disks its install leaves alone
+        assert sto[("Exec", f"oci-swift-mkfs-{disk}")]["parameters"]["command"] == f"mkfs.xfs -L {disk} /dev/{disk}"
+        assert sto[("Exec", f"oci-swift-mkfs-{disk}")]["parameters"]["unless"] == f"blkid -p /dev/{disk}"
+        assert sto[("File_line", f"oci-swift-fstab-{disk}")]["parameters"]["line"].startswith(f"LABEL={disk} /srv/node/{disk} xfs ")
+        assert box[("File", f"/srv/node/{disk}")]["parameters"]["owner"] == "swift"
+    assert ("Exec", "oci-swift-mkfs-vda") not in sto
+    assert not [title for kind, title in box if kind == "Exec" and title.startswith("oci-swift-")]
+    assert sto[("Swift_object_config", "DEFAULT/mount_check")]["parameters"]["value"] is True
+    assert box[("Swift_object_config", "DEFAULT/mount_check")]["parameters"]["value"] is False

@@ -121,8 +121,33 @@ def test_decisions_ceph_without_monitors_uses_controllers(store, discover):
 
 def test_decisions_swift(store, discover):
     build(store, discover, "swift")
-    assert (cluster_class(store)["glance_backend"], classify.cinder_backup_backend(facts(store))) == ("swift", "swift")
+    cl = cluster_class(store)
+    assert (cl["glance_backend"], classify.cinder_backup_backend(facts(store))) == ("swift", "swift")
+    assert cl["all_swiftproxy"] == ["cl1-swiftproxy-1.example.com", "cl1-swiftproxy-2.example.com"]
+    assert cl["all_swiftproxy_ip"] == [role_class(store, h)["machine_ip"] for h in cl["all_swiftproxy"]]
     assert role_class(store, "cl1-swiftstore-1.example.com")["machine_ip"] is not None
+    assert "pass_swift_authtoken" in role_class(store, "cl1-controller-1.example.com")  # Swift's user in Keystone
+
+
+def test_swift_store_devices_are_the_disks_its_install_leaves_alone(store, discover):
+    """The store's block_devices are its rings' devices: every disk but the system's (or the RAID members), USB apart."""
+    build(store, discover, "minimal")
+    disks = [{"name": n, "size_bytes": 10**12} for n in ("vda", "vdb", "vdc")] + [{"name": "sdz", "size_bytes": 10**10, "transport": "usb"}]
+    discover("ST1", address="192.168.100.60", disks=disks)
+    hostname = machines.add(store, "ST1", "cl1", "swiftstore", "loc1")["hostname"]
+    assert role_class(store, hostname)["block_devices"] == ["vdb", "vdc"]
+    machines.set_(store, "ST1", {"install_on_raid": True, "raid_type": "1", "raid_dev0": "vda", "raid_dev1": "vdb"}, [])
+    assert role_class(store, hostname)["block_devices"] == ["vdc"]
+    machines.set_(store, "ST1", {"raid_dev1": "vdq"}, [])  # not a disk it has: no devices, and its rings refuse it
+    assert role_class(store, hostname)["block_devices"] == []
+
+
+def test_swift_stores_without_proxies_are_no_store_for_glance(store, discover):
+    build(store, discover, "minimal")
+    discover("ST1", address="192.168.100.60")
+    machines.add(store, "ST1", "cl1", "swiftstore", "loc1")
+    cl = cluster_class(store)
+    assert (cl["glance_backend"], classify.cinder_backup_backend(facts(store)), cl["all_swiftproxy"]) == ("file", "none", [])
 
 
 def test_decisions_dedicated_nodes(store, discover):

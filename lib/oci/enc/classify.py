@@ -58,6 +58,9 @@ class Host:
     # keepalived puts the VIP, and the Linux bridge agent's external interface. None when its network cannot be
     # planned (oci-netconf refuses to install it then, saying why).
     management_iface: str | None = None
+    # A Swift store's devices: the disks its install leaves alone (oci.install.layout.data_disks), as its rings
+    # have them. Empty for other roles, and for a store whose disk layout is wrong (swift-calculate-ring says why).
+    data_disks: tuple[str, ...] = ()
 
     @property
     def short(self) -> str:
@@ -121,20 +124,25 @@ def rabbit_hosts(f: ClusterFacts) -> list[Host]:
     return f.with_role("messaging") or f.with_role("controller")
 
 
+def has_swift(f: ClusterFacts) -> bool:
+    """Swift answers: the cluster has stores, and proxies (Keystone's catalog has Swift through them)."""
+    return f.has("swiftstore") and f.has("swiftproxy")
+
+
 def glance_backend(f: ClusterFacts) -> str:
-    """ceph when there are OSDs and glance_prefer_ceph_over_swift (default); else swift when there are
-    Swift stores; else ceph when there are OSDs; else file."""
-    has_ceph, has_swift = bool(ceph_osds(f)), f.has("swiftstore")
-    if has_ceph and (f.setting("glance_prefer_ceph_over_swift") or not has_swift):
+    """ceph when there are OSDs and glance_prefer_ceph_over_swift (default); else swift when there is Swift
+    (stores and proxies); else ceph when there are OSDs; else file."""
+    has_ceph, has_swift_ = bool(ceph_osds(f)), has_swift(f)
+    if has_ceph and (f.setting("glance_prefer_ceph_over_swift") or not has_swift_):
         return "ceph"
-    return "swift" if has_swift else "file"
+    return "swift" if has_swift_ else "file"
 
 
 def cinder_backup_backend(f: ClusterFacts) -> str:
-    """swift when there are Swift stores and cinder_backup_prefer_swift (default); else ceph when there are
-    OSDs; else swift if there are stores; else none."""
-    has_ceph, has_swift = bool(ceph_osds(f)), f.has("swiftstore")
-    if has_swift and (f.setting("cinder_backup_prefer_swift") or not has_ceph):
+    """swift when there is Swift (stores and proxies) and cinder_backup_prefer_swift (default); else ceph when
+    there are OSDs; else swift if there is Swift; else none."""
+    has_ceph, has_swift_ = bool(ceph_osds(f)), has_swift(f)
+    if has_swift_ and (f.setting("cinder_backup_prefer_swift") or not has_ceph):
         return "swift"
     return "ceph" if has_ceph else "none"
 
@@ -194,6 +202,9 @@ def context(f: ClusterFacts) -> dict[str, Any]:
         "neutron_l2_agent": f.setting("neutron_l2_agent"),
         "neutron_vxlan_vni_min": f.setting("neutron_vxlan_vni_min"),
         "neutron_vxlan_vni_max": f.setting("neutron_vxlan_vni_max"),
+        # Swift's proxies: HAProxy on the API VIP balances them, and Keystone's catalog has Swift when there are some.
+        "all_swiftproxy": names(f.with_role("swiftproxy")),
+        "all_swiftproxy_ip": ips(f.with_role("swiftproxy")),
     }
 
 
@@ -263,6 +274,8 @@ def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
         return {"block_devices": [f"/dev/{name}" for name in host.disks[1:]]}
     if role == "network":
         return {"machine_ip": host.management_ip, "machine_iface": host.management_iface}
-    if role in ("volume", "messaging", "sql", "swiftproxy", "swiftstore"):
+    if role == "swiftstore":
+        return {"machine_ip": host.management_ip, "block_devices": list(host.data_disks)}
+    if role in ("volume", "messaging", "sql", "swiftproxy"):
         return {"machine_ip": host.management_ip}
     return {}

@@ -19,8 +19,10 @@ from oci import ipam, names, placement, vips
 from oci.enc import secrets as secret_table
 from oci.enc.classify import IFACE_ROLES, ClusterFacts, Host, classify, context
 from oci.errors import Conflict, InvalidInput, NotFound
+from oci.install.layout import GIB, data_disks
 from oci.masking import masked
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
+from oci.model.settings import MACHINE_SETTINGS, effective
 from oci.netconf.build import build as build_network
 from oci.packagecache import package_cache
 from oci.pki import ssh
@@ -67,6 +69,7 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
                 tls=_tls(store, member.hostname),
                 disks=tuple(d.name for d in machine.hardware.disks),
                 management_iface=_management_iface(view, member, machine, addresses[mgmt.name] if mgmt else None),
+                data_disks=_data_disks(store, member, machine),
             )
         )
     reserved = {usage.value: (network, str(address)) for usage, (network, address) in vips.current(view).items()}
@@ -87,6 +90,16 @@ def _management_iface(view: ClusterView, member: placement.Member, machine: Mach
         device = build_network(view, member, machine.hardware.nics).holding(IPv4Address(address))
         return device.name if device else None
     return None
+
+
+def _data_disks(store: Store, member: placement.Member, machine: Machine) -> tuple[str, ...]:
+    """A Swift store's devices, the disks its rings have (oci.service.swiftring); none for other roles."""
+    if member.role != "swiftstore":
+        return ()
+    settings = effective(MACHINE_SETTINGS, machine.settings)
+    with contextlib.suppress(InvalidInput):  # its rings and its install refuse it, saying why
+        return data_disks(machine.hardware, settings, store.config.install_minimum_disk_gib * GIB)
+    return ()
 
 
 def _package_cache(store: Store) -> str | None:

@@ -96,7 +96,7 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
         *(f"{s}_messaging" for s in ("nova", "neutron", "cinder", "heat")),
         "keystone_admin", "keystone_fernet_0", "keystone_fernet_1", "keystone_credential_0", "keystone_credential_1",
         "mysql_root", "rabbitmq_cookie", "metadata_proxy_shared_secret", "horizon_secret_key", "heat_encryption_key",
-        "keepalived_vrrp",
+        "keepalived_vrrp", "swift_authtoken",
     ),
     "sql": ("mysql_root",),
     "messaging": ("rabbitmq_cookie",),

@@ -120,3 +120,10 @@ def layout_for(hardware: Hardware, settings: Mapping[str, object], minimum_bytes
         if sizes[disk] < minimum_bytes:
             raise InvalidInput(f"disk {disk} ({_gib(sizes[disk])}) is smaller than the {_gib(minimum_bytes)} an install needs")
     return DiskLayout(disks, level)
+
+
+def data_disks(hardware: Hardware, settings: Mapping[str, object], minimum_bytes: int) -> tuple[str, ...]:
+    """The disks the install leaves alone, in reported order: a Swift store's devices. USB disks are never data
+    disks. InvalidInput as ``layout_for`` when the system's layout is wrong (its disks cannot be told apart)."""
+    system = set(layout_for(hardware, settings, minimum_bytes).disks)
+    return tuple(d.name for d in hardware.disks if d.name not in system and d.transport != "usb")

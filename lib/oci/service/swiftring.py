@@ -29,7 +29,7 @@ import yaml
 
 from oci import ipam, names, placement, remote, swiftring
 from oci.errors import Conflict, InvalidInput, NotFound, OciError
-from oci.install.layout import GIB, layout_for
+from oci.install.layout import GIB, data_disks
 from oci.model import AllocationKind, Location, Machine, MachineStatus
 from oci.model.settings import CLUSTER_SETTINGS, MACHINE_SETTINGS, effective
 from oci.run import run
@@ -69,10 +69,9 @@ def stores(store: Store, cluster: str) -> list[swiftring.SwiftStore]:
         machine = store.get(Machine, member.serial)
         settings = effective(MACHINE_SETTINGS, machine.settings)
         try:
-            system = set(layout_for(machine.hardware, settings, cfg.install_minimum_disk_gib * GIB).disks)
+            disks = data_disks(machine.hardware, settings, cfg.install_minimum_disk_gib * GIB)
         except OciError as exc:
             raise Conflict(f"{member.hostname}: {exc.message}", hint=exc.hint) from None
-        disks = tuple(d.name for d in machine.hardware.disks if d.name not in system and d.transport != "usb")
         addresses = [a for n in placement.management_networks(view, member.role, member.location)
                      for a in ipam.addresses_of(n, AllocationKind.MACHINE, member.serial)]  # fmt: skip
         if not addresses:

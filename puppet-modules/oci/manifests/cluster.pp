@@ -27,6 +27,8 @@ class oci::cluster (
   Enum['openvswitch', 'linuxbridge'] $neutron_l2_agent,
   Integer                  $neutron_vxlan_vni_min,
   Integer                  $neutron_vxlan_vni_max,
+  Array[String]            $all_swiftproxy,
+  Array[Optional[String]]  $all_swiftproxy_ip,
 ) {
   # RabbitMQ's members as a transport URL's host list (every OpenStack service's default_transport_url).
   $rabbit_hosts = join($all_rabbits.map |$host| { "${host}:5671" }, ',')
@@ -35,4 +37,8 @@ class oci::cluster (
   $messaging_tls = { 'rabbit_use_ssl' => true, 'kombu_ssl_ca_certs' => '/etc/ssl/oci/ca-chain.pem' }
   # The API VIP's name, as every endpoint in the catalog starts.
   $api_url = "https://${vip_hostname}"
+  # Swift's proxies answer on this port behind HAProxy on the VIP, and Keystone's catalog has Swift when there are some.
+  $swift_port = 8080
+  $has_swift = !empty($all_swiftproxy)
+  $swift_url = "https://${vip_hostname}:${swift_port}"
 }

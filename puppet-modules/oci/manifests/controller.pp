@@ -37,6 +37,7 @@ class oci::controller (
   String             $pass_placement_authtoken,
   String             $pass_placement_db,
   String             $pass_rabbitmq_cookie,
+  String             $pass_swift_authtoken,
 ) {
   include oci::cluster
 
@@ -103,6 +104,9 @@ class oci::controller (
   }
   include oci::profile::heat
   include oci::profile::horizon
+  if $oci::cluster::has_swift {
+    include oci::profile::swift
+  }
 
   # The first master syncs the schemas: a first run that fails before a sync does not leave it undone for good.
   if $is_first_master {

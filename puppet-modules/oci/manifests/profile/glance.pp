@@ -28,6 +28,19 @@ class oci::profile::glance {
   if $glance_store == 'file' {
     glance::backend::multistore::file { 'default': }
   }
+  # In Swift: Glance's own account (its service user, in the services project), reached through the catalog's
+  # internal endpoint on the VIP, checked against OCI's CA.
+  if $glance_store == 'swift' {
+    glance::backend::multistore::swift { 'default':
+      swift_store_user                    => 'services:glance',
+      swift_store_key                     => $oci::controller::pass_glance_authtoken,
+      swift_store_auth_address            => "${keystone_url}/v3",
+      swift_store_auth_version            => '3',
+      swift_store_create_container_on_put => true,
+      swift_store_endpoint_type           => 'internalURL',
+    }
+    glance_api_config { 'default/swift_store_cacert': value => '/etc/ssl/oci/ca-chain.pem' }
+  }
   if $oci::controller::is_first_master {
     class { 'glance::keystone::auth':
       password     => $oci::controller::pass_glance_authtoken,

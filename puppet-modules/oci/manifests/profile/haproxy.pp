@@ -1,8 +1,8 @@
 # oci::profile::haproxy (controllers): HAProxy on the API VIP in front of every API the controllers run, the
 # controllers as members. The endpoints are HTTPS with the cluster's API certificate from OCI's PKI; the
 # members serve TLS too, with their host certificates, on the management network (oci::uwsgi_api), all but
-# Glance (oci::profile::glance). MariaDB's port goes to one member at a time, the first controller first, so
-# that Galera sees the writes on one node.
+# Glance (oci::profile::glance). Swift's port, when the cluster has proxies, goes to them. MariaDB's port goes to
+# one member at a time, the first controller first, so that Galera sees the writes on one node.
 class oci::profile::haproxy {
   $vip = $oci::cluster::vip_ipaddr
   $pem = '/etc/haproxy/oci-api.pem'
@@ -65,6 +65,27 @@ class oci::profile::haproxy {
         'glance' => 'check inter 5s',
         default  => 'check inter 5s ssl verify required ca-file /etc/ssl/oci/ca-chain.pem',
       },
+    }
+  }
+
+  # Swift's proxies: in clear on the management network (Debian runs swift-proxy under eventlet, without TLS, as
+  # Glance), HTTPS on the VIP.
+  if $oci::cluster::has_swift {
+    haproxy::listen { 'swift':
+      bind    => { "${vip}:${oci::cluster::swift_port}" => ['ssl', 'crt', $pem] },
+      mode    => 'http',
+      options => {
+        'balance'      => 'roundrobin',
+        'option'       => ['httpchk GET /healthcheck', 'forwardfor'],
+        'http-request' => 'set-header X-Forwarded-Proto https',
+      },
+    }
+    haproxy::balancermember { 'swift-proxies':
+      listening_service => 'swift',
+      ports             => String($oci::cluster::swift_port),
+      server_names      => $oci::cluster::all_swiftproxy,
+      ipaddresses       => $oci::cluster::all_swiftproxy_ip,
+      options           => 'check inter 5s',
     }
   }
 
