@@ -21,10 +21,11 @@ AGENTS = [
     {"ID": "c", "Agent Type": "DHCP agent", "Host": "cl1-compute-1", "Alive": True, "State": True, "Binary": "neutron-dhcp-agent"},
 ]
 EXPECTED = ("DHCP agent", "Linux bridge agent", "Linux bridge agent")
+STORED = "stored in Swift\n"
 
 
 def judge(check_title: str, output: object) -> str | None:
-    check = next(c for c in checks.checks(API, "/tmp/image.raw", EXPECTED) if c.title == check_title)
+    check = next(c for c in checks.checks(API, "/tmp/image.raw", EXPECTED, "/tmp/object.txt", STORED) if c.title == check_title)
     assert check.judge is not None
     return check.judge(output if isinstance(output, str) else json.dumps(output))
 
@@ -35,6 +36,22 @@ def test_the_catalog_must_be_https_on_the_api_name():
     plain = [*ENDPOINTS, {**ENDPOINTS[0], "URL": "http://10.254.0.10:5000"}]
     assert judge(title, plain) == f"1 endpoint(s) not https://{API}: http://10.254.0.10:5000"
     assert judge(title, []) == "the catalog is empty"
+
+
+def test_swift_must_return_what_it_stored():
+    title = "and returns it"
+    assert judge(title, STORED) is None
+    assert judge(title, "") == f"0 bytes came back, not the {len(STORED)} stored"
+    assert judge(title, STORED * 2) == f"{2 * len(STORED)} bytes came back, not the {len(STORED)} stored"
+
+
+def test_swift_is_checked_before_glance_stores_its_image_there():
+    titles = [c.title for c in checks.checks(API, "/tmp/image.raw", EXPECTED, "/tmp/object.txt", STORED)]
+    assert titles.index("and returns it") < titles.index("Glance stores an image")
+    stored = next(
+        c for c in checks.checks(API, "/tmp/image.raw", EXPECTED, "/tmp/object.txt", STORED) if c.title == "and stores an object in it"
+    )
+    assert stored.argv == ("object", "create", checks.CONTAINER, "/tmp/object.txt", "--name", checks.OBJECT)
 
 
 def test_agents_must_all_be_alive_and_each_expected_one_there():
@@ -98,7 +115,7 @@ def test_the_deployed_clouds_answers_pass_their_checks():
     from oci.cloudlab.main import AGENTS as LAB_AGENTS
 
     captured = Path(__file__).parents[1] / "data" / "cloudlab"
-    lab = {c.title: c for c in checks.checks(API, "/tmp/image.raw", LAB_AGENTS)}
+    lab = {c.title: c for c in checks.checks(API, "/tmp/image.raw", LAB_AGENTS, "/tmp/object.txt", STORED)}
     answers = {
         "Nova lists the compute service up": "compute-service-list.json",
         "Placement and Nova know the hypervisor": "hypervisor-list.json",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
+from test_cli import ocicli
+
 from oci.cloudlab import plan
 from oci.install import plan as install_plan
 from oci.pocvms import network
@@ -13,13 +15,15 @@ def test_the_nodes_have_distinct_names_namespaces_links_and_macs():
     for attribute in ("name", "serial", "namespace", "lab_link", "mac"):
         values = [getattr(node, attribute) for node in plan.NODES]
         assert len(set(values)) == len(values), attribute
-    assert [n.role for n in plan.NODES] == ["controller", "compute"]
+    assert [n.role for n in plan.NODES] == ["controller", "compute", "swiftproxy", "swiftstore"]
     assert all(len(node.lab_link) <= 15 and network.NAMESPACE_NAME.fullmatch(node.namespace) for node in plan.NODES)
 
 
 def test_the_operator_describes_a_linuxbridge_qemu_cluster_with_a_public_network_for_the_vip():
     commands = plan.operator_commands()
-    assert ("cluster-set", plan.CLUSTER, "--virt-type", "qemu", "--neutron-l2-agent", "linuxbridge") in commands
+    settings = next(c for c in commands if c[0] == "cluster-set")
+    assert settings[:6] == ("cluster-set", plan.CLUSTER, "--virt-type", "qemu", "--neutron-l2-agent", "linuxbridge")
+    assert settings[6:] == ("--swift-replicas", "1", "--swift-part-power", "8")  # one store with one disk
     public = next(c for c in commands if c[:2] == ("network-create", "pub"))
     assert public[-1] == "yes" and IPv4Address(public[2]) == plan.PUBLIC.network_address
     # The master's addresses are out of the pools the cluster allocates from.
@@ -45,3 +49,10 @@ def test_only_the_compute_container_tells_libvirt_to_make_no_cgroups():
     settings = [line for line in files["etc/libvirt/qemu.conf"].splitlines() if line and not line.startswith("#")]
     assert settings == ["cgroup_controllers = [ ]"]
     assert plan.container_files("controller") == {}
+
+
+def test_the_operator_commands_are_accepted_by_ocicli(tmp_path):
+    """As typed, each command is one ocicli accepts: the lab would stop at the first it refused."""
+    for command in plan.operator_commands():
+        done = ocicli(tmp_path / "state", *command)
+        assert done.returncode == 0, (command, done.stderr)

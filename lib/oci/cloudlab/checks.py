@@ -20,6 +20,7 @@ from oci.run import CommandError, run
 IMAGE, FLAVOR, NETWORK, SUBNET, ROUTER, SERVER = (
     "oci-lab-image", "oci-lab-tiny", "oci-lab-net", "oci-lab-subnet", "oci-lab-router", "oci-lab-server",
 )  # fmt: skip
+CONTAINER, OBJECT = "oci-lab-container", "oci-lab-object"
 SUBNET_RANGE = "192.168.50.0/24"
 POLL = 10.0  # seconds between two askings of a state that comes with time
 COMMAND_LIMIT = 600.0  # one client command: a guard
@@ -80,6 +81,13 @@ def _agents_alive(expected: Sequence[str]) -> Callable[[str], str | None]:
     return judge
 
 
+def _returns(content: str) -> Callable[[str], str | None]:
+    def judge(output: str) -> str | None:
+        return None if output == content else f"{len(output)} bytes came back, not the {len(content)} stored"
+
+    return judge
+
+
 def _console_shows(line: str) -> Callable[[str], str | None]:
     def judge(output: str) -> str | None:
         return None if line in output else "the boot line is not on the console yet"
@@ -111,12 +119,16 @@ class Result:
         return f"  {mark} {self.title:<58} {self.seconds:7.1f} s" + (f"  {self.problem}" if self.problem else "")
 
 
-def checks(api_hostname: str, image_file: str, agents: Sequence[str]) -> tuple[Check, ...]:
+def checks(api_hostname: str, image_file: str, agents: Sequence[str], object_file: str, object_content: str) -> tuple[Check, ...]:
     """The checks, in order, for a cloud whose API is at ``api_hostname``; ``image_file``: the image to upload;
-    ``agents``: the Neutron agent types expected, one per agent."""
+    ``agents``: the Neutron agent types expected, one per agent; ``object_file``: a file holding ``object_content``,
+    stored in Swift (before Glance stores its image there)."""
     return (
         Check("Keystone issues a token", ("token", "issue"), _has_id),
         Check("every endpoint of the catalog is HTTPS on the API name", ("endpoint", "list"), _https_endpoints(api_hostname)),
+        Check("Swift creates a container, through its proxy", ("container", "create", CONTAINER)),
+        Check("and stores an object in it", ("object", "create", CONTAINER, object_file, "--name", OBJECT)),
+        Check("and returns it", ("object", "save", CONTAINER, OBJECT, "--file", "-"), _returns(object_content), json=False),
         Check(
             "Glance stores an image",
             ("image", "create", IMAGE, "--disk-format", "raw", "--container-format", "bare", "--public", "--file", image_file),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -49,7 +50,7 @@ KEPT = ("base", "package-cache")  # what a teardown leaves for the next run: the
 CAPTURE = REPO / "tests" / "data" / "hw" / "qemu-standard-pc"  # the hardware each node reports: a qemu VM's
 CAPTURED_NIC, CAPTURED_MAC = "ens3", "52:54:00:07:9e:d3"
 CAPTURED_DISK, LAB_DISK = '"size": "6G"', '"size": "20G"'  # the install plan wants 8 GiB, which a container never uses
-TOOLS = ("systemd-nspawn", "debootstrap", "apt-cacher-ng", "nft", "java", "curl", "openstack", "nsenter")
+TOOLS = ("systemd-nspawn", "debootstrap", "apt-cacher-ng", "nft", "java", "curl", "openstack", "nsenter", "swift-ring-builder")
 POLL = 10.0  # seconds between two looks at a node's status
 # Guards, never figures: a node that has not reached the next point by then has failed.
 BOOT_LIMIT = 600.0  # container start to its first-boot report
@@ -57,6 +58,8 @@ PUPPET_LIMIT = 4 * 3600.0  # its report to the first Puppet run's end (the contr
 PUPPET_SERVER_LIMIT = 1200.0
 # The Neutron agents of the cluster: Linux bridge on both nodes; L3 and metadata on the controller (it is the
 # network node of a cluster without one); DHCP on the compute (as on every compute of a cluster without one).
+# What the lab stores in Swift, and reads back.
+OBJECT_CONTENT = "stored by OCI's cloud lab, through the Swift proxy behind the API VIP\n"
 AGENTS = ("DHCP agent", "L3 agent", "Linux bridge agent", "Linux bridge agent", "Metadata agent")
 
 
@@ -145,6 +148,9 @@ def _play(folder: Path, net: network.Network) -> tuple[Lab, bool]:
         _report(lab, node)
         print(f"  {node.serial} reported (eth0 {node.mac}); ocicli machine-add {node.serial} {plan.CLUSTER} {node.role} {plan.LOCATION}")
         lab.ocicli("machine-add", node.serial, plan.CLUSTER, node.role, plan.LOCATION)
+    # Before the Swift nodes' installs, which carry the rings.
+    print(f"  ocicli swift-calculate-ring {plan.CLUSTER}")
+    lab.ocicli("swift-calculate-ring", plan.CLUSTER)
     _done(lab, "the cluster", started)
 
     started = _step("the nodes' base tree: debootstrap and the packages of an install, through the cache")
@@ -175,11 +181,16 @@ def _play(folder: Path, net: network.Network) -> tuple[Lab, bool]:
 
 def _report(lab: Lab, node: plan.Node) -> None:
     """The node's report, as its discovery agent would post it: a qemu VM's captured hardware with the container's
-    NIC (the agent itself skips a veth, which is all a container has), and a disk the install plan accepts."""
+    NIC (the agent itself skips a veth, which is all a container has), and a disk the install plan accepts; a
+    Swift store has a data disk besides."""
     nic = (CAPTURE / "ip-addr.json").read_text().replace(CAPTURED_NIC, plan.NIC).replace(CAPTURED_MAC, node.mac)
+    disks = json.loads((CAPTURE / "lsblk.json").read_text().replace(CAPTURED_DISK, LAB_DISK))
+    if node.role == "swiftstore":
+        disks["blockdevices"].append({"name": plan.STORE_DISK, "maj:min": "252:16", "rm": "0", "size": "20G", "ro": "0", "type": "disk",
+                                      "mountpoint": None})  # fmt: skip
     captured = Captures(
         dmidecode=(CAPTURE / "dmidecode.txt").read_text(),
-        lsblk_json=(CAPTURE / "lsblk.json").read_text().replace(CAPTURED_DISK, LAB_DISK),
+        lsblk_json=json.dumps(disks),
         ip_link_json=nic,
     )
     body = build(captured, serial=node.serial)
@@ -256,7 +267,9 @@ def _checks(lab: Lab) -> tuple[checks.Check, ...]:
     image_file = lab.folder / "oci-lab-image.raw"
     if not image_file.exists():
         image_file.write_bytes(image.disk())
-    return checks.checks(_api_hostname(lab), str(image_file), AGENTS)
+    object_file = lab.folder / "oci-lab-object.txt"
+    object_file.write_text(OBJECT_CONTENT)
+    return checks.checks(_api_hostname(lab), str(image_file), AGENTS, str(object_file), OBJECT_CONTENT)
 
 
 def _check(lab: Lab) -> list[checks.Result]:

@@ -56,8 +56,11 @@ class Node:
 
 
 # The smallest useful cluster: one controller with every control-plane service (and the sql and messaging
-# roles, as OCI 42 does when the cluster has none), one compute.
-NODES = (Node(1, "ctl", "CL1", "controller"), Node(2, "cmp", "CL2", "compute"))
+# roles, as OCI 42 does when the cluster has none), one compute; and the smallest Swift: one proxy, one store.
+NODES = (Node(1, "ctl", "CL1", "controller"), Node(2, "cmp", "CL2", "compute"), Node(3, "swp", "CL3", "swiftproxy"),
+         Node(4, "sws", "CL4", "swiftstore"))  # fmt: skip
+# The store's data disk, beside the system's in its report: its one device in the rings (a folder in its container).
+STORE_DISK = "vdb"
 
 
 def operator_commands() -> tuple[tuple[str, ...], ...]:
@@ -72,9 +75,11 @@ def operator_commands() -> tuple[tuple[str, ...], ...]:
         ("cluster-create", CLUSTER, DOMAIN),
         ("network-add", "mgmt", CLUSTER, "all", NIC),
         ("network-add", "pub", CLUSTER, "all", NIC),
-        # No KVM here, and no Open vSwitch kernel module: qemu emulates, Linux bridges switch.
-        ("cluster-set", CLUSTER, "--virt-type", "qemu", "--neutron-l2-agent", "linuxbridge"),
-    )
+        # No KVM here, and no Open vSwitch kernel module: qemu emulates, Linux bridges switch. One Swift device:
+        # one replica, and a partition power that keeps its rebalance short.
+        ("cluster-set", CLUSTER, "--virt-type", "qemu", "--neutron-l2-agent", "linuxbridge", "--swift-replicas", "1",
+         "--swift-part-power", "8"),
+    )  # fmt: skip
 
 
 def container_packages(packages: tuple[str, ...]) -> tuple[str, ...]:
