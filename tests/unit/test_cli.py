@@ -6,6 +6,7 @@ Golden files live in tests/data/golden/cli/<case>.json; to accept a deliberate c
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -102,6 +103,31 @@ def test_machine_list_table(demo, capsys):
     assert lines[3].split()[-2:] == ["-", "-"]
     code, out, _ = run(demo, capsys, "machine-list", "-a")
     assert "mgmt_ip" in out.splitlines()[0] and "192.168.101.2@dc1-net1" in out
+
+
+def test_csv_has_the_tables_headers_and_cells_as_oci_42_scripts_read_them(demo, capsys):
+    """``ocicli -csv machine-list`` (OCI 42's spelling, before the command) and ``--csv`` after it: the table's
+    headers, then one row per machine; empty where the table shows ``-``; quoted only where a value needs it."""
+    code, table, _ = run(demo, capsys, "machine-list", "-a")
+    for argv in (("-csv", "machine-list", "-a"), ("machine-list", "-a", "--csv")):
+        code, out, err = run(demo, capsys, *argv)
+        assert (code, err) == (0, "")
+        rows = list(csv.DictReader(out.splitlines()))
+        assert list(rows[0]) == table.splitlines()[0].split()
+        assert [r["serial"] for r in rows] == ["C1", "C2", "C3"]
+        assert (rows[0]["hostname"], rows[0]["role"], rows[2]["hostname"], rows[2]["cluster"]) == (
+            "swift01-controller-1.example.com", "controller", "", "")  # fmt: skip
+    machines.set_(demo, "C1", {"notes": 'rack 12, "left"'}, [])
+    code, out, _ = run(demo, capsys, "-csv", "machine-list", "-r")
+    assert '"rack 12, ""left"""' in out and next(csv.DictReader(out.splitlines()))["notes"] == 'rack 12, "left"'
+    code, out, _ = run(demo, capsys, "-csv", "network-show", "dc1-net1")  # one object: key,value rows
+    assert out.startswith("key,value\n") and "\nname,dc1-net1\n" in out
+
+
+def test_json_and_csv_together_are_a_usage_error(demo, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run(demo, capsys, "--json", "-csv", "machine-list")
+    assert exited.value.code == 2 and "--json and --csv: choose one" in capsys.readouterr().err
 
 
 def test_mutations_print_a_line_and_json(demo, capsys):

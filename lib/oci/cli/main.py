@@ -1,7 +1,8 @@
 """``ocicli``: the operator's command line, on the state directory (local mode) or through the HTTP API.
 
 Command names and positional arguments are the reference's, so existing scripts and the talk's demo run
-as typed. Every command takes ``--json``; errors are one line with a hint, tracebacks only with ``--debug``.
+as typed. Every command takes ``--json`` and ``--csv`` (``-csv``, as OCI 42 spells it); errors are one line with
+a hint, tracebacks only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     # resetting what was given before it.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON (stable keys) instead of a table")
+    # OCI 42's spelling too: its scripts run ``ocicli -csv machine-list``.
+    common.add_argument(
+        "--csv", "-csv", action="store_true", default=argparse.SUPPRESS, help="print CSV (the table's headers) instead of a table"
+    )
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
     common.add_argument(
         "--api-url", default=argparse.SUPPRESS, metavar="URL", help="use the HTTP API at URL (default: $OCI_API_URL; unset: local mode)"
@@ -91,10 +96,13 @@ def backend_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Backend
 
 @edge("ocicli")
 def main(argv: Sequence[str] | None = None, store_factory: Callable[[], Store] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "json", False) and getattr(args, "csv", False):
+        parser.error("--json and --csv: choose one")
     backend = LocalBackend(store_factory()) if store_factory is not None else backend_for(args, os.environ)
     result = args.handler(args, backend)
-    emit(result, getattr(args, "json", False))
+    emit(result, getattr(args, "json", False), as_csv=getattr(args, "csv", False))
     return int(getattr(result, "exit_code", EXIT_OK) or EXIT_OK)
 
 

@@ -1,7 +1,10 @@
-"""What a command prints: tables for people, JSON for scripts (``--json``: sorted keys, stable names)."""
+"""What a command prints: tables for people, JSON for scripts (``--json``: sorted keys, stable names), CSV for
+scripts written for OCI 42's ``ocicli -csv`` (the table's headers, one row per line)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -84,6 +87,26 @@ def render_table(table: Table, terminal: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_csv(result: Table | Record, terminal: bool = False) -> str:
+    """A table as CSV: its headers, then its rows, the cells as in the table but empty where the table shows ``-``
+    (as OCI 42's ``-csv``). A record as ``key,value`` rows. Quoted only where a value needs it."""
+    safe = terminal_safe if terminal else _plain
+    if isinstance(result, Record):
+        headers, rows = ["key", "value"], [[safe(str(k)), _csv_cell(v, safe)] for k, v in result.data.items()]
+    else:
+        headers = [c.header for c in result.columns]
+        rows = [[_csv_cell(row.get(c.key), safe) for c in result.columns] for row in result.rows]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def _csv_cell(value: Any, safe: Callable[[str], str]) -> str:
+    return "" if value is None or value in ("", []) else cell(value, safe)
+
+
 def duration(seconds: float) -> str:
     """``4m05s``; a float under a minute with hundredths (an install step's duration as the node measured it)."""
     if isinstance(seconds, float) and seconds < 60:
@@ -164,10 +187,13 @@ def render_record(record: Record, terminal: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def emit(result: Table | Record | Message | None, as_json: bool, out: TextIO | None = None) -> None:
+def emit(result: Table | Record | Message | None, as_json: bool, out: TextIO | None = None, as_csv: bool = False) -> None:
     if result is None:
         return
     out = out or sys.stdout
+    if as_csv and isinstance(result, Table | Record):
+        out.write(render_csv(result, out.isatty()))
+        return
     if as_json:
         if isinstance(result, Table):
             data: Any = result.rows
