@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from oci.config import Config
 from oci.report import v1
 from oci.run import stop
 from oci.service import reports
@@ -64,7 +65,8 @@ def only_loopback_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
 def store(tmp_path: Path) -> Store:
     root = tmp_path / "state"
     root.mkdir()
-    return Store(root, lock_timeout=10)
+    # The operator's hardware profiles of this machine, if it has any, never reach a test.
+    return Store(root, lock_timeout=10, config=Config(state_dir=root, hardware_profiles=tmp_path / "hardware-profiles.yaml"))
 
 
 def report_body(serial: str, **overrides: Any) -> dict[str, Any]:

@@ -243,6 +243,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("install", "extras_dir", "install_extras_dir", "/etc/openstack-cluster-installer/install-extras", Path,
               "the operator's extras: `clusters/<cluster>/` and `machines/<serial>/`, each with a `packages` list and a "
               "`files/` tree copied onto the target (docs/install.md)"),
+    ConfigKey("install", "hardware_profiles", "hardware_profiles", "/etc/openstack-cluster-installer/hardware-profiles.yaml", Path,
+              "the hardware profiles: which servers take which role and disk layout (docs/profiles.md); absent: none"),
     ConfigKey("install", "puppet_server", "puppet_server", "", _optional_host,
               "the name installed hosts reach the Puppet server at (their puppet.conf `server`); empty: the host of "
               "the master's URL for nodes (`[boot] url`, else `oci_ip`)"),
@@ -305,6 +307,7 @@ class Config:
     package_cache_port: int = 3142
     install_minimum_disk_gib: int = 8
     install_extras_dir: Path = Path("/etc/openstack-cluster-installer/install-extras")
+    hardware_profiles: Path = Path("/etc/openstack-cluster-installer/hardware-profiles.yaml")
     puppet_server: str = ""
     puppet_confdir: Path = Path("/etc/puppet")
     puppet_listen: tuple[str, int] = ("0.0.0.0", 8140)  # noqa: S104 (nodes reach it on the provisioning network)

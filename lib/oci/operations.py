@@ -36,6 +36,7 @@ from oci.service import (
     installlog,
     machines,
     networks,
+    profiles,
     swiftring,
     tokens,
     topology,
@@ -168,6 +169,15 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "machine_show_network", "GET", "/machines/<machine>/network", lambda s, machine: netconf.show(s, machine), _params("machine")
         ),
+        # Hardware profiles (docs/profiles.md)
+        Operation(
+            "machine_guessed_profile",
+            "GET",
+            "/machines/<machine>/profiles",
+            lambda s, machine: profiles.guessed(s, machines.resolve(s, machine)),
+            _params("machine"),
+        ),
+        Operation("profile_list", "GET", "/profiles", lambda s: profiles.list_(s), _params("")),
         Operation(
             "machine_ip_add",
             "POST",

@@ -37,7 +37,7 @@ GROUPS: dict[str, tuple[str, list[Column]]] = {
     "n": ("addresses", [C("live_ip", "live_ip"), C("management_ip", "mgmt_ip"), C("addresses", "addresses")]),
     "r": ("notes", [C("notes", "notes")]),
 }
-SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "install", "puppet_run", "enrolment", "live_ip",
+SHOW_ORDER = ("serial", "serial_source", "status", "puppet_status", "history", "install", "puppet_run", "enrolment", "profile", "live_ip",
               "addresses", "last_seen", "reports", "first_seen")  # fmt: skip
 
 
@@ -56,6 +56,21 @@ def _list(args: argparse.Namespace, backend: Backend) -> Table:
 
 def _show(args: argparse.Namespace, backend: Backend) -> Record:
     return Record(backend.call("machine_show", machine=args.machine), order=SHOW_ORDER)
+
+
+def _guessed_profile(args: argparse.Namespace, backend: Backend) -> Table:
+    """The profiles it fits (all of them, with why not, with ``-d``); the one that applies is marked."""
+    found = backend.call("machine_guessed_profile", machine=args.machine)
+    rows = [{**r, "applies": r["name"] == found["applies"], "why_not": "; ".join(r["mismatches"])}
+            for r in found["profiles"] if args.debug_profiles or r["fits"]]  # fmt: skip
+    columns = [C("name", "profile"), C("role", "role"), C("applies", "applies")]
+    return Table(rows, [*columns, C("fits", "fits"), C("why_not", "why not")] if args.debug_profiles else columns)
+
+
+def _profile_list(args: argparse.Namespace, backend: Backend) -> Table:
+    columns = [C("name", "profile_name"), C("role", "role"), C("product_names", "product_names"), C("ram_min", "ram_min"),
+               C("ram_max", "ram_max"), C("layout", "layout")]  # fmt: skip
+    return Table(backend.call("profile_list"), columns)
 
 
 def _show_network(args: argparse.Namespace, backend: Backend) -> Table:
@@ -326,6 +341,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = command(sub, common, "machine-show-network", _show_network, "show the network planned for a machine (oci-netconf renders it)")
     p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-guessed-profile", _guessed_profile,
+                "the hardware profiles a machine fits, and the one that applies (docs/profiles.md)")  # fmt: skip
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("-d", "--debug-profiles", action="store_true", help="every profile, with why the machine does not fit it")
+
+    p = command(sub, common, "profile-list", _profile_list, "list the hardware profiles (docs/profiles.md)")
 
     p = command(sub, common, "machine-add", _add, "enrol a live machine in a cluster with a role")
     p.add_argument("--fixed-ip", metavar="IP", help="address on the machine's management network instead of the lowest free one")

@@ -22,11 +22,11 @@ from oci.errors import Conflict, InvalidInput, NotFound
 from oci.install.layout import GIB, data_disks
 from oci.masking import masked
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Machine, Network
-from oci.model.settings import MACHINE_SETTINGS, effective
 from oci.netconf.build import build as build_network
 from oci.packagecache import package_cache
 from oci.pki import ssh
 from oci.placement import ClusterView
+from oci.service import profiles
 from oci.service.views import machine_views, members
 from oci.store import Store
 from oci.store.files import dump_yaml, load_yaml
@@ -96,9 +96,8 @@ def _data_disks(store: Store, member: placement.Member, machine: Machine) -> tup
     """A Swift store's devices, the disks its rings have (oci.service.swiftring); none for other roles."""
     if member.role != "swiftstore":
         return ()
-    settings = effective(MACHINE_SETTINGS, machine.settings)
     with contextlib.suppress(InvalidInput):  # its rings and its install refuse it, saying why
-        return data_disks(machine.hardware, settings, store.config.install_minimum_disk_gib * GIB)
+        return data_disks(machine.hardware, profiles.settings(store, machine), store.config.install_minimum_disk_gib * GIB)
     return ()
 
 

@@ -30,7 +30,6 @@ from oci.install.layout import GIB, DiskLayout, layout_for
 from oci.install.plan import BootMode, InstallPlan, NetworkNeeds, describe, packages_for
 from oci.model import AllocationKind, Cluster, Heartbeat, Machine, MachineStatus, Network, Phase
 from oci.model.machine import MAX_ERROR_LENGTH
-from oci.model.settings import MACHINE_SETTINGS, effective
 from oci.netconf import service as netconf
 from oci.netconf.model import Bond, Bridge, BridgeKind, HostNetwork, Vlan
 from oci.netconf.target import check_relative
@@ -38,7 +37,7 @@ from oci.packagecache import through_cache
 from oci.pki import ssh
 from oci.puppet import ca as puppet_ca
 from oci.run import CommandError
-from oci.service import bmcops, certificates, clusters, status, swiftring
+from oci.service import bmcops, certificates, clusters, profiles, status, swiftring
 from oci.service.machines import resolve
 from oci.store import Store
 from oci.templates import Templates
@@ -235,7 +234,7 @@ def _plan(store: Store, node: _Node) -> InstallPlan:
     cfg = store.config
     machine, cluster = node.machine, node.cluster
     assert machine.enrolment is not None
-    settings = effective(MACHINE_SETTINGS, machine.settings)
+    settings = profiles.settings(store, machine)
     layout = layout_for(machine.hardware, settings, cfg.install_minimum_disk_gib * GIB)
     boot = BootMode.UEFI if machine.hardware.uefi else BootMode.BIOS
     secure_boot = boot is BootMode.UEFI and machine.hardware.secure_boot is True

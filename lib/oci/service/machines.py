@@ -18,7 +18,7 @@ from oci.model.settings import MACHINE_SETTINGS, Value, effective
 from oci.naming import natural_key, next_hostname
 from oci.placement import ClusterView, Member
 from oci.puppet import ca as puppet_ca
-from oci.service import certificates, identity
+from oci.service import certificates, identity, profiles
 from oci.service.networks import parse_address
 from oci.service.plan import plan_addresses
 from oci.service.topology import role_exists
@@ -108,7 +108,12 @@ def show(store: Store, ident: str) -> dict[str, Any]:
     data = encode(machine)
     data.pop("settings", None)
     data["enrolment"] = encode(machine.enrolment) if machine.enrolment else None
-    data["settings"] = effective(MACHINE_SETTINGS, machine.settings)
+    # Its settings as the installer takes them: the defaults, the profile that applies to it, its own. A broken
+    # profiles file does not hide the machine: it is said instead of the profile.
+    try:
+        data["settings"], data["profile"] = profiles.settings(store, machine), profiles.applying_name(store, machine)
+    except InvalidInput as exc:
+        data["settings"], data["profile"] = effective(MACHINE_SETTINGS, machine.settings), f"unknown: {exc.message}"
     data["addresses"] = [{"network": net, "address": str(addr)} for net, addr in by_owner.get(serial, [])]
     data["last_seen"] = _iso(beat.last_seen) if beat else None
     data["reports"] = beat.reports if beat else 0

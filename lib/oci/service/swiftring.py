@@ -31,9 +31,9 @@ from oci import ipam, names, placement, remote, swiftring
 from oci.errors import Conflict, InvalidInput, NotFound, OciError
 from oci.install.layout import GIB, data_disks
 from oci.model import AllocationKind, Location, Machine, MachineStatus
-from oci.model.settings import CLUSTER_SETTINGS, MACHINE_SETTINGS, effective
+from oci.model.settings import CLUSTER_SETTINGS, effective
 from oci.run import run
-from oci.service import clusters
+from oci.service import clusters, profiles
 from oci.store import Store
 from oci.store.files import atomic_write, dump_yaml
 from oci.store.locks import file_lock
@@ -67,7 +67,7 @@ def stores(store: Store, cluster: str) -> list[swiftring.SwiftStore]:
     out = []
     for member in view.with_role("swiftstore"):
         machine = store.get(Machine, member.serial)
-        settings = effective(MACHINE_SETTINGS, machine.settings)
+        settings = profiles.settings(store, machine)
         try:
             disks = data_disks(machine.hardware, settings, cfg.install_minimum_disk_gib * GIB)
         except OciError as exc:
