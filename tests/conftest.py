@@ -65,8 +65,9 @@ def only_loopback_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
 def store(tmp_path: Path) -> Store:
     root = tmp_path / "state"
     root.mkdir()
-    # The operator's hardware profiles of this machine, if it has any, never reach a test.
-    return Store(root, lock_timeout=10, config=Config(state_dir=root, hardware_profiles=tmp_path / "hardware-profiles.yaml"))
+    # The operator's rule files of this machine, if it has any, never reach a test.
+    config = Config(state_dir=root, hardware_profiles=tmp_path / "hardware-profiles.yaml", racking_rules=tmp_path / "racking.yaml")
+    return Store(root, lock_timeout=10, config=config)
 
 
 def report_body(serial: str, **overrides: Any) -> dict[str, Any]:

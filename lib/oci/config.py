@@ -245,6 +245,8 @@ KEYS: tuple[ConfigKey, ...] = (
               "`files/` tree copied onto the target (docs/install.md)"),
     ConfigKey("install", "hardware_profiles", "hardware_profiles", "/etc/openstack-cluster-installer/hardware-profiles.yaml", Path,
               "the hardware profiles: which servers take which role and disk layout (docs/profiles.md); absent: none"),
+    ConfigKey("fleet", "racking_rules", "racking_rules", "/etc/openstack-cluster-installer/racking.yaml", Path,
+              "which rack a server is in, from the switch ports LLDP shows (docs/racking.md); absent: no racking"),
     ConfigKey("install", "puppet_server", "puppet_server", "", _optional_host,
               "the name installed hosts reach the Puppet server at (their puppet.conf `server`); empty: the host of "
               "the master's URL for nodes (`[boot] url`, else `oci_ip`)"),
@@ -308,6 +310,7 @@ class Config:
     install_minimum_disk_gib: int = 8
     install_extras_dir: Path = Path("/etc/openstack-cluster-installer/install-extras")
     hardware_profiles: Path = Path("/etc/openstack-cluster-installer/hardware-profiles.yaml")
+    racking_rules: Path = Path("/etc/openstack-cluster-installer/racking.yaml")
     puppet_server: str = ""
     puppet_confdir: Path = Path("/etc/puppet")
     puppet_listen: tuple[str, int] = ("0.0.0.0", 8140)  # noqa: S104 (nodes reach it on the provisioning network)

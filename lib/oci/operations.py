@@ -37,6 +37,7 @@ from oci.service import (
     machines,
     networks,
     profiles,
+    racking,
     swiftring,
     tokens,
     topology,
@@ -178,6 +179,21 @@ OPERATIONS: dict[str, Operation] = {
             _params("machine"),
         ),
         Operation("profile_list", "GET", "/profiles", lambda s: profiles.list_(s), _params("")),
+        # Racking from LLDP (docs/racking.md)
+        Operation(
+            "machine_guess_racking",
+            "GET",
+            "/machines/<machine>/racking",
+            lambda s, machine: racking.guessed(s, machines.resolve(s, machine)),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_auto_rack",
+            "POST",
+            "/machines/<machine>/racking",
+            lambda s, machine, dry_run=False: racking.auto_rack(s, machine, dry_run),
+            _params("machine dry_run:bool?"),
+        ),
         Operation(
             "machine_ip_add",
             "POST",

@@ -73,6 +73,28 @@ def _profile_list(args: argparse.Namespace, backend: Backend) -> Table:
     return Table(backend.call("profile_list"), columns)
 
 
+RACKING_ORDER = ("serial", "loc_dc", "loc_row", "loc_rack", "loc_u_start", "loc_u_end", "location", "nic", "switch", "port")
+
+
+def _guess_racking(args: argparse.Namespace, backend: Backend) -> Record:
+    return Record(backend.call("machine_guess_racking", machine=args.machine), order=RACKING_ORDER)
+
+
+def _auto_rack(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("machine_auto_rack", machine=args.machine, dry_run=args.dry_run)
+    place = f"{done['loc_dc']} row {done['loc_row']} rack {done['loc_rack']} U{done['loc_u_start']}-{done['loc_u_end']}"
+    changed = done["changed"]
+    changes = ", ".join(f"{k} {changed[k]['from'] if changed[k]['from'] not in ('', None) else '-'} -> {changed[k]['to']}"
+                        for k in RACKING_ORDER if k in changed)  # fmt: skip
+    if not done["changed"]:
+        text = f"{done['serial']}: already racked at {place}"
+    elif done["applied"]:
+        text = f"{done['serial']}: racked at {place} ({changes})"
+    else:
+        text = f"{done['serial']}: would be racked at {place} ({changes}); nothing changed (--dry-run)"
+    return Message(text, data=done)
+
+
 def _show_network(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [C("device", "device"), C("kind", "kind"), C("on", "on"), C("mtu", "mtu"), C("addresses", "addresses"),
                C("gateway", "gateway"), C("networks", "networks"), C("mac", "mac")]  # fmt: skip
@@ -348,6 +370,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--debug-profiles", action="store_true", help="every profile, with why the machine does not fit it")
 
     p = command(sub, common, "profile-list", _profile_list, "list the hardware profiles (docs/profiles.md)")
+
+    p = command(sub, common, "machine-guess-racking", _guess_racking,
+                "where a machine sits (datacentre, row, rack, units), from its LLDP neighbours (docs/racking.md)")  # fmt: skip
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-auto-rack", _auto_rack, "write a machine's guessed rack into its settings (loc_dc .. loc_u_end)")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, and change nothing")
+    p.add_argument("machine", help="serial or hostname")
 
     p = command(sub, common, "machine-add", _add, "enrol a live machine in a cluster with a role")
     p.add_argument("--fixed-ip", metavar="IP", help="address on the machine's management network instead of the lowest free one")

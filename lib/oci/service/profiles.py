@@ -8,54 +8,19 @@ and one machine can still differ.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from oci import profiles
-from oci.errors import InvalidInput
 from oci.model import Machine
 from oci.model.settings import MACHINE_SETTINGS, Value, effective
+from oci.service import operatorfiles
 from oci.store import Store
-from oci.store.files import load_yaml
-
-MAX_FILE = 1 << 20  # an operator's file of profiles: a guard against reading something else whole
-
-_cache: dict[Path, tuple[tuple[int, int, int], tuple[profiles.Profile, ...]]] = {}
-_cache_lock = threading.Lock()
 
 
 def load(path: Path) -> tuple[profiles.Profile, ...]:
-    """The file's profiles, parsed again only when it changed (inode, size, modification time); none when it
-    does not exist. InvalidInput, in one line, for a file that cannot be read or a profile that is wrong."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return ()
-    except OSError as exc:
-        raise InvalidInput(f"{path}: {exc.strerror}") from None
-    key = (info.st_ino, info.st_size, info.st_mtime_ns)
-    with _cache_lock:
-        cached = _cache.get(path)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    if info.st_size > MAX_FILE:
-        raise InvalidInput(f"{path}: larger than {MAX_FILE >> 10} KiB: not a file of hardware profiles")
-    try:
-        document = load_yaml(path.read_bytes())
-    except OSError as exc:
-        raise InvalidInput(f"{path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not YAML"
-        raise InvalidInput(f"{path}:{where}: {problem}") from None
-    parsed = profiles.parse(document, str(path))
-    with _cache_lock:
-        _cache[path] = (key, parsed)
-    return parsed
+    """The file's profiles (none when it does not exist); InvalidInput, in one line, for a wrong file."""
+    return operatorfiles.load(path, profiles.parse, ())
 
 
 def of(store: Store) -> tuple[profiles.Profile, ...]:
