@@ -245,8 +245,6 @@ KEYS: tuple[ConfigKey, ...] = (
               "`files/` tree copied onto the target (docs/install.md)"),
     ConfigKey("install", "hardware_profiles", "hardware_profiles", "/etc/openstack-cluster-installer/hardware-profiles.yaml", Path,
               "the hardware profiles: which servers take which role and disk layout (docs/profiles.md); absent: none"),
-    ConfigKey("fleet", "racking_rules", "racking_rules", "/etc/openstack-cluster-installer/racking.yaml", Path,
-              "which rack a server is in, from the switch ports LLDP shows (docs/racking.md); absent: no racking"),
     ConfigKey("install", "puppet_server", "puppet_server", "", _optional_host,
               "the name installed hosts reach the Puppet server at (their puppet.conf `server`); empty: the host of "
               "the master's URL for nodes (`[boot] url`, else `oci_ip`)"),
@@ -259,6 +257,8 @@ KEYS: tuple[ConfigKey, ...] = (
               "runs of `puppet agent --test` at a node's first boot before it reports `puppet-failure` (1-10)"),
     ConfigKey("puppet", "first_run_timeout", "puppet_first_run_timeout", "3600", _bounded_int(60, 86400),
               "seconds one first-boot Puppet run may take before it is stopped and counted as failed (60-86400)"),
+    ConfigKey("fleet", "racking_rules", "racking_rules", "/etc/openstack-cluster-installer/racking.yaml", Path,
+              "which rack a server is in, from the switch ports LLDP shows (docs/racking.md); absent: no racking"),
 )  # fmt: skip
 
 
@@ -310,12 +310,12 @@ class Config:
     install_minimum_disk_gib: int = 8
     install_extras_dir: Path = Path("/etc/openstack-cluster-installer/install-extras")
     hardware_profiles: Path = Path("/etc/openstack-cluster-installer/hardware-profiles.yaml")
-    racking_rules: Path = Path("/etc/openstack-cluster-installer/racking.yaml")
     puppet_server: str = ""
     puppet_confdir: Path = Path("/etc/puppet")
     puppet_listen: tuple[str, int] = ("0.0.0.0", 8140)  # noqa: S104 (nodes reach it on the provisioning network)
     puppet_first_run_attempts: int = 3
     puppet_first_run_timeout: int = 3600
+    racking_rules: Path = Path("/etc/openstack-cluster-installer/racking.yaml")
     source: Path | None = None  # the file read, if any
 
 
