@@ -36,7 +36,7 @@ from oci.pki import nodesig
 from oci.puppet import report as puppet_report
 from oci.ratelimit import NewMachineLimit
 from oci.report import oci42, v1
-from oci.service import boot, identity, reports, sshkeys, status, tokens
+from oci.service import automation, boot, identity, reports, sshkeys, status, tokens
 from oci.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -260,7 +260,10 @@ def make_app(
         source, new = node_source(parsed.serial, "report")
         if new:  # nothing is written for a source over its share
             new_machines.admit(source, now(), store.config.new_machines_per_source_per_minute)
-        return success(reports.record(store, parsed, source, now(), bmc=bmc))
+        recorded = reports.record(store, parsed, source, now(), bmc=bmc)
+        # The automatic step this report's count sets off, if any (docs/automation.md): after the report is kept.
+        automation.after_report(store, parsed.serial, operations.execute)
+        return success(recorded)
 
     @app.post("/api/v1/report")
     def report_v1() -> Any:

@@ -141,6 +141,12 @@ def _yes_no(text: str) -> bool:
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*")
 
 
+def _optional_cluster(text: str) -> str:
+    if text and not re.fullmatch(r"[a-z][a-z0-9-]{0,62}", text):
+        raise ValueError("a cluster name, or nothing")
+    return text
+
+
 def _optional_host(text: str) -> str:
     if text and (len(text) > 253 or not _HOST.fullmatch(text)):
         raise ValueError("a host name or an IPv4 address")
@@ -259,6 +265,15 @@ KEYS: tuple[ConfigKey, ...] = (
               "seconds one first-boot Puppet run may take before it is stopped and counted as failed (60-86400)"),
     ConfigKey("fleet", "racking_rules", "racking_rules", "/etc/openstack-cluster-installer/racking.yaml", Path,
               "which rack a server is in, from the switch ports LLDP shows (docs/racking.md); absent: no racking"),
+    ConfigKey("fleet", "auto_add_cluster", "auto_add_cluster", "", _optional_cluster,
+              "the cluster `machine-auto-add` enrols machines in when none is given, and the automatic enrolment always "
+              "(docs/automation.md); empty: none"),
+    ConfigKey("fleet", "auto_rack_after", "auto_rack_after", "0", _bounded_int(0, 1000),
+              "racks a live machine (`machine-auto-rack`) at its Nth report with the same hardware; 0: never"),
+    ConfigKey("fleet", "auto_add_after", "auto_add_after", "0", _bounded_int(0, 1000),
+              "enrols a live machine (`machine-auto-add`) in `auto_add_cluster` at its Nth report with the same hardware; 0: never"),
+    ConfigKey("fleet", "auto_install_after", "auto_install_after", "0", _bounded_int(0, 1000),
+              "installs an enrolled live machine (`machine-install-os`) at its Nth report with the same hardware; 0: never"),
 )  # fmt: skip
 
 
@@ -316,6 +331,10 @@ class Config:
     puppet_first_run_attempts: int = 3
     puppet_first_run_timeout: int = 3600
     racking_rules: Path = Path("/etc/openstack-cluster-installer/racking.yaml")
+    auto_add_cluster: str = ""
+    auto_rack_after: int = 0
+    auto_add_after: int = 0
+    auto_install_after: int = 0
     source: Path | None = None  # the file read, if any
 
 

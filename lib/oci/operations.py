@@ -25,6 +25,7 @@ from oci.enc import refresh as enc_refresh
 from oci.errors import InvalidInput, OciError
 from oci.netconf import service as netconf
 from oci.service import (
+    automation,
     bmcauto,
     bmcops,
     certificates,
@@ -179,6 +180,21 @@ OPERATIONS: dict[str, Operation] = {
             _params("machine"),
         ),
         Operation("profile_list", "GET", "/profiles", lambda s: profiles.list_(s), _params("")),
+        # Automatic enrolment (docs/automation.md)
+        Operation(
+            "machine_auto_add",
+            "POST",
+            "/machines/<machine>/auto-add",
+            lambda s, machine, cluster=None, dry_run=False: automation.auto_add(s, machine, cluster, dry_run),
+            _params("machine cluster? dry_run:bool?"),
+        ),
+        Operation(
+            "machine_report_counter_reset",
+            "POST",
+            "/machines/<machine>/report-counter-reset",
+            lambda s, machine: automation.report_counter_reset(s, machine),
+            _params("machine"),
+        ),
         # Racking from LLDP (docs/racking.md)
         Operation(
             "machine_guess_racking",

@@ -73,6 +73,21 @@ def _profile_list(args: argparse.Namespace, backend: Backend) -> Table:
     return Table(backend.call("profile_list"), columns)
 
 
+def _auto_add(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("machine_auto_add", machine=args.machine, cluster=args.cluster, dry_run=args.dry_run)
+    if done["enrolled"] is None:
+        where = f"in {done['cluster']} as {done['role']} in {done['location']}"
+        text = f"{done['serial']} would be enrolled {where}: {done['why']}; nothing changed (--dry-run)"
+    else:
+        text = f"{done['serial']} enrolled as {done['enrolled']['hostname']}: {done['why']}"
+    return Message(text, data=done)
+
+
+def _report_counter_reset(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("machine_report_counter_reset", machine=args.machine)
+    return Message(f"{done['serial']}: its reports are counted from zero again", data=done)
+
+
 RACKING_ORDER = ("serial", "loc_dc", "loc_row", "loc_rack", "loc_u_start", "loc_u_end", "location", "nic", "switch", "port")
 
 
@@ -370,6 +385,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--debug-profiles", action="store_true", help="every profile, with why the machine does not fit it")
 
     p = command(sub, common, "profile-list", _profile_list, "list the hardware profiles (docs/profiles.md)")
+
+    p = command(sub, common, "machine-auto-add", _auto_add,
+                "enrol a machine with its hardware profile's role, its rack's location and the configured cluster")  # fmt: skip
+    p.add_argument("--cluster", help="the cluster (default: the configuration's [fleet] auto_add_cluster)")
+    p.add_argument("--dry-run", action="store_true", help="say where it would go and why, and change nothing")
+    p.add_argument("machine", help="serial")
+
+    p = command(sub, common, "machine-report-counter-reset", _report_counter_reset,
+                "count a machine's reports from zero again: the automatic steps run again as the count reaches them")  # fmt: skip
+    p.add_argument("machine", help="serial or hostname")
 
     p = command(sub, common, "machine-guess-racking", _guess_racking,
                 "where a machine sits (datacentre, row, rack, units), from its LLDP neighbours (docs/racking.md)")  # fmt: skip

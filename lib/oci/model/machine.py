@@ -215,6 +215,9 @@ class Heartbeat:
     reports: int  # number of reports received, the first one included
     hardware_digest: str  # digest of the hardware last applied to machines/<serial>.yaml ('' forces a full update)
     address: IPv4Address | None = None  # source of the latest report (the live image's DHCP address); None if not IPv4
+    # Reports counted for the automation (docs/automation.md): since the hardware last changed, or since
+    # machine-report-counter-reset. An automatic step runs when the count reaches its threshold.
+    counted: int = 0
 
 
 @dataclass(frozen=True, slots=True)

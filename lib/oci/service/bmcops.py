@@ -11,7 +11,7 @@ from typing import Any
 from oci import remote, values
 from oci.bmc import Policy, PyghmiBmc, Target
 from oci.errors import Conflict, InvalidInput, OciError
-from oci.model import BmcAccess, Heartbeat, Machine, MachineStatus
+from oci.model import BmcAccess, Machine, MachineStatus
 from oci.remote import NodeUnreachable
 from oci.run import CommandError
 from oci.service import bmcauto
@@ -98,7 +98,7 @@ def _set_status(store: Store, serial: str, status: MachineStatus) -> None:
         store.write_machine(replace(machine, status=status, history=machine.reached(status.value, now)))
         beat = store.heartbeat(serial)
         if beat is not None:  # the next report must take the full path and see the status
-            store.write_heartbeat(serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
+            store.write_heartbeat(serial, replace(beat, hardware_digest=""))
 
 
 def reboot(store: Store, ident: str, target: str, through_node: bool = False) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -28,7 +28,7 @@ from oci.install import plan as install_plan
 from oci.install.bundle import MODES, BundleFile, pack
 from oci.install.layout import GIB, DiskLayout, layout_for
 from oci.install.plan import BootMode, InstallPlan, NetworkNeeds, describe, packages_for
-from oci.model import AllocationKind, Cluster, Heartbeat, Machine, MachineStatus, Network, Phase
+from oci.model import AllocationKind, Cluster, Machine, MachineStatus, Network, Phase
 from oci.model.machine import MAX_ERROR_LENGTH
 from oci.netconf import service as netconf
 from oci.netconf.model import Bond, Bridge, BridgeKind, HostNetwork, Vlan
@@ -427,7 +427,7 @@ def _write(store: Store, machine: Machine) -> None:
     store.write_machine(machine)
     beat = store.heartbeat(machine.serial)
     if beat is not None:
-        store.write_heartbeat(machine.serial, Heartbeat(beat.last_seen, beat.reports, "", beat.address))
+        store.write_heartbeat(machine.serial, replace(beat, hardware_digest=""))
 
 
 def claim(store: Store, serial: str, host_key: str) -> Machine:

@@ -19,6 +19,8 @@ from oci.naming import natural_key, next_hostname
 from oci.placement import ClusterView, Member
 from oci.puppet import ca as puppet_ca
 from oci.service import certificates, identity, profiles
+from oci.service.automationlog import forget as forget_automation
+from oci.service.automationlog import history as automation_history
 from oci.service.networks import parse_address
 from oci.service.plan import plan_addresses
 from oci.service.topology import role_exists
@@ -114,6 +116,7 @@ def show(store: Store, ident: str) -> dict[str, Any]:
         data["settings"], data["profile"] = profiles.settings(store, machine), profiles.applying_name(store, machine)
     except InvalidInput as exc:
         data["settings"], data["profile"] = effective(MACHINE_SETTINGS, machine.settings), f"unknown: {exc.message}"
+    data["automation"] = automation_history(store, serial)
     data["addresses"] = [{"network": net, "address": str(addr)} for net, addr in by_owner.get(serial, [])]
     data["last_seen"] = _iso(beat.last_seen) if beat else None
     data["reports"] = beat.reports if beat else 0
@@ -319,6 +322,7 @@ def destroy(store: Store, ident: str) -> dict[str, Any]:
                 tx.delete(BmcAccess, serial)
             tx.delete(Machine, serial)
             tx.commit()
+            forget_automation(store, serial)  # if it reports again, it is a new machine to the automation too
     return {"serial": serial}
 
 

@@ -40,8 +40,9 @@ def _record(store: Store, report: ParsedReport, address: IPv4Address | None, now
     with store.machine_lock([serial]):
         beat = store.heartbeat(serial)
         reports = (beat.reports if beat else 0) + 1
+        counted = (beat.counted if beat else 0) + 1
         if beat is not None and beat.hardware_digest == digest and store.exists_machine(serial):
-            store.write_heartbeat(serial, Heartbeat(now, reports, digest, address))
+            store.write_heartbeat(serial, Heartbeat(now, reports, digest, address, counted))
             return {"serial": serial, "result": "seen", "notes": list(report.notes)}
         machine = store.find(Machine, serial)
         if machine is None:
@@ -57,6 +58,8 @@ def _record(store: Store, report: ParsedReport, address: IPv4Address | None, now
             )
         else:
             result = "updated"
+            if machine.hardware != report.hardware:  # new hardware: the automation counts its reports anew
+                counted = 1
             # A machine OCI sent to the live image has arrived; other statuses are left alone, since the
             # agent keeps reporting while the node installs itself from the live image.
             status = MachineStatus.LIVE if machine.status is MachineStatus.BOOTINGLIVE else machine.status
@@ -69,5 +72,5 @@ def _record(store: Store, report: ParsedReport, address: IPv4Address | None, now
                 history=machine.reached(status.value, now, address),
             )
         store.write_machine(machine)
-        store.write_heartbeat(serial, Heartbeat(now, reports, digest, address))
+        store.write_heartbeat(serial, Heartbeat(now, reports, digest, address, counted))
     return {"serial": serial, "result": result, "notes": list(report.notes)}

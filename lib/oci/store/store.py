@@ -475,15 +475,15 @@ class Store:
 def _heartbeat_from_json(raw: bytes) -> Heartbeat:
     """Fast decoding of a heartbeat as written by ``write_heartbeat``; anything else raises."""
     data = json.loads(raw)
-    if set(data) - {"last_seen", "reports", "hardware_digest", "address"}:
+    if set(data) - {"last_seen", "reports", "hardware_digest", "address", "counted"}:
         raise KeyError("unknown key")
-    reports, digest, address = data["reports"], data["hardware_digest"], data.get("address")
-    if type(reports) is not int or type(digest) is not str:
+    reports, digest, address, counted = data["reports"], data["hardware_digest"], data.get("address"), data.get("counted", 0)
+    if type(reports) is not int or type(digest) is not str or type(counted) is not int:
         raise TypeError("bad type")
     when = datetime.fromisoformat(data["last_seen"].replace("Z", "+00:00"))
     if when.tzinfo is None:
         raise ValueError("naive timestamp")
-    return Heartbeat(when, reports, digest, IPv4Address(address) if address is not None else None)
+    return Heartbeat(when, reports, digest, IPv4Address(address) if address is not None else None, counted)
 
 
 class Transaction:
