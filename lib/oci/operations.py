@@ -180,6 +180,14 @@ OPERATIONS: dict[str, Operation] = {
             _params("machine"),
         ),
         Operation("profile_list", "GET", "/profiles", lambda s: profiles.list_(s), _params("")),
+        Operation("machine_blk", "GET", "/machines/<machine>/disks", lambda s, machine: machines.disks(s, machine), _params("machine")),
+        Operation(
+            "machine_show_from_hostname",
+            "GET",
+            "/hostnames/<host>",
+            lambda s, host: machines.show_from_hostname(s, host),
+            _params("host"),
+        ),
         # Automatic enrolment (docs/automation.md)
         Operation(
             "machine_auto_add",
@@ -447,6 +455,20 @@ OPERATIONS: dict[str, Operation] = {
             "/swift-regions/<name>",
             lambda s, name: topology.region_delete(s, name),
             _params("name"),
+        ),
+        Operation(
+            "cluster_rolecounts_list",
+            "GET",
+            "/clusters/<name>/rolecounts",
+            lambda s, name: clusters.rolecounts_list(s, name),
+            _params("name"),
+        ),
+        Operation(
+            "cluster_rolecounts_set",
+            "POST",
+            "/clusters/<name>/rolecounts",
+            lambda s, name, role, count: clusters.rolecounts_set(s, name, role, count),
+            _params("name role count:int"),
         ),
         Operation("role_list", "GET", "/roles", lambda s: topology.role_list(s), _params("")),
         Operation("role_create", "POST", "/roles", lambda s, name: topology.role_create(s, name), _params("name")),

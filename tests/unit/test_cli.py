@@ -59,6 +59,10 @@ LISTINGS = [
     ("location-list",),
     ("swift-region-list",),
     ("role-list",),
+    ("machine-blk", "C1"),
+    ("machine-show-from-hostname", "swift01-controller-1.example.com"),
+    ("cluster-rolecounts-list", "swift01"),
+    ("profile-list",),
 ]
 
 
@@ -128,6 +132,20 @@ def test_json_and_csv_together_are_a_usage_error(demo, capsys):
     with pytest.raises(SystemExit) as exited:
         run(demo, capsys, "--json", "-csv", "machine-list")
     assert exited.value.code == 2 and "--json and --csv: choose one" in capsys.readouterr().err
+
+
+def test_rolecounts_set_numbers_the_next_hostname(demo, capsys):
+    code, out, _ = run(demo, capsys, "cluster-rolecounts-set", "swift01", "swiftstore", "7")
+    assert (code, out) == (0, "swift01: the next swiftstore takes number 8 (or the next free one)\n")
+    assert machines.add(demo, "C3", "swift01", "swiftstore", "dc1-zone1")["hostname"] == "swift01-swiftstore-8.example.com"
+    code, out, _ = run(demo, capsys, "--json", "cluster-rolecounts-list", "swift01")
+    assert {r["role"]: r["count"] for r in json.loads(out)} == {"controller": 1, "swiftstore": 8}
+    for argv, error in ((("swift01", "nosuchrole", "3"), "role 'nosuchrole' does not exist"),
+                        (("swift01", "compute", "-1"), "count -1: must be a whole number from 0 to 99999")):  # fmt: skip
+        code, _, err = run(demo, capsys, "cluster-rolecounts-set", *argv)
+        assert code == 1 and err.startswith(f"ocicli: error: {error}") and err.count("\n") == 1
+    code, _, err = run(demo, capsys, "machine-show-from-hostname", "nobody.example.com")
+    assert code == 1 and "no machine has the hostname nobody.example.com" in err
 
 
 def test_mutations_print_a_line_and_json(demo, capsys):

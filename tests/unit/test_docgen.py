@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+from ipaddress import IPv4Address
 
-from conftest import REPO
+from conftest import NOW, REPO, report_body
 from oci.cli import docgen
+from oci.report import v1
+from oci.service import machines, reports
+from oci.store import Store
 
 
 def test_generated_files_are_up_to_date():
@@ -26,6 +30,44 @@ def test_man_page_renders_without_warnings():
                           env={**os.environ, "MANWIDTH": "100", "MANPAGER": "cat"})  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "machine-add" in done.stdout
+
+
+def test_completion_offers_what_exists_for_each_positional_argument(tmp_path):
+    """Serials and hostnames, clusters, roles, locations, networks: asked of ocicli as the user would, each where the
+    command takes it, past options and their values."""
+    state = tmp_path / "state"
+    for argv in (("swift-region-create", "r1"), ("location-create", "loc1", "r1"), ("cluster-create", "cl1", "example.com"),
+                 ("network-create", "mgmt", "192.168.101.0", "24", "loc1", "no"),
+                 ("network-add", "mgmt", "cl1", "all", "eth0")):  # fmt: skip
+        subprocess.run(
+            [str(REPO / "bin" / "ocicli"), *argv], env={**os.environ, "OCI_STATE_DIR": str(state)}, check=True, capture_output=True
+        )
+    store = Store(state)
+    reports.record(store, v1.parse(report_body("C1")), IPv4Address("192.168.100.20"), NOW)
+    machines.add(store, "C1", "cl1", "controller", "loc1")
+    reports.record(store, v1.parse(report_body("C2")), IPv4Address("192.168.100.21"), NOW)
+    probe = f"""
+export PATH={REPO / "bin"}:$PATH OCI_STATE_DIR={state}
+source {REPO / "share" / "bash-completion" / "ocicli"}
+complete_() {{ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _ocicli; echo "${{COMPREPLY[*]}}"; }}
+complete_ ocicli machine-show ''
+complete_ ocicli machine-show cl1-
+complete_ ocicli machine-add C2 ''
+complete_ ocicli machine-add --fixed-ip 10.0.0.9 C2 cl1 ''
+complete_ ocicli machine-add C2 cl1 controller ''
+complete_ ocicli --api-url http://x network-add ''
+complete_ ocicli cluster-show ''
+"""
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=120)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and len(lines) == 7, done.stderr
+    assert sorted(lines[0].split()) == ["C1", "C2", "cl1-controller-1.example.com"]
+    assert lines[1].split() == ["cl1-controller-1.example.com"]
+    assert lines[2].split() == ["cl1"]  # machine-add SERIAL CLUSTER ROLE LOCATION
+    assert "controller" in lines[3].split() and "compute" in lines[3].split()  # past --fixed-ip and its value
+    assert lines[4].split() == ["loc1"]
+    assert lines[5].split() == ["mgmt"]  # past a global option's value
+    assert lines[6].split() == ["cl1"]
 
 
 def test_completion_offers_commands_and_options():

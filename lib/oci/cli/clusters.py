@@ -90,6 +90,15 @@ def _swift_publish(args: argparse.Namespace, backend: Backend) -> Message:
     return Message("\n".join(lines), data=result, exit_code=1 if failed else 0)
 
 
+def _rolecounts(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table(backend.call("cluster_rolecounts_list", name=args.name), [Column("role", "role"), Column("count", "count")])
+
+
+def _rolecounts_set(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("cluster_rolecounts_set", name=args.name, role=args.role, count=args.count)
+    return Message(f"{done['cluster']}: the next {done['role']} takes number {done['count'] + 1} (or the next free one)", data=done)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "enc-show", _enc_show, "print a host's Puppet classification (what oci-enc answers)")
     p.add_argument("host", help="the host's FQDN (Puppet certname)")
@@ -104,9 +113,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         ("cluster-show-machines", _machines, "list the machines of a cluster"),
         ("cluster-show-networks", _networks, "list the networks of a cluster"),
         ("cluster-show-ips", _ips, "list every address of a cluster"),
+        ("cluster-rolecounts-list", _rolecounts, "list a cluster's hostname counters (the number each role's last hostname took)"),
     ):
         p = command(sub, common, name, handler, text)
         p.add_argument("name")
+    p = command(sub, common, "cluster-rolecounts-set", _rolecounts_set,
+                "set a role's hostname counter: its next machine takes number COUNT + 1 (a taken name is skipped)")  # fmt: skip
+    p.add_argument("name")
+    p.add_argument("role")
+    p.add_argument("count", type=int)
     p = command(sub, common, "cluster-set", _set, "change cluster settings")
     p.add_argument("name")
     p.add_argument("--first-master", metavar="SERIAL", help="the controller that bootstraps the cluster")

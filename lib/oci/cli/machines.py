@@ -67,6 +67,16 @@ def _guessed_profile(args: argparse.Namespace, backend: Backend) -> Table:
     return Table(rows, [*columns, C("fits", "fits"), C("why_not", "why not")] if args.debug_profiles else columns)
 
 
+def _blk(args: argparse.Namespace, backend: Backend) -> Table:
+    columns = [C("name", "name"), C("realdev", "realdev"), C("size_mb", "size_mb"), C("model", "model"), C("transport", "transport"),
+               C("rotational", "rotational")]  # fmt: skip
+    return Table(backend.call("machine_blk", machine=args.machine), columns)
+
+
+def _from_hostname(args: argparse.Namespace, backend: Backend) -> Table:
+    return Table([backend.call("machine_show_from_hostname", host=args.hostname)], DEFAULT_COLUMNS + GROUPS["s"][1])
+
+
 def _profile_list(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [C("name", "profile_name"), C("role", "role"), C("product_names", "product_names"), C("ram_min", "ram_min"),
                C("ram_max", "ram_max"), C("layout", "layout")]  # fmt: skip
@@ -385,6 +395,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--debug-profiles", action="store_true", help="every profile, with why the machine does not fit it")
 
     p = command(sub, common, "profile-list", _profile_list, "list the hardware profiles (docs/profiles.md)")
+
+    p = command(sub, common, "machine-blk", _blk, "list a machine's reported block devices")
+    p.add_argument("machine", help="serial or hostname")
+
+    p = command(sub, common, "machine-show-from-hostname", _from_hostname, "show the machine of a hostname as one row of machine-list")
+    p.add_argument("hostname")
 
     p = command(sub, common, "machine-auto-add", _auto_add,
                 "enrol a machine with its hardware profile's role, its rack's location and the configured cluster")  # fmt: skip

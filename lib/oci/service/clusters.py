@@ -8,7 +8,7 @@ from typing import Any
 from oci import checks, names, vips
 from oci.enc import refresh as enc_refresh
 from oci.enc import secrets as cluster_secrets
-from oci.errors import Conflict, InvalidInput
+from oci.errors import Conflict, InvalidInput, NotFound
 from oci.model import AllocationKind, Cluster, ClusterSecrets, Network
 from oci.model.settings import CLUSTER_SETTINGS, effective
 from oci.naming import natural_key
@@ -16,6 +16,7 @@ from oci.pki import ssh
 from oci.placement import ClusterView
 from oci.service import certificates
 from oci.service.networks import describe
+from oci.service.topology import role_exists
 from oci.service.views import machine_views, members
 from oci.store import Store
 
@@ -158,3 +159,25 @@ def show_ips(store: Store, name: str) -> list[dict[str, Any]]:
                 host = hostnames.get(a.owner)
             rows.append({"hostname": host, "owner": who, "kind": a.kind.value, "network": network.name, "address": str(a.address)})
     return rows
+
+
+def rolecounts_list(store: Store, name: str) -> list[dict[str, Any]]:
+    """The cluster's hostname counters: the number the last hostname of each role took (the next takes one more)."""
+    cluster = store.get(Cluster, names.cluster(name))
+    return [{"role": role, "count": count} for role, count in sorted(cluster.role_counters.items())]
+
+
+def rolecounts_set(store: Store, name: str, role: str, count: int) -> dict[str, Any]:
+    """Set a role's hostname counter: the next machine of that role gets number ``count`` + 1 (a number whose
+    hostname is taken is skipped, so a lower count never gives two machines one name)."""
+    names.role(role)
+    if not role_exists(store, role):
+        raise NotFound(f"role {role!r} does not exist", hint="see role-list")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 99999:
+        raise InvalidInput(f"count {count!r}: must be a whole number from 0 to 99999")
+    with store.topology_lock():
+        cluster = store.get(Cluster, names.cluster(name))
+        tx = store.transaction()
+        tx.put(replace(cluster, role_counters={**cluster.role_counters, role: count}))
+        tx.commit()
+    return {"cluster": name, "role": role, "count": count}

@@ -403,3 +403,20 @@ def ip_remove(store: Store, ident: str, address: str) -> dict[str, Any]:
                     tx.commit()
                     return {"serial": serial, "address": str(wanted)}
         raise NotFound(f"machine {serial} has no address {wanted}")
+
+
+def disks(store: Store, ident: str) -> list[dict[str, Any]]:
+    """The machine's reported block devices (OCI 42's ``machine-blk``: name, realdev, size_mb), with what the
+    report said of each."""
+    machine = store.get(Machine, resolve(store, ident))
+    return [{"name": d.name, "realdev": d.realdev or d.name, "size_mb": d.size_bytes // (1 << 20), "model": d.model,
+             "transport": d.transport, "rotational": d.rotational} for d in machine.hardware.disks]  # fmt: skip
+
+
+def show_from_hostname(store: Store, hostname: str) -> dict[str, Any]:
+    """The machine of ``hostname`` as one row of ``machine-list`` (OCI 42's ``machine-show-from-hostname``)."""
+    names.fqdn(hostname, "host name")
+    found = [m for m in members(machine_views(store)) if m.hostname == hostname]
+    if not found:
+        raise NotFound(f"no machine has the hostname {hostname}", hint="see machine-list -o hostname")
+    return next(row for row in list_(store) if row["serial"] == found[0].serial)
