@@ -32,6 +32,7 @@ def add_setting_options(parser: argparse.ArgumentParser, table: Mapping[str, Set
         flags = [setting.option]
         if "_" in setting.name:
             flags.append("--" + setting.name)  # the reference also accepts underscores
+        flags += setting.aliases
         if setting.kind.value == "bool":
             metavar = "yes|no"
         elif setting.choices:

@@ -90,6 +90,7 @@ class Setting:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    aliases: tuple[str, ...] = ()  # other options for it: OCI 42's spellings (``--dc`` for loc_dc)
 
     @property
     def option(self) -> str:
@@ -249,11 +250,11 @@ MACHINE_SETTINGS: Mapping[str, Setting] = _table(
     S("swift_store_account", K.BOOL, True, "this store serves the account ring"),
     S("swift_store_container", K.BOOL, True, "this store serves the container ring"),
     S("swift_store_object", K.BOOL, True, "this store serves the object ring"),
-    S("loc_dc", K.TEXT, "", "datacentre"),
-    S("loc_row", K.TEXT, "", "row in the datacentre"),
-    S("loc_rack", K.TEXT, "", "rack"),
-    S("loc_u_start", K.INT, 0, "lowest rack unit", minimum=0, maximum=100),
-    S("loc_u_end", K.INT, 0, "highest rack unit", minimum=0, maximum=100),
+    S("loc_dc", K.TEXT, "", "datacentre", aliases=("--dc",)),
+    S("loc_row", K.TEXT, "", "row in the datacentre", aliases=("--row",)),
+    S("loc_rack", K.TEXT, "", "rack", aliases=("--rack",)),
+    S("loc_u_start", K.INT, 0, "lowest rack unit", minimum=0, maximum=100, aliases=("--ustart",)),
+    S("loc_u_end", K.INT, 0, "highest rack unit", minimum=0, maximum=100, aliases=("--uend",)),
 )
 
 
