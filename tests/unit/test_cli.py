@@ -179,7 +179,8 @@ def test_cluster_set_and_machine_set(demo, capsys):
     code, out, _ = run(demo, capsys, "--json", "machine-set", "C1", "--unset", "notes")
     assert json.loads(out)["settings"]["notes"] == ""
     # OCI 42's spellings of the rack settings
-    code, out, _ = run(demo, capsys, "--json", "machine-set", "C1", "--dc", "dc1", "--row", "A", "--rack", "a12", "--ustart", "3", "--uend", "4")
+    rack = ("--dc", "dc1", "--row", "A", "--rack", "a12", "--ustart", "3", "--uend", "4")
+    code, out, _ = run(demo, capsys, "--json", "machine-set", "C1", *rack)
     racked = json.loads(out)["settings"]
     assert [racked[k] for k in ("loc_dc", "loc_row", "loc_rack", "loc_u_start", "loc_u_end")] == ["dc1", "A", "a12", 3, 4]
 
