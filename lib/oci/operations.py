@@ -180,6 +180,13 @@ OPERATIONS: dict[str, Operation] = {
             _params("machine"),
         ),
         Operation("profile_list", "GET", "/profiles", lambda s: profiles.list_(s), _params("")),
+        Operation(
+            "machine_replace",
+            "POST",
+            "/machines/<machine>/replace",
+            lambda s, machine, new: machines.replace_machine(s, machine, new),
+            _params("machine new"),
+        ),
         Operation("machine_blk", "GET", "/machines/<machine>/disks", lambda s, machine: machines.disks(s, machine), _params("machine")),
         Operation(
             "machine_show_from_hostname",

@@ -13,8 +13,10 @@ import subprocess
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, state_files
 from oci.cli.main import build_parser, main
+from oci.enc import refresh
+from oci.model import Cluster, Machine
 from oci.service import clusters, machines, networks, topology
 
 GOLDEN = REPO / "tests" / "data" / "golden" / "cli"
@@ -146,6 +148,26 @@ def test_rolecounts_set_numbers_the_next_hostname(demo, capsys):
         assert code == 1 and err.startswith(f"ocicli: error: {error}") and err.count("\n") == 1
     code, _, err = run(demo, capsys, "machine-show-from-hostname", "nobody.example.com")
     assert code == 1 and "no machine has the hostname nobody.example.com" in err
+
+
+def test_machine_replace_moves_the_place_to_a_new_chassis(demo, capsys):
+    machines.set_(demo, "C1", {"notes": "rack 12"}, [])
+    before = machines.show(demo, "C1")
+    code, out, err = run(demo, capsys, "machine-replace", "swift01-controller-1.example.com", "C3")
+    assert (code, err) == (0, "")
+    assert out == ("C3 replaces C1 as swift01-controller-1.example.com (192.168.101.2 on dc1-net1); C1 is forgotten; "
+                   "install C3 with machine-install-os\n")  # fmt: skip
+    after = machines.show(demo, "C3")
+    assert (after["enrolment"], after["addresses"], after["settings"]["notes"]) == (before["enrolment"], before["addresses"], "rack 12")
+    assert demo.find(Machine, "C1") is None and demo.get(Cluster, "swift01").first_master == "C3"
+    assert refresh.show(demo, "swift01-controller-1.example.com")["parameters"]["oci_serial"] == "C3"  # the ENC follows
+    for argv, error in ((("C2", "C2"), "machine C2 cannot replace itself"),
+                        (("C3", "C2"), "machine C2 is already enrolled as swift01-swiftstore-1.example.com"),
+                        (("NOPE", "C2"), "no machine")):  # fmt: skip
+        state = state_files(demo)
+        code, _, err = run(demo, capsys, "machine-replace", *argv)
+        assert code == 1 and err.startswith(f"ocicli: error: {error}") and err.count("\n") == 1, err
+        assert state_files(demo) == state
 
 
 def test_mutations_print_a_line_and_json(demo, capsys):

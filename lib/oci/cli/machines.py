@@ -67,6 +67,13 @@ def _guessed_profile(args: argparse.Namespace, backend: Backend) -> Table:
     return Table(rows, [*columns, C("fits", "fits"), C("why_not", "why not")] if args.debug_profiles else columns)
 
 
+def _replace(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("machine_replace", machine=args.old, new=args.new)
+    shown = ", ".join(f"{a['address']} on {a['network']}" for a in done["addresses"] if a["kind"] == "machine")
+    return Message(f"{done['new']} replaces {done['old']} as {done['hostname']} ({shown or 'no address'}); {done['old']} is forgotten; "
+                   f"install {done['new']} with machine-install-os", data=done)  # fmt: skip
+
+
 def _blk(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [C("name", "name"), C("realdev", "realdev"), C("size_mb", "size_mb"), C("model", "model"), C("transport", "transport"),
                C("rotational", "rotational")]  # fmt: skip
@@ -395,6 +402,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--debug-profiles", action="store_true", help="every profile, with why the machine does not fit it")
 
     p = command(sub, common, "profile-list", _profile_list, "list the hardware profiles (docs/profiles.md)")
+
+    p = command(sub, common, "machine-replace", _replace,
+                "a new live machine takes an enrolled one's place: hostname, cluster, role, location, settings, addresses")  # fmt: skip
+    p.add_argument("old", help="the enrolled machine (serial or hostname); its record goes")
+    p.add_argument("new", help="the serial of the live machine that takes its place")
 
     p = command(sub, common, "machine-blk", _blk, "list a machine's reported block devices")
     p.add_argument("machine", help="serial or hostname")

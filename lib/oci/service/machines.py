@@ -302,6 +302,45 @@ def remove(store: Store, ident: str) -> dict[str, Any]:
     return {"serial": serial, "hostname": machine.enrolment.hostname}
 
 
+@enc.follows
+def replace_machine(store: Store, old_ident: str, new_serial: str) -> dict[str, Any]:
+    """A new chassis takes an enrolled machine's place (OCI 42's ``machine-replace``): its hostname, cluster, role
+    and location, its settings (the new machine's own come first), its addresses, its place as first master; the
+    old machine's record goes, as ``machine-destroy`` does. The new machine is then installed as any other."""
+    names.serial(new_serial)
+    with store.topology_lock():
+        old_serial = resolve(store, old_ident)
+        if old_serial == new_serial:
+            raise InvalidInput(f"machine {new_serial} cannot replace itself")
+        with store.machine_lock([old_serial, new_serial]):
+            old, new = store.get(Machine, old_serial), store.get(Machine, new_serial)
+            if old.enrolment is None:
+                raise Conflict(
+                    f"machine {old_serial} is in no cluster: there is no place to take", hint=f"machine-add {new_serial} instead"
+                )
+            if new.enrolment is not None:
+                raise Conflict(f"machine {new_serial} is already enrolled as {new.enrolment.hostname}", hint="machine-remove it first")
+            if new.status is not MachineStatus.LIVE:
+                raise Conflict(f"machine {new_serial} is {new.status.value}, not live", hint="boot it on the live image first")
+            tx = store.transaction()
+            for network in store.all(Network):
+                moved = tuple(replace(a, owner=new_serial) if a.owner == old_serial and a.kind is AllocationKind.MACHINE else a
+                              for a in network.allocations if not (a.owner == old_serial and a.kind is AllocationKind.IPMI))  # fmt: skip
+                if moved != network.allocations:
+                    tx.put(replace(network, allocations=moved))
+            cluster = store.get(Cluster, old.enrolment.cluster)
+            if cluster.first_master == old_serial:
+                tx.put(replace(cluster, first_master=new_serial))
+            tx.put(replace(new, enrolment=old.enrolment, settings={**old.settings, **new.settings}))
+            if store.find(BmcAccess, old_serial) is not None:  # the old BMC's password goes with it
+                tx.delete(BmcAccess, old_serial)
+            tx.delete(Machine, old_serial)
+            tx.commit()
+            forget_automation(store, old_serial)
+    return {"old": old_serial, "new": new_serial, "hostname": old.enrolment.hostname, "cluster": old.enrolment.cluster,
+            "role": old.enrolment.role, "addresses": ip_list(store, new_serial)}  # fmt: skip
+
+
 def destroy(store: Store, ident: str) -> dict[str, Any]:
     """Forget a machine entirely (it comes back as new if it reports again)."""
     with store.topology_lock():
