@@ -42,6 +42,7 @@ from oci.service import (
     swiftring,
     tokens,
     topology,
+    wipe,
 )
 from oci.store import Store
 
@@ -186,6 +187,14 @@ OPERATIONS: dict[str, Operation] = {
             "/machines/<machine>/replace",
             lambda s, machine, new: machines.replace_machine(s, machine, new),
             _params("machine new"),
+        ),
+        Operation(
+            "machine_wipe",
+            "POST",
+            "/machines/<machine>/wipe",
+            lambda s, machine, confirm=False: wipe.wipe(s, machine, confirm),
+            _params("machine confirm:bool?"),
+            reply_within=wipe.WIPE_TIMEOUT,
         ),
         Operation("machine_blk", "GET", "/machines/<machine>/disks", lambda s, machine: machines.disks(s, machine), _params("machine")),
         Operation(

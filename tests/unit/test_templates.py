@@ -32,7 +32,7 @@ from oci.packagecache import apt_cacher_ng_conf
 from oci.pocvms import plan as pocvms_plan
 from oci.pocvms import render as pocvms_render
 from oci.puppet import server as puppet_server
-from oci.service import install
+from oci.service import install, wipe
 from oci.templates import SHIPPED_DIR, Templates
 from wsgi_client import Client
 
@@ -95,6 +95,7 @@ def test_every_shipped_template_is_used_by_a_renderer():
     vm = pocvms_plan.plan(1).vms[0]
     pocvms_render.ipmi_sim_config(vm, Path("/var/lib/oci-poc/vms/vm1/chassis-control"), recording)
     pocvms_render.chassis_hook(vm, Path("/var/lib/oci-poc/vms/vm1"), recording)
+    wipe.script("C1", [{"path": "/dev/sda", "bytes": 10**12, "mib": 953674}], recording)
     shipped = {p.name for p in SHIPPED_DIR.iterdir()}
     assert recording.used == shipped, "a shipped template no renderer uses (or a renderer's template not shipped)"
 

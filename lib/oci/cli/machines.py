@@ -74,6 +74,11 @@ def _replace(args: argparse.Namespace, backend: Backend) -> Message:
                    f"install {done['new']} with machine-install-os", data=done)  # fmt: skip
 
 
+def _wipe(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("machine_wipe", machine=args.machine, confirm=args.yes)
+    return Message("\n".join(done["output"]), data=done)
+
+
 def _blk(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [C("name", "name"), C("realdev", "realdev"), C("size_mb", "size_mb"), C("model", "model"), C("transport", "transport"),
                C("rotational", "rotational")]  # fmt: skip
@@ -407,6 +412,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                 "a new live machine takes an enrolled one's place: hostname, cluster, role, location, settings, addresses")  # fmt: skip
     p.add_argument("old", help="the enrolled machine (serial or hostname); its record goes")
     p.add_argument("new", help="the serial of the live machine that takes its place")
+
+    p = command(sub, common, "machine-wipe", _wipe, "erase every disk of a live machine in no cluster, through its live image")
+    p.add_argument("--yes", action="store_true", help="confirm: what it erases cannot be had back")
+    p.add_argument("machine", help="serial")
 
     p = command(sub, common, "machine-blk", _blk, "list a machine's reported block devices")
     p.add_argument("machine", help="serial or hostname")
