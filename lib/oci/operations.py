@@ -39,6 +39,7 @@ from oci.service import (
     networks,
     profiles,
     racking,
+    rootpass,
     swiftring,
     tokens,
     topology,
@@ -195,6 +196,20 @@ OPERATIONS: dict[str, Operation] = {
             lambda s, machine, confirm=False: wipe.wipe(s, machine, confirm),
             _params("machine confirm:bool?"),
             reply_within=wipe.WIPE_TIMEOUT,
+        ),
+        Operation(
+            "machine_gen_root_pass",
+            "POST",
+            "/machines/<machine>/root-password",
+            lambda s, machine: rootpass.generate(s, machine),
+            _params("machine"),
+        ),
+        Operation(
+            "machine_forget_root_pass",
+            "DELETE",
+            "/machines/<machine>/root-password",
+            lambda s, machine: rootpass.forget(s, machine),
+            _params("machine"),
         ),
         Operation("machine_blk", "GET", "/machines/<machine>/disks", lambda s, machine: machines.disks(s, machine), _params("machine")),
         Operation(

@@ -79,6 +79,18 @@ def _wipe(args: argparse.Namespace, backend: Backend) -> Message:
     return Message("\n".join(done["output"]), data=done)
 
 
+def _gen_root_pass(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("machine_gen_root_pass", machine=args.machine)
+    return Message(f"root password of {done['hostname']} ({done['serial']}): {done['password']}\n"
+                   "shown once; the master keeps a copy readable by root alone", data=done)  # fmt: skip
+
+
+def _forget_root_pass(args: argparse.Namespace, backend: Backend) -> Message:
+    done = backend.call("machine_forget_root_pass", machine=args.machine)
+    return Message(f"{done['serial']}: " + ("the master's copy of its root password is gone" if done["forgotten"] else "no copy was kept"),
+                   data=done)  # fmt: skip
+
+
 def _blk(args: argparse.Namespace, backend: Backend) -> Table:
     columns = [C("name", "name"), C("realdev", "realdev"), C("size_mb", "size_mb"), C("model", "model"), C("transport", "transport"),
                C("rotational", "rotational")]  # fmt: skip
@@ -416,6 +428,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = command(sub, common, "machine-wipe", _wipe, "erase every disk of a live machine in no cluster, through its live image")
     p.add_argument("--yes", action="store_true", help="confirm: what it erases cannot be had back")
     p.add_argument("machine", help="serial")
+
+    p = command(sub, common, "machine-gen-root-pass", _gen_root_pass,
+                "give an installed machine a random root password, shown once (the master keeps a copy for root alone)")  # fmt: skip
+    p.add_argument("machine", help="serial or hostname")
+    p = command(sub, common, "machine-forget-root-pass", _forget_root_pass, "remove the master's copy of a machine's root password")
+    p.add_argument("machine", help="serial or hostname")
 
     p = command(sub, common, "machine-blk", _blk, "list a machine's reported block devices")
     p.add_argument("machine", help="serial or hostname")
