@@ -1,5 +1,5 @@
 """machine-wipe (lib/oci/service/wipe.py): the script for a real server's disks (golden file), and the refusals
-that change nothing. tests/integration/test_wipe.py runs the script on a loop device, and over SSH."""
+that change nothing. tests/integration/test_wipe_disks.py runs the script on a loop device, and over SSH."""
 
 from __future__ import annotations
 
