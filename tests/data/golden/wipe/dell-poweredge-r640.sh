@@ -1,5 +1,4 @@
-#!/bin/sh
-# Written by openstack-cluster-installer: machine-wipe of DELL1, run in its live image (docs/lifecycle.md).
+# sh script written by openstack-cluster-installer: machine-wipe of DELL1, run in its live image (docs/lifecycle.md).
 # Every disk it reported but USB ones: signatures gone, every block discarded where the disk can, and the first
 # and last 100 MiB written over with zeros (partition tables, RAID superblocks and file system
 # headers live there), whatever the disk can discard.
