@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from oci import names, profiles
+from oci.config import Config
 from oci.errors import Conflict, InvalidInput, OciError
 from oci.model import Machine, MachineStatus
 from oci.service import machines, racking
@@ -77,7 +78,8 @@ def report_counter_reset(store: Store, ident: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------- after a report
-def steps(config: Any) -> tuple[tuple[str, int], ...]:
+def steps(config: Config) -> tuple[tuple[str, int], ...]:
+    """Each automatic step with the count of reports that sets it off (0: never)."""
     return (("rack", config.auto_rack_after), ("add", config.auto_add_after), ("install", config.auto_install_after))
 
 
