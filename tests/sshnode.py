@@ -9,12 +9,13 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
-from conftest import NOW, report_body, ssh_keygen
+from conftest import NOW, free_port, report_body, ssh_keygen
 from oci.config import Config
 from oci.pki import ssh
 from oci.report import v1
@@ -108,3 +109,17 @@ def controller_store(tmp_path: Path, port: int, puppet_confdir: Path) -> Store:
     reports.record(store, v1.parse(report_body("C0")), IPv4Address("127.0.0.1"), NOW)
     machines.add(store, "C0", "cl1", "controller", "loc1")
     return store
+
+
+@contextlib.contextmanager
+def recording_live_node(store: Store, folder: Path, serial: str, recorder: str) -> Iterator[tuple[Store, Path, subprocess.Popen[str]]]:
+    """Live node ``serial`` at 127.0.0.1 (it reported from there) whose sshd runs ``recorder``, a shell script with
+    ``{log}`` in it, instead of the commands it is asked: (the store, with the node's SSH port, the log, the sshd)."""
+    port = free_port()
+    site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
+    log = folder / "commands"
+    script = folder / "record"
+    script.write_text(recorder.format(log=log))
+    script.chmod(0o755)
+    with running(live_node_config(site, folder, serial, port, force_command=script), port) as sshd:
+        yield site, log, sshd

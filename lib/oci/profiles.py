@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci import names
+from oci import names, values
 from oci.errors import InvalidInput
 from oci.install.layout import RAID_MEMBERS
 from oci.model import Disk, Hardware
@@ -115,7 +115,7 @@ def parse(document: object, source: str = "hardware profiles") -> tuple[Profile,
 
 
 def _profile(name: str, body: object) -> Profile:
-    body = _mapping(body, "the profile", _TOP_KEYS)
+    body = values.mapping(body, "the profile", _TOP_KEYS)
     if "role" not in body:
         raise InvalidInput("role: missing (the role a machine of this profile takes)")
     role = body["role"]
@@ -133,15 +133,6 @@ def _profile(name: str, body: object) -> Profile:
     return Profile(name, role, _match(body.get("match", {})), {**layout, **settings}, description)
 
 
-def _mapping(value: object, where: str, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{where}: must be a mapping")
-    unknown = sorted(str(k) for k in value if k not in allowed)
-    if unknown:
-        raise InvalidInput(f"{where}: unknown key {unknown[0]!r}", hint="known: " + ", ".join(sorted(allowed)))
-    return value
-
-
 def _patterns(value: object, where: str) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(i, str) and 0 < len(i) <= MAX_PATTERN and i.isprintable() for i in items):
@@ -153,7 +144,7 @@ def _range(value: object, where: str) -> Range:
     """``{min: a, max: b}`` (either may be left out), or one number: exactly that."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return Range(float(value), float(value))
-    bounds = _mapping(value, where, {"min", "max"})
+    bounds = values.mapping(value, where, {"min", "max"})
     for key, bound in bounds.items():
         if not isinstance(bound, int | float) or isinstance(bound, bool) or bound < 0:
             raise InvalidInput(f"{where}.{key}: must be a number, 0 or more")
@@ -166,7 +157,7 @@ def _range(value: object, where: str) -> Range:
 
 
 def _match(value: object) -> Match:
-    body = _mapping(value, "match", _MATCH_KEYS)
+    body = values.mapping(value, "match", _MATCH_KEYS)
     found: dict[str, Any] = {}
     for key in ("manufacturer", "product_name", "cpu_model"):
         if key in body:
@@ -175,7 +166,7 @@ def _match(value: object) -> Match:
         if key in body:
             found[key] = _range(body[key], f"match.{key}")
     if "disks" in body:
-        disks = _mapping(body["disks"], "match.disks", _DISK_KEYS)
+        disks = values.mapping(body["disks"], "match.disks", _DISK_KEYS)
         if "count" in disks:
             found["disk_count"] = _range(disks["count"], "match.disks.count")
         if "size_gib" in disks:
@@ -185,7 +176,7 @@ def _match(value: object) -> Match:
                 raise InvalidInput(f"match.disks.kind: must be one of {', '.join(DISK_KINDS)}")
             found["disk_kind"] = disks["kind"]
     if "nics" in body:
-        nics = _mapping(body["nics"], "match.nics", _NIC_KEYS)
+        nics = values.mapping(body["nics"], "match.nics", _NIC_KEYS)
         if "count" in nics:
             found["nic_count"] = _range(nics["count"], "match.nics.count")
         if "speed_mbps" in nics:
@@ -198,7 +189,7 @@ def _layout(value: object) -> dict[str, Value]:
     members: [sda, sdb]}`` (install_on_raid, raid_type, raid_dev0..)."""
     if value is None:
         return {}
-    body = _mapping(value, "layout", {"disk", "raid", "members"})
+    body = values.mapping(value, "layout", {"disk", "raid", "members"})
     if "disk" in body:
         if set(body) != {"disk"}:
             raise InvalidInput("layout: either a disk, or a raid level and its members")
@@ -213,8 +204,8 @@ def _layout(value: object) -> dict[str, Value]:
         raise InvalidInput(f"layout.members: RAID {level} takes {RAID_MEMBERS[level]} disks")
     if len(set(map(str, members))) != len(members):
         raise InvalidInput("layout.members: a disk is listed twice")
-    values = {"install_on_raid": True, "raid_type": level, **{f"raid_dev{i}": m for i, m in enumerate(members)}}
-    return _checked(values, "layout.members")
+    raid = {"install_on_raid": True, "raid_type": level, **{f"raid_dev{i}": m for i, m in enumerate(members)}}
+    return _checked(raid, "layout.members")
 
 
 def _settings(value: object) -> dict[str, Value]:

@@ -24,9 +24,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from oci import names
+from oci import names, values
 from oci.errors import InvalidInput
 from oci.model import Hardware
 from oci.model.settings import MACHINE_SETTINGS
@@ -86,7 +85,7 @@ def parse(document: object, source: str = "racking rules") -> Rules:
 
 
 def _rules(document: object) -> Rules:
-    body = _mapping(document, "the file", {"switches", "ports", "products"})
+    body = values.mapping(document, "the file", {"switches", "ports", "products"})
     switches = body.get("switches", [])
     if not isinstance(switches, list):
         raise InvalidInput("switches: must be a list of switch rules")
@@ -95,15 +94,6 @@ def _rules(document: object) -> Rules:
         _ports(body.get("ports", {}), "ports"),
         _products(body.get("products", {})),
     )
-
-
-def _mapping(value: object, where: str, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{where}: must be a mapping")
-    unknown = sorted(str(k) for k in value if k not in allowed)
-    if unknown:
-        raise InvalidInput(f"{where}: unknown key {unknown[0]!r}", hint="known: " + ", ".join(sorted(allowed)))
-    return value
 
 
 def _text(value: object, where: str) -> str:
@@ -116,7 +106,7 @@ def _text(value: object, where: str) -> str:
 
 
 def _switch(value: object, where: str) -> SwitchRule:
-    body = _mapping(value, where, {"switch", *_TEXT_KEYS, "location", "ports"})
+    body = values.mapping(value, where, {"switch", *_TEXT_KEYS, "location", "ports"})
     missing = [k for k in ("switch", *_TEXT_KEYS) if k not in body]
     if missing:
         raise InvalidInput(f"{where}: {missing[0]} is missing")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from oci.errors import InvalidInput
 
@@ -69,3 +70,13 @@ def check_data(value: object, where: str) -> None:
 def _show(text: str) -> str:
     shown = ascii(text)
     return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def mapping(value: object, where: str, allowed: set[str]) -> dict[str, Any]:
+    """``value`` as a mapping of known keys (an operator's file of rules); InvalidInput naming ``where`` otherwise."""
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{where}: must be a mapping")
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise InvalidInput(f"{where}: unknown key {unknown[0]!r}", hint="known: " + ", ".join(sorted(allowed)))
+    return value

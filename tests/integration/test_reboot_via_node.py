@@ -4,18 +4,14 @@ of rebooting this machine), else through the BMC (ipmi_sim)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from simbmc import log, simulated_bmcs
 
 import sshnode
-from conftest import free_port
 from oci.errors import Conflict
 from oci.model import Machine, MachineStatus
 from oci.pki import ssh
 from oci.service import bmcops
-from oci.store import Store
 
 RECORDER = """#!/bin/sh
 # Forced command of the test sshd: record the command; refuse ipmitool like a node without a local BMC interface.
@@ -28,14 +24,8 @@ case "$SSH_ORIGINAL_COMMAND" in ipmitool*) echo "Could not open device at /dev/i
 def node(store, discover, tmp_path):
     """Machine C0 in the live image at 127.0.0.1, with an sshd as the live image will run it: (store, sshd log)."""
     discover("C0", address="127.0.0.1")
-    port = free_port()
-    site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
-    commands = tmp_path / "commands"
-    recorder = tmp_path / "record"
-    recorder.write_text(RECORDER.format(log=commands))
-    recorder.chmod(0o755)
-    with sshnode.running(sshnode.live_node_config(site, tmp_path, "C0", port, force_command=recorder), port) as sshd:
-        yield site, commands, sshd
+    with sshnode.recording_live_node(store, tmp_path, "C0", RECORDER) as node:
+        yield node
 
 
 def recorded(commands):

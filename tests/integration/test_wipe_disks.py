@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import sshnode
-from conftest import free_port
 from oci import templates
 from oci.model import Machine
 from oci.service import wipe
-from oci.store import Store
 
 MIB = 1 << 20
 SIZE_MIB = 300
@@ -63,13 +60,7 @@ echo "wiped 1 disk(s)"
 
 def test_the_script_goes_to_the_live_node_over_ssh(store, discover, tmp_path):
     discover("C0", address="127.0.0.1")
-    port = free_port()
-    site = Store(store.root, lock_timeout=10, config=replace(store.config, ssh_port=port, ssh_connect_timeout=15))
-    commands = tmp_path / "commands"
-    recorder = tmp_path / "record"
-    recorder.write_text(RECORDER.format(log=commands))
-    recorder.chmod(0o755)
-    with sshnode.running(sshnode.live_node_config(site, tmp_path, "C0", port, force_command=recorder), port):
+    with sshnode.recording_live_node(store, tmp_path, "C0", RECORDER) as (site, commands, _):
         done = wipe.wipe(site, "C0", confirm=True)
     assert done == {"serial": "C0", "output": ["wiped 1 disk(s)"]}
     assert commands.read_text().splitlines() == ["sh -s"]
