@@ -4,6 +4,10 @@ Every call runs in a short-lived child process with a hard timeout: pyghmi keeps
 its own and can hang (environment-notes §2: threads stuck in ``set_power(wait=True)``), and a hung child
 is simply killed. Calls to one BMC are serialised with a lock file and spaced by a minimum interval, so a
 fleet-wide action never floods a BMC (peers' users report BMCs that wedge under frequent polling).
+
+The serial-over-LAN console is read the same way (``console``: what it shows in a few seconds, after the
+keys given), or attached to a terminal (``attach_console``: in this process, until the operator types ``~.``
+at the start of a line, as with ssh and ``ipmitool sol activate``).
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ import contextlib
 import fcntl
 import multiprocessing
 import os
+import select
+import termios
 import time
-from collections.abc import Iterator
+import tty
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -63,6 +70,9 @@ def _pyghmi_call(target: Target, operation: str, args: dict[str, Any], result: A
     from pyghmi.exceptions import IpmiException
     from pyghmi.ipmi import command
 
+    if operation == "console":
+        result.put(_capture_console(target, args["seconds"], args["keys"]))
+        return
     try:
         session = command.Command(bmc=target.address, userid=target.user, password=target.password, port=target.port)
     except IpmiException as exc:
@@ -97,6 +107,135 @@ def _pyghmi_call(target: Target, operation: str, args: dict[str, Any], result: A
         result.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
+class _SolSession:
+    """pyghmi's SOL console, with what it received and the error that ended it."""
+
+    def __init__(self, target: Target, on_output: Callable[[bytes], object]) -> None:
+        from pyghmi.ipmi import console
+
+        self.error = ""
+        self._on_output = on_output
+        # force: take the console over from another client (a forgotten session would otherwise lock it).
+        self.console = console.Console(target.address, target.user, target.password, self._received, port=target.port, force=True)
+
+    def _received(self, data: Any) -> None:
+        if isinstance(data, dict):
+            if "error" in data:
+                self.error = self.error or str(data["error"])
+            return
+        self._on_output(data if isinstance(data, bytes) else str(data).encode())
+
+    def pump(self, seconds: float) -> None:
+        """Let pyghmi work for ``seconds``: it delivers what the console printed to the handler."""
+        from pyghmi.ipmi import console
+
+        until = time.monotonic() + seconds
+        while not self.console.broken and (left := until - time.monotonic()) > 0:
+            console.Console.wait_for_rsp(min(left, 0.2))
+
+    def wait_connected(self, guard: float) -> tuple[str, str] | None:
+        """None once the console is active, else (kind, message) as ``_pyghmi_call`` reports a failure."""
+        until = time.monotonic() + guard
+        while not self.console.connected and not self.console.broken and time.monotonic() < until:
+            self.pump(0.2)
+        if self.console.connected and not self.console.broken:
+            return None
+        text = self.error or "no answer"
+        if "password" in text.lower() or "unauthorized" in text.lower() or "privilege" in text.lower():
+            return ("session", text)
+        if text in ("timeout", "no answer"):
+            return ("silent", "")
+        return ("error", f"serial-over-LAN console: {text}")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a broken session must not hide why it broke
+            self.console.close()
+
+
+def _capture_console(target: Target, seconds: float, keys: str) -> tuple[str, Any]:
+    received = bytearray()
+    sol = _SolSession(target, received.extend)
+    try:
+        failure = sol.wait_connected(guard=30)  # the parent's hard timeout comes first when the BMC is silent
+        if failure is not None:
+            return failure
+        if keys:
+            sol.console.send_data(keys.encode())
+        sol.pump(seconds)
+        if sol.console.broken:
+            return ("error", f"serial-over-LAN console: {sol.error}")
+        return ("ok", received.decode("utf-8", errors="replace"))
+    finally:
+        sol.close()
+
+
+class EscapeReader:
+    """The operator's keys, with ssh's escape: ``~.`` at the start of a line leaves, ``~~`` sends one ``~``."""
+
+    def __init__(self) -> None:
+        self._line_start = True
+        self._tilde = False
+        self.left = False
+
+    def feed(self, data: bytes) -> bytes:
+        """What to send to the console of the keys ``data``; sets ``left`` on the escape."""
+        out = bytearray()
+        for byte in data:
+            char = bytes((byte,))
+            if self._tilde:
+                self._tilde = False
+                if char == b".":
+                    self.left = True
+                    return bytes(out)
+                out += b"~" if char == b"~" else b"~" + char
+            elif char == b"~" and self._line_start:
+                self._tilde = True
+                continue
+            else:
+                out += char
+            self._line_start = char in (b"\r", b"\n")
+        return bytes(out)
+
+
+def attach_console(target: Target, in_fd: int = 0, out_fd: int = 1, guard: float = 30) -> float:
+    """The console on a terminal until ``~.`` or the end of input; returns how long it was attached.
+
+    A terminal is put in raw mode (every key goes to the machine, Ctrl-C included) and restored on the way out.
+    """
+    sol = _SolSession(target, lambda data: os.write(out_fd, data))
+    started = time.monotonic()
+    saved = termios.tcgetattr(in_fd) if os.isatty(in_fd) else None
+    try:
+        failure = sol.wait_connected(guard)
+        if failure is not None:
+            kind, text = failure
+            if kind == "session":
+                raise BmcError(f"BMC {target} refused the session", hint="check the user and password (machine-set-ipmi)")
+            raise BmcError(f"BMC {target}: " + (text or f"no answer within {guard:.0f} s"))
+        if saved is not None:
+            tty.setraw(in_fd)
+        # Said once connected, in raw mode: what the operator types from now on reaches the machine.
+        os.write(out_fd, f"[the serial console through BMC {target}: ~. at the start of a line leaves]\r\n".encode())
+        keys = EscapeReader()
+        while not keys.left and not sol.console.broken:
+            ready, _, _ = select.select([in_fd], [], [], 0.1)
+            if ready:
+                data = os.read(in_fd, 1024)
+                if not data:  # end of input: as if the operator left
+                    break
+                to_send = keys.feed(data)
+                if to_send:
+                    sol.console.send_data(to_send)
+            sol.pump(0.05)
+        if sol.console.broken:
+            raise BmcError(f"BMC {target}: the console closed: {sol.error}")
+        return time.monotonic() - started
+    finally:
+        if saved is not None:
+            termios.tcsetattr(in_fd, termios.TCSADRAIN, saved)
+        sol.close()
+
+
 class PyghmiBmc:
     def __init__(self, target: Target, policy: Policy | None = None) -> None:
         self.target = target
@@ -122,7 +261,7 @@ class PyghmiBmc:
         finally:
             os.close(fd)
 
-    def _call(self, operation: str, **args: Any) -> Any:
+    def _call(self, operation: str, extra_time: float = 0.0, **args: Any) -> Any:
         context = multiprocessing.get_context("fork")
         last_error = "no answer"
         for _attempt in range(self.policy.retries + 1):
@@ -130,7 +269,7 @@ class PyghmiBmc:
             with self._turn():
                 child = context.Process(target=_pyghmi_call, args=(self.target, operation, args, queue), daemon=True)
                 child.start()
-                child.join(self.policy.timeout)
+                child.join(self.policy.timeout + extra_time)
                 if child.is_alive():
                     child.kill()
                     child.join()
@@ -171,3 +310,7 @@ class PyghmiBmc:
     def info(self) -> dict[str, Any]:
         value: dict[str, Any] = self._call("info")
         return value
+
+    def console(self, seconds: float, keys: str = "") -> str:
+        """What the serial-over-LAN console shows in ``seconds``, after typing ``keys``."""
+        return str(self._call("console", extra_time=seconds, seconds=seconds, keys=keys))

@@ -445,6 +445,22 @@ OPERATIONS: dict[str, Operation] = {
             lambda s, machine: install.install_command(s, machine),
             _params("machine"),
         ),
+        Operation(
+            "machine_console",
+            "POST",  # it takes the console over from whoever had it, and may type on it: audited
+            "/machines/<machine>/console",
+            lambda s, machine, seconds=None, keys=None: bmcops.console(s, machine, seconds, keys),
+            _params("machine seconds:int? keys?"),
+            reply_within=bmcops.CONSOLE_SECONDS[1] + 60,
+        ),
+        Operation(
+            "machine_console_attach",
+            "POST",
+            "",
+            lambda s, machine: bmcops.attach(s, machine),
+            _params("machine"),
+            local_only=True,  # it needs the master's terminal
+        ),
         Operation("check_all_ipmi", "GET", "/bmc-check", lambda s, filter=None: bmcops.check_all(s, filter), _params("filter?")),
         Operation(
             "ipmi_assign_check",

@@ -28,6 +28,7 @@ from typing import Any
 
 from oci import names, values
 from oci.errors import InvalidInput
+from oci.hwraid import LEVELS, RaidPlan
 from oci.install.layout import RAID_MEMBERS
 from oci.model import Disk, Hardware
 from oci.model.settings import MACHINE_SETTINGS, Value, check_values
@@ -35,7 +36,18 @@ from oci.model.settings import MACHINE_SETTINGS, Value, check_values
 GIB = 1 << 30
 DISK_KINDS = ("ssd", "hdd", "nvme")
 # The settings a layout stands for: a profile that gives a layout may not set them too.
-LAYOUT_SETTINGS = ("dest_blk", "install_on_raid", "raid_type", "raid_dev0", "raid_dev1", "raid_dev2", "raid_dev3")
+LAYOUT_SETTINGS = (
+    "dest_blk",
+    "install_on_raid",
+    "raid_type",
+    "raid_dev0",
+    "raid_dev1",
+    "raid_dev2",
+    "raid_dev3",
+    "hardware_raid",
+    "hardware_raid_drives",
+    "hardware_raid_drive_kind",
+)
 _TOP_KEYS = {"role", "match", "layout", "settings", "description"}
 _MATCH_KEYS = {"manufacturer", "product_name", "cpu_model", "ram_gib", "cpu_threads", "disks", "nics"}
 _DISK_KEYS = {"count", "size_gib", "kind"}
@@ -91,6 +103,10 @@ class Profile:
         if self.settings.get("install_on_raid") is True:
             level = str(self.settings["raid_type"])
             return f"raid {level} on " + " ".join(str(self.settings[f"raid_dev{i}"]) for i in range(RAID_MEMBERS[level]))
+        if self.settings.get("hardware_raid", "none") != "none":
+            kind = self.settings.get("hardware_raid_drive_kind", "any")
+            drives = f"{self.settings['hardware_raid_drives']} {'' if kind == 'any' else f'{kind} '}drives"
+            return f"hardware raid {self.settings['hardware_raid']} of {drives} on {self.settings.get('dest_blk', 'sda')}"
         return str(self.settings.get("dest_blk", "-"))
 
 
@@ -185,11 +201,14 @@ def _match(value: object) -> Match:
 
 
 def _layout(value: object) -> dict[str, Value]:
-    """A layout as the machine settings the installer reads: ``{disk: sda}`` (dest_blk) or ``{raid: "1",
-    members: [sda, sdb]}`` (install_on_raid, raid_type, raid_dev0..)."""
+    """A layout as the machine settings the installer reads: ``{disk: sda}`` (dest_blk), ``{raid: "1",
+    members: [sda, sdb]}`` (install_on_raid, raid_type, raid_dev0..), or ``{hardware_raid: {level: "1",
+    drives: 2, kind: ssd}}`` with an optional ``disk`` (hardware_raid, hardware_raid_drives, _drive_kind)."""
     if value is None:
         return {}
-    body = values.mapping(value, "layout", {"disk", "raid", "members"})
+    body = values.mapping(value, "layout", {"disk", "raid", "members", "hardware_raid"})
+    if "hardware_raid" in body:
+        return _hardware_raid(body)
     if "disk" in body:
         if set(body) != {"disk"}:
             raise InvalidInput("layout: either a disk, or a raid level and its members")
@@ -206,6 +225,22 @@ def _layout(value: object) -> dict[str, Value]:
         raise InvalidInput("layout.members: a disk is listed twice")
     raid = {"install_on_raid": True, "raid_type": level, **{f"raid_dev{i}": m for i, m in enumerate(members)}}
     return _checked(raid, "layout.members")
+
+
+def _hardware_raid(body: Mapping[str, object]) -> dict[str, Value]:
+    if set(body) - {"hardware_raid", "disk"}:
+        raise InvalidInput("layout: hardware_raid goes with disk only (the logical drive's name), not with a software RAID")
+    plan = values.mapping(body["hardware_raid"], "layout.hardware_raid", {"level", "drives", "kind"})
+    if "level" not in plan:
+        raise InvalidInput("layout.hardware_raid.level: required (0, 1, 5, 6 or 10)")
+    settings = {"hardware_raid": str(plan["level"]), "hardware_raid_drives": plan.get("drives", LEVELS.get(str(plan["level"]), (2,))[0]),
+                "hardware_raid_drive_kind": plan.get("kind", "any")}  # fmt: skip
+    checked = _checked(settings, "layout.hardware_raid")
+    try:  # the level's drive count, as the install would refuse it
+        RaidPlan(str(checked["hardware_raid"]), int(checked["hardware_raid_drives"]), str(checked["hardware_raid_drive_kind"]))
+    except InvalidInput as exc:
+        raise InvalidInput(f"layout.hardware_raid: {exc.message}") from None
+    return {**checked, **(_checked({"dest_blk": body["disk"]}, "layout.disk") if "disk" in body else {})}
 
 
 def _settings(value: object) -> dict[str, Value]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from oci.bmc import Target
@@ -40,14 +41,52 @@ def _wait_bound(sim: subprocess.Popen[bytes], port: int, guard: float = 60) -> N
 
 
 @contextmanager
-def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path]]]:
-    """``count`` BMCs answering on 127.0.0.1 (user ipmiusr, password test): [(target, state folder)]."""
+def serial_line() -> Iterator[int]:
+    """A machine's serial port as ipmi_sim reaches it (``sol "tcp:..."``): a TCP server on loopback that
+    echoes what it receives in upper case, so a test sees its keys come back through the BMC. Yields the port."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                line, _ = server.accept()
+            except TimeoutError:
+                continue
+            with line:
+                line.settimeout(0.2)
+                while not stop.is_set():
+                    try:
+                        data = line.recv(1024)
+                    except TimeoutError:
+                        continue
+                    if not data:
+                        break
+                    line.sendall(data.upper())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        server.close()
+
+
+@contextmanager
+def simulated_bmcs(folder: Path, count: int, consoles: bool = False) -> Iterator[list[tuple[Target, Path]]]:
+    """``count`` BMCs answering on 127.0.0.1 (user ipmiusr, password test): [(target, state folder)].
+    With ``consoles``, each serves serial over LAN from a ``serial_line``."""
     if shutil.which("ipmi_sim") is None:
         raise RuntimeError("ipmi_sim (openipmi) is not installed: run make deps")
     folder.mkdir(parents=True, exist_ok=True)
     sims, out = [], []
+    lines = ExitStack()
     try:
         for i in range(count):
+            sol = f'  sol "tcp:127.0.0.1:{lines.enter_context(serial_line())}" 115200\n' if consoles else ""
             port = _free_port()
             state = folder / f"node{i}"
             config = folder / f"node{i}.conf"
@@ -57,6 +96,7 @@ def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path
                 "    allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n"
                 f"    guid a123456789abcdefa123456789ab{i:04x}\n  endlan\n"
                 f'  chassis_control "{DATA / "chassis-control"} {state}"\n'
+                f"{sol}"
                 '  user 2 true  "ipmiusr" "test" admin    10       none md2 md5 straight\n'
             )
             (folder / f"persist{i}").mkdir()
@@ -70,6 +110,7 @@ def simulated_bmcs(folder: Path, count: int) -> Iterator[list[tuple[Target, Path
         for sim in sims:
             sim.terminate()
             sim.wait(timeout=10)
+        lines.close()
 
 
 def log(state: Path) -> list[str]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from oci.cli.backend import Backend
+from oci.cli.backend import Backend, LocalBackend
 from oci.cli.common import command
 from oci.cli.output import Column, Message, Table
 from oci.service.bmcops import VERBS
@@ -34,6 +35,37 @@ def _reboot(operation: str) -> Any:
         return Message(text, data=result)
 
     return handler
+
+
+CONSOLE_EPILOG = """\
+On the master, on a terminal, without --seconds or --keys: the console itself, until ~. is typed at the
+start of a line (~~ sends one ~). Otherwise (through the API, or in a script): what the console shows in
+--seconds (5 by default) after typing --keys, where \\r, \\n, \\t and \\\\ stand for a carriage return,
+a newline, a tab and a backslash (--keys '\\r' wakes a login prompt).
+"""
+_KEY_ESCAPES = {"r": "\r", "n": "\n", "t": "\t", "\\": "\\"}
+
+
+def console_keys(text: str) -> str:
+    """--keys with its escapes read (\\r, \\n, \\t, \\\\); any other backslash stays as typed."""
+    out, chars = [], iter(text)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append(_KEY_ESCAPES.get(following, "\\" + following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _console(args: argparse.Namespace, backend: Backend) -> Message:
+    interactive = args.seconds is None and args.keys is None and isinstance(backend, LocalBackend) and sys.stdin.isatty()
+    if interactive:
+        result = backend.call("machine_console_attach", machine=args.machine)
+        return Message(f"\nleft the console of {result['serial']} after {result['seconds']} s", data=result)
+    keys = console_keys(args.keys) if args.keys is not None else None
+    result = backend.call("machine_console", machine=args.machine, seconds=args.seconds, keys=keys)
+    return Message(result["output"].replace("\r\n", "\n"), data=result)
 
 
 def _check(args: argparse.Namespace, backend: Backend) -> Table:
@@ -66,6 +98,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ):
         p = command(sub, common, name, _reboot(operation), text)
         p.add_argument("machine", help="serial or hostname")
+    p = command(sub, common, "machine-console", _console, "the machine's serial console through its BMC (serial over LAN)",
+                epilog=CONSOLE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("machine", help="serial or hostname")
+    p.add_argument("--seconds", type=int, help="read the console this long (1 to 60) instead of attaching to it")
+    p.add_argument("--keys", help="type these first (then read the console instead of attaching to it)")
     p = command(sub, common, "check-all-ipmi", _check, "ask every configured BMC its power state, a few at a time")
     p.add_argument("filter", nargs="?", help="only serials containing this text")
     p = command(sub, common, "ipmi-assign-check", _assign_check, "machines whose BMC is not at the address OCI assigned")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from oci.errors import InvalidInput
+from oci.hwraid import RaidPlan
 from oci.model import Hardware
 from oci.naming import natural_key
 
@@ -61,6 +62,8 @@ class DiskLayout:
     disks: tuple[str, ...]
     raid_level: str | None = None  # "0", "1", "5", "10"; None: the root file system on the first disk
     raid_device: str = "md0"
+    # Built on the RAID controller before the install; its logical drive is then the one disk of ``disks``.
+    hardware_raid: RaidPlan | None = None
 
     @property
     def partitions(self) -> tuple[Partition, ...]:
@@ -91,6 +94,9 @@ def layout_for(hardware: Hardware, settings: Mapping[str, object], minimum_bytes
     ``install_on_raid``, ``raid_type``, ``raid_dev0``..``raid_dev3``). InvalidInput, in one line, for a
     disk that was not reported, a member given twice, a disk smaller than ``minimum_bytes``."""
     sizes = {d.name: d.size_bytes for d in hardware.disks}
+    hardware_raid = settings.get("hardware_raid", "none")
+    if hardware_raid != "none":
+        return _hardware_raid_layout(settings, str(hardware_raid))
     if not sizes:
         raise InvalidInput("the machine reported no disk", hint="check its hardware report (machine-show)")
     if settings.get("install_on_raid") is True:
@@ -120,6 +126,17 @@ def layout_for(hardware: Hardware, settings: Mapping[str, object], minimum_bytes
         if sizes[disk] < minimum_bytes:
             raise InvalidInput(f"disk {disk} ({_gib(sizes[disk])}) is smaller than the {_gib(minimum_bytes)} an install needs")
     return DiskLayout(disks, level)
+
+
+def _hardware_raid_layout(settings: Mapping[str, object], level: str) -> DiskLayout:
+    """The controller builds the system disk: its name (``dest_blk``, ``sda`` by default: the controller's
+    first logical drive) cannot be checked against the report, made before the logical drive existed."""
+    if settings.get("install_on_raid") is True:
+        raise InvalidInput("hardware_raid and install_on_raid are both set", hint="the system disk is one or the other: set one to none/no")
+    drives, kind = settings.get("hardware_raid_drives", 2), str(settings.get("hardware_raid_drive_kind", "any"))
+    plan = RaidPlan(level, drives if isinstance(drives, int) else 0, kind)
+    chosen = settings.get("dest_blk")
+    return DiskLayout((str(chosen) if chosen and chosen != "none" else "sda",), hardware_raid=plan)
 
 
 def data_disks(hardware: Hardware, settings: Mapping[str, object], minimum_bytes: int) -> tuple[str, ...]:

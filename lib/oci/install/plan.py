@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from oci.hwraid import RaidPlan
 from oci.install.layout import DiskLayout, PartitionRole, partition_device
 from oci.model.codec import decode, encode
 
@@ -131,12 +132,19 @@ def _wrap(words: Iterable[str], indent: str, width: int = 100) -> list[str]:
     return lines
 
 
+def _hardware_raid_text(plan: RaidPlan, disk: str) -> str:
+    kind = "" if plan.kind == "any" else f"{plan.kind} "
+    return (f"hardware RAID {plan.level} of {plan.drives} {kind}drives on the first RAID controller (its logical drives deleted), "
+            f"seen as {disk}")  # fmt: skip
+
+
 def describe(plan: InstallPlan) -> str:
     """The plan as an operator reads it (``machine-install-os --dry-run``)."""
     layout = plan.layout
     out = [
         f"install plan for {plan.hostname} (serial {plan.serial}), {plan.role} in cluster {plan.cluster}",
         f"boot mode: {plan.boot.value}" + (" with Secure Boot" if plan.secure_boot else ""),
+        *([_hardware_raid_text(layout.hardware_raid, layout.disks[0])] if layout.hardware_raid else []),
         "disks: " + ", ".join(layout.disks) + " (every disk is wiped)",
         "partitions (GPT, on each disk):",
     ]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oci import hwraid
 from oci import run as proc
 from oci.errors import InvalidInput, OciError
 from oci.install import plan as install_plan
@@ -64,6 +65,7 @@ class Context:
     arrays: list[str] = field(default_factory=list)  # md devices we assembled
     mapped: list[str] = field(default_factory=list)  # disks whose partition nodes we made
     uuids: dict[str, str] = field(default_factory=dict)  # device name -> file system UUID
+    path: str | None = None  # where the vendors' RAID tools are looked for (None: $PATH)
 
     def run(self, argv: Sequence[str], timeout: float = QUICK, env: dict[str, str] | None = None, input_text: str | None = None) -> str:
         LOG.info("+ %s", shlex.join(argv))
@@ -100,6 +102,35 @@ def _mounted_sources() -> set[str]:
             if source.startswith("/dev/"):
                 sources.add(os.path.realpath(source))
     return sources
+
+
+# -- hardware-raid ----------------------------------------------------------------------------------
+
+# The vendors' tools, in the order they are looked for; Dell's perccli64 takes storcli64's commands.
+RAID_PROGRAMS = (("storcli64", "megaraid"), ("perccli64", "megaraid"), ("ssacli", "hpe"))
+
+
+def hardware_raid(context: Context) -> None:
+    """The system disk as a logical drive of the machine's first RAID controller: its logical drives deleted,
+    the plan's drives chosen from the tool's listing, the logical drive created. No teardown: the old logical
+    drives cannot be brought back, and the next install builds it again the same way."""
+    plan = context.plan.layout.hardware_raid
+    assert plan is not None  # the step is in the list only then
+    found = next(((path, name) for program, name in RAID_PROGRAMS if (path := shutil.which(program, path=context.path))), None)
+    if found is None:
+        raise InstallError(
+            "hardware RAID asked, but no RAID tool is here (" + ", ".join(p for p, _ in RAID_PROGRAMS) + ")",
+            hint="add the vendor's tool to the live image (docs/install.md), or set hardware_raid to none",
+        )
+    program, tool_name = found  # the tool's full path: the argv lists below name the tool by its usual name
+    tool = hwraid.TOOLS[tool_name]
+    controllers = tool.parse(context.run([program, *tool.inventory_argv()[1:]]))
+    controller = controllers[0]  # parse() refuses a listing without a controller
+    for argv in hwraid.commands(controller, plan):
+        context.run([program, *argv[1:]])
+    LOG.info("hardware RAID %s built on %s", plan.level, controller)
+    if _udev_runs():  # the logical drive's block device, before check-disks looks for it
+        context.run(["udevadm", "settle", f"--timeout={int(PARTITION_GUARD)}"])
 
 
 # -- check-disks --------------------------------------------------------------------------------------
@@ -389,8 +420,10 @@ def unmount(context: Context) -> None:
 
 
 def steps(plan: InstallPlan) -> list[Step[Context]]:
-    """The steps of an install of ``plan``, in order (raid only with RAID)."""
+    """The steps of an install of ``plan``, in order (raid only with software RAID, hardware-raid only with
+    hardware RAID)."""
     listed: list[tuple[str, Callable[[Context], None], Callable[[Context], None] | None]] = [
+        ("hardware-raid", hardware_raid, None),
         ("check-disks", check_disks, None),
         ("wipe", wipe, None),
         ("partition", partition, unmap_partitions),
@@ -408,5 +441,5 @@ def steps(plan: InstallPlan) -> list[Step[Context]]:
     return [
         Step(name, action, teardown) if teardown else Step(name, action)
         for name, action, teardown in listed
-        if name != "raid" or plan.layout.raid_level
+        if (name != "raid" or plan.layout.raid_level) and (name != "hardware-raid" or plan.layout.hardware_raid)
     ]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from oci import remote, values
-from oci.bmc import Policy, PyghmiBmc, Target
+from oci.bmc import Policy, PyghmiBmc, Target, attach_console
 from oci.errors import Conflict, InvalidInput, OciError
 from oci.model import BmcAccess, Machine, MachineStatus
 from oci.remote import NodeUnreachable
@@ -89,6 +89,31 @@ def command(store: Store, ident: str, verb: str) -> dict[str, Any]:
         action = {"power-on": "on", "power-off": "off", "power-cycle": "cycle", "power-reset": "reset", "power-soft": "shutdown"}[verb]
         result = bmc.power(action)
     return {"serial": serial, "verb": verb, "result": result}
+
+
+CONSOLE_SECONDS = (1, 60)  # how long a console read may listen: long enough for a boot message, short for a reply
+MAX_CONSOLE_KEYS = 256
+
+
+def console(store: Store, ident: str, seconds: int | None = None, keys: str | None = None) -> dict[str, Any]:
+    """machine-console, read: what the serial-over-LAN console shows in ``seconds`` (5 by default), after
+    typing ``keys`` (a carriage return wakes a login prompt). It takes the console over from another client."""
+    seconds = 5 if seconds is None else seconds
+    low, high = CONSOLE_SECONDS
+    if type(seconds) is not int or not low <= seconds <= high:
+        raise InvalidInput(f"invalid console time {ascii(seconds)[:40]}: expected {low} to {high} seconds")
+    keys = keys or ""
+    if len(keys) > MAX_CONSOLE_KEYS or not keys.isascii():
+        raise InvalidInput(f"invalid console keys: expected at most {MAX_CONSOLE_KEYS} ASCII characters")
+    serial, bmc = _bmc(store, ident)
+    return {"serial": serial, "bmc": str(bmc.target), "seconds": seconds, "output": bmc.console(seconds, keys)}
+
+
+def attach(store: Store, ident: str, in_fd: int = 0, out_fd: int = 1) -> dict[str, Any]:
+    """machine-console on the master's terminal, until the operator types ``~.`` (local only: it needs one)."""
+    serial, bmc = _bmc(store, ident)
+    attached = attach_console(bmc.target, in_fd, out_fd, guard=bmc.policy.timeout * (bmc.policy.retries + 1))
+    return {"serial": serial, "bmc": str(bmc.target), "seconds": round(attached, 1)}
 
 
 def _set_status(store: Store, serial: str, status: MachineStatus) -> None:
