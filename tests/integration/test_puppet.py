@@ -162,3 +162,50 @@ def test_swift_catalogs(store, tmp_path):
     assert not [title for kind, title in box if kind == "Exec" and title.startswith("oci-swift-")]
     assert sto[("Swift_object_config", "DEFAULT/mount_check")]["parameters"]["value"] is True
     assert box[("Swift_object_config", "DEFAULT/mount_check")]["parameters"]["value"] is False
+
+
+def test_settings_reach_the_catalogs(store, tmp_path):
+    """machine-set and cluster-set values in the compiled catalogs: nova.conf's allocation ratio and reserved
+    disk, the CPU model with KVM (and not with qemu), nested virtualisation, the provider network's name on the
+    agents and the server, and a Swift store serving only some rings."""
+    controller, compute, network, swiftstore = cluster_with(store, ["controller", "compute", "network", "swiftstore"])
+    machines.set_(
+        store,
+        "H01",
+        {
+            "disk_allocation_ratio": 2.0,
+            "nova_reserved_host_disk_mb": 20480,
+            "cpu_mode": "custom",
+            "cpu_model": "Haswell-noTSX",
+            "nested_virt": "yes",
+            "neutron_external_network_name": "provider",
+        },
+        [],
+    )
+    machines.set_(store, "H02", {"neutron_external_network_name": "provider2"}, [])
+    machines.set_(store, "H03", {"swift_store_account": False, "swift_store_container": False}, [])
+    clusters.set_(store, "cl1", {"cpu_model_extra_flags": "pcid,-ssbd"}, [])
+    compiled = {h: compile_catalog(tmp_path, store.root, h) for h in (controller, compute, network, swiftstore)}
+    failed = [(h, errors[:2]) for h, code, errors, ok, _ in compiled.values() if code != 0 or errors or not ok]
+    assert not failed, failed
+    ctl, cmp, net, sto = (_resources(compiled[h][4]) for h in (controller, compute, network, swiftstore))
+
+    def value(resources, kind, title):
+        return resources[(kind, title)]["parameters"]["value"]
+
+    assert value(cmp, "Nova_config", "DEFAULT/disk_allocation_ratio") == 2.0
+    assert value(cmp, "Nova_config", "DEFAULT/reserved_host_disk_mb") == 20480
+    assert value(cmp, "Nova_config", "libvirt/cpu_mode") == "custom"
+    assert value(cmp, "Nova_config", "libvirt/cpu_models") == "Haswell-noTSX"
+    assert value(cmp, "Nova_config", "libvirt/cpu_model_extra_flags") == "pcid,-ssbd"
+    assert "nested=1" in cmp[("File", "/etc/modprobe.d/oci-nested-virt.conf")]["parameters"]["content"]
+    assert value(cmp, "Neutron_agent_ovs", "ovs/bridge_mappings") == "provider:br-ex"
+    assert value(net, "Neutron_agent_ovs", "ovs/bridge_mappings") == "provider2:br-ex"
+    assert value(ctl, "Neutron_plugin_ml2", "ml2_type_flat/flat_networks") == "provider,provider2"
+    assert ("Swift::Storage::Server", "6200") in sto
+    assert ("Swift::Storage::Server", "6002") not in sto and ("Swift::Storage::Server", "6001") not in sto
+
+    clusters.set_(store, "cl1", {"virt_type": "qemu"}, [])  # with qemu, libvirt's own CPU: the module's default
+    _, code, errors, ok, output = compile_catalog(tmp_path, store.root, compute)
+    assert code == 0 and not errors and ok, errors
+    assert value(_resources(output), "Nova_config", "libvirt/cpu_mode") == "none"

@@ -352,3 +352,19 @@ def test_a_changed_master_address_reaches_every_host_file(store, discover):
 
     LocalBackend(store).call("role_create", name="extra")
     assert puppet_lines(store) == []
+
+
+def test_a_hardware_profile_s_settings_reach_the_classification_under_the_machine_s_own(store, discover):
+    build(store, discover, "minimal")
+    store.config.hardware_profiles.write_text(
+        "qemu:\n  role: compute\n  match: {manufacturer: QEMU}\n"
+        "  settings: {nova_reserved_host_memory_mb: 16384, disk_allocation_ratio: 2.0}\n"
+    )
+    machines.set_(store, "CL1S03", {"disk_allocation_ratio": 3.0}, [])  # the machine's own wins
+    refresh.refresh(store, "cl1")
+    assert role_class(store, "cl1-compute-1.example.com")["nova_reserved_host_memory_mb"] == 16384
+    assert role_class(store, "cl1-compute-1.example.com")["disk_allocation_ratio"] == 3.0
+    assert role_class(store, "cl1-compute-2.example.com")["disk_allocation_ratio"] == 2.0
+    store.config.hardware_profiles.write_text("qemu: {role: compute, colour: red}\n")  # a broken file: the machines' own
+    refresh.refresh(store, "cl1")
+    assert role_class(store, "cl1-compute-2.example.com")["nova_reserved_host_memory_mb"] == 4096

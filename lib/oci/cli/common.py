@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from oci import values
+from oci.cli.edge import say
 from oci.model.settings import Setting, Value
 
 
@@ -40,16 +41,21 @@ def add_setting_options(parser: argparse.ArgumentParser, table: Mapping[str, Set
         else:
             metavar = setting.kind.value.upper()
         default = "" if setting.default in ("", None) else f" (default: {setting.default})"
-        group.add_argument(*flags, dest=f"setting_{setting.name}", metavar=metavar, default=None, help=setting.help + default)
+        kept = " [no effect in this release: docs/differences.md]" if setting.no_effect else ""
+        group.add_argument(*flags, dest=f"setting_{setting.name}", metavar=metavar, default=None, help=setting.help + default + kept)
     parser.add_argument("--unset", action="append", default=[], metavar="NAME", help="return a setting to its default")
 
 
 def setting_values(args: argparse.Namespace, table: Mapping[str, Setting]) -> tuple[dict[str, Value], list[str]]:
+    """The settings given on the command line, typed. A setting kept only so OCI 42's scripts still run is
+    accepted, with a note on stderr that it changes nothing (and why)."""
     values = {}
     for name, setting in table.items():
         text = getattr(args, f"setting_{name}")
         if text is not None:
             values[name] = setting.parse(text)
+            if setting.no_effect:
+                say(f"note: {setting.option} has no effect in this release: {setting.no_effect}")
     unset = [u.replace("-", "_") for u in args.unset]
     return values, unset
 

@@ -152,6 +152,11 @@ def _vip(f: ClusterFacts, usage: VipUsage) -> tuple[str | None, int | None]:
     return (found[1], found[0].prefix) if found else (None, None)
 
 
+def l2_agent_hosts(f: ClusterFacts) -> list[Host]:
+    """The hosts that run Neutron's layer-2 agent: computes, network nodes, and controllers when there are none."""
+    return f.with_role("compute", "network") if f.has("network") else f.with_role("compute", "controller")
+
+
 def first_master(f: ClusterFacts) -> Host | None:
     """The cluster's first master (it bootstraps Keystone and the databases' schemas), else the first controller."""
     masters = f.with_role("controller")
@@ -202,6 +207,8 @@ def context(f: ClusterFacts) -> dict[str, Any]:
         "neutron_l2_agent": f.setting("neutron_l2_agent"),
         "neutron_vxlan_vni_min": f.setting("neutron_vxlan_vni_min"),
         "neutron_vxlan_vni_max": f.setting("neutron_vxlan_vni_max"),
+        # The flat provider networks the agents bridge: the physical network name of each host with an L2 agent.
+        "external_network_names": sorted({str(h.setting("neutron_external_network_name")) for h in l2_agent_hosts(f)}),
         # Swift's proxies: HAProxy on the API VIP balances them, and Keystone's catalog has Swift when there are some.
         "all_swiftproxy": names(f.with_role("swiftproxy")),
         "all_swiftproxy_ip": ips(f.with_role("swiftproxy")),
@@ -250,12 +257,37 @@ def classify(f: ClusterFacts, host: Host, shared: Mapping[str, Any] | None = Non
     }
 
 
+# A compute's own settings its class takes as they are (nova.conf's allocation ratios and reserved resources).
+NOVA_HOST_SETTINGS = ("cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio", "nova_reserved_host_memory_mb",
+                      "nova_reserved_host_disk_mb")  # fmt: skip
+
+
+def cpu_values(f: ClusterFacts, host: Host) -> dict[str, Any]:
+    """A compute's libvirt CPU model and nested virtualisation: its own settings, or the cluster's where it says
+    ``cluster_value``. Puppet applies the CPU mode only with KVM (with qemu, libvirt emulates a CPU of its own)."""
+
+    def own_or_cluster(name: str) -> Any:
+        value = host.setting(name)
+        return f.setting(name) if value == "cluster_value" else value
+
+    mode, model = own_or_cluster("cpu_mode"), own_or_cluster("cpu_model")
+    flags = str(f.setting("cpu_model_extra_flags"))
+    nested = host.setting("nested_virt")
+    return {
+        "cpu_mode": mode,
+        "cpu_models": [model] if mode == "custom" and model else [],
+        "cpu_model_extra_flags": flags.split(",") if flags else [],
+        "nested_virt": f.setting("nested_virt") is True if nested == "cluster_value" else nested == "yes",
+    }
+
+
 def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
     """The per-host parameters of the role's class (what differs from host to host), secrets apart."""
     if role == "controller":
         first = first_master(f)
         # The API name's certificate and key: HAProxy on the VIP serves every endpoint with them.
         return {"machine_hostname": host.hostname, "machine_ip": host.management_ip, "machine_iface": host.management_iface,
+                "external_network_name": host.setting("neutron_external_network_name"),
                 "is_first_master": first is not None and host.hostname == first.hostname,
                 "api_ssl_certificate": f.api_tls["certificate"] if f.api_tls else None,
                 "api_ssl_key": f.api_tls["key"] if f.api_tls else None}  # fmt: skip
@@ -265,7 +297,9 @@ def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
             "machine_iface": host.management_iface,
             "has_subrole_dhcp_agent": not f.has("network") or host.setting("force_dhcp_agent") is True,
             "virt_type": f.setting("virt_type"),
-            **{k: host.setting(k) for k in ("cpu_allocation_ratio", "ram_allocation_ratio", "nova_reserved_host_memory_mb")},
+            "external_network_name": host.setting("neutron_external_network_name"),
+            **{k: host.setting(k) for k in NOVA_HOST_SETTINGS},
+            **cpu_values(f, host),
         }
     if role == "cephmon":
         return {"machine_ip": host.management_ip}
@@ -273,9 +307,11 @@ def role_values(f: ClusterFacts, host: Host, role: str) -> dict[str, Any]:
         # Every disk but the first, which holds the system (as in OCI 42).
         return {"block_devices": [f"/dev/{name}" for name in host.disks[1:]]}
     if role == "network":
-        return {"machine_ip": host.management_ip, "machine_iface": host.management_iface}
+        return {"machine_ip": host.management_ip, "machine_iface": host.management_iface,
+                "external_network_name": host.setting("neutron_external_network_name")}  # fmt: skip
     if role == "swiftstore":
-        return {"machine_ip": host.management_ip, "block_devices": list(host.data_disks)}
+        rings = [ring for ring in ("account", "container", "object") if host.setting(f"swift_store_{ring}") is not False]
+        return {"machine_ip": host.management_ip, "block_devices": list(host.data_disks), "rings": rings}
     if role in ("volume", "messaging", "sql", "swiftproxy"):
         return {"machine_ip": host.management_ip}
     return {}

@@ -65,7 +65,7 @@ def facts(store: Store, cluster_name: str) -> ClusterFacts:
                 addresses=addresses,
                 management_ip=addresses[mgmt.name] if mgmt else None,
                 management_network=mgmt,
-                settings=dict(machine.settings),
+                settings=_settings(store, machine),
                 tls=_tls(store, member.hostname),
                 disks=tuple(d.name for d in machine.hardware.disks),
                 management_iface=_management_iface(view, member, machine, addresses[mgmt.name] if mgmt else None),
@@ -90,6 +90,14 @@ def _management_iface(view: ClusterView, member: placement.Member, machine: Mach
         device = build_network(view, member, machine.hardware.nics).holding(IPv4Address(address))
         return device.name if device else None
     return None
+
+
+def _settings(store: Store, machine: Machine) -> dict[str, Any]:
+    """The machine's settings with its hardware profile's under them (oci.service.profiles); its own alone when
+    the profiles file is wrong (machine-show and every profile command say why)."""
+    with contextlib.suppress(InvalidInput):
+        return {k: v for k, v in profiles.settings(store, machine).items() if v is not None}
+    return dict(machine.settings)
 
 
 def _data_disks(store: Store, member: placement.Member, machine: Machine) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ import ipaddress
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from oci import names, values
@@ -91,6 +91,9 @@ class Setting:
     minimum: int | None = None
     maximum: int | None = None
     aliases: tuple[str, ...] = ()  # other options for it: OCI 42's spellings (``--dc`` for loc_dc)
+    # Why it changes nothing in this release, for a setting kept so OCI 42's scripts still run; "" when it has
+    # an effect. ocicli says so when it is set, --help marks it, docs/differences.md lists them.
+    no_effect: str = ""
 
     @property
     def option(self) -> str:
@@ -173,14 +176,22 @@ def _show(value: object) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-def _table(*settings: Setting) -> dict[str, Setting]:
-    return {s.name: s for s in settings}
+def _table(*settings: Setting, no_effect: Mapping[str, str] | None = None) -> dict[str, Setting]:
+    reasons = no_effect or {}
+    unknown = set(reasons) - {s.name for s in settings}
+    assert not unknown, unknown  # a reason for a setting that is not in the table
+    return {s.name: replace(s, no_effect=reasons.get(s.name, "")) for s in settings}
 
 
 S, K = Setting, Kind
 CPU_MODES = ("host-model", "host-passthrough", "custom")
 
 L2_AGENTS = ("openvswitch", "linuxbridge")
+# Why a setting kept from OCI 42 does nothing here (Setting.no_effect), where several share a reason.
+_IPV4_ONLY = "the nodes' networks are IPv4: they get the IPv4 resolvers only"
+_NO_BARBICAN = "Barbican is not deployed: objects are not encrypted at rest"
+_NO_METRICS = "no metrics are sent"
+_NO_OCTAVIA = "Octavia is not deployed by OCI's Puppet classes"
 CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("region_name", K.NAME, "RegionOne", "OpenStack region name"),
     S("vip_hostname", K.FQDN, "", "API endpoint hostname (default <cluster>-api.<domain>)"),
@@ -224,6 +235,29 @@ CLUSTER_SETTINGS: Mapping[str, Setting] = _table(
     S("cephosd_automatic_provisionning", K.BOOL, True, "prepare Ceph OSD disks automatically"),
     S("debian_mirror", K.URL, "http://deb.debian.org/debian", "Debian mirror of the nodes"),
     S("debian_release", K.NAME, "bookworm", "Debian release of the nodes"),
+    no_effect={
+        "self_signed_api_cert": "the API certificate always comes from OCI's PKI; an operator's own is not supported yet",
+        "nameserver_v6_primary": _IPV4_ONLY,
+        "nameserver_v6_secondary": _IPV4_ONLY,
+        "swift_proxy_hostname": "Swift is served on the API name, port 8080 (docs/swift.md)",
+        "swift_encryption_key_id": _NO_BARBICAN,
+        "swift_disable_encryption": _NO_BARBICAN,
+        "statsd_hostname": _NO_METRICS,
+        "disable_notifications": "no service sends notifications: nothing would consume them (no telemetry)",
+        "enable_monitoring_graphs": _NO_METRICS,
+        "monitoring_graphite_host": _NO_METRICS,
+        "monitoring_graphite_port": _NO_METRICS,
+        "asn": "BGP to the host is not supported by oci-netconf yet (bgp_to_the_host is refused)",
+        "install_designate": "Designate is not deployed by OCI's Puppet classes",
+        "install_octavia": _NO_OCTAVIA,
+        "amp_secgroup_list": _NO_OCTAVIA,
+        "amp_boot_network_list": _NO_OCTAVIA,
+        "install_telemetry": "the telemetry services are not deployed by OCI's Puppet classes",
+        "haproxy_custom_url": "HAProxy serves the OpenStack APIs only",
+        "generate_root_ssh_keys": "root logs in with keys the cluster's SSH CA signs, not with a shared key pair",
+        "cephosd_automatic_provisionning": "Ceph OSDs are always prepared from their data disks",
+        "cinder_backup_prefer_swift": "Cinder's backup service is not deployed by OCI's Puppet classes",
+    },
 )
 
 MACHINE_SETTINGS: Mapping[str, Setting] = _table(
@@ -254,6 +288,7 @@ MACHINE_SETTINGS: Mapping[str, Setting] = _table(
     S("ram_allocation_ratio", K.FLOAT, 1.5, "Nova RAM overcommit ratio", minimum=0),
     S("disk_allocation_ratio", K.FLOAT, 1.0, "Nova disk overcommit ratio", minimum=0),
     S("nova_reserved_host_memory_mb", K.INT, 4096, "memory kept for the host", minimum=0),
+    S("nova_reserved_host_disk_mb", K.INT, 0, "disk space kept for the host", minimum=0),
     S("force_dhcp_agent", K.BOOL, False, "run the Neutron DHCP agent on this compute"),
     S("neutron_external_network_name", K.NAME, "external", "name of the external provider network"),
     S("swift_store_account", K.BOOL, True, "this store serves the account ring"),
@@ -264,6 +299,7 @@ MACHINE_SETTINGS: Mapping[str, Setting] = _table(
     S("loc_rack", K.TEXT, "", "rack", aliases=("--rack",)),
     S("loc_u_start", K.INT, 0, "lowest rack unit", minimum=0, maximum=100, aliases=("--ustart",)),
     S("loc_u_end", K.INT, 0, "highest rack unit", minimum=0, maximum=100, aliases=("--uend",)),
+    no_effect={"use_ceph_if_available": "Nova's ephemeral disks on Ceph are not configured by OCI's Puppet classes"},
 )
 
 

@@ -30,7 +30,7 @@ import yaml
 from oci import ipam, names, placement, remote, swiftring
 from oci.errors import Conflict, InvalidInput, NotFound, OciError
 from oci.install.layout import GIB, data_disks
-from oci.model import AllocationKind, Location, Machine, MachineStatus
+from oci.model import AllocationKind, Cluster, Location, Machine, MachineStatus
 from oci.model.settings import CLUSTER_SETTINGS, effective
 from oci.run import run
 from oci.service import clusters, profiles
@@ -104,6 +104,12 @@ def _recover(final: Path) -> None:
             old.rename(final)
 
 
+def ring_parameters(cluster: Cluster) -> swiftring.Parameters:
+    """The new rings' partition power and replicas: the cluster's settings (kept by rings already built)."""
+    settings = effective(CLUSTER_SETTINGS, cluster.settings)
+    return swiftring.Parameters(int(settings["swift_part_power"] or 19), int(settings["swift_replicas"] or 3))
+
+
 def calculate(store: Store, cluster: str, weights: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create the rings, or add to them what the stores have that they lack, and rebalance. What changed, with
     the commands run and the last line each printed."""
@@ -125,7 +131,7 @@ def calculate(store: Store, cluster: str, weights: dict[str, Any] | None = None)
     with file_lock(store.root / "locks" / f"swift-ring-{final.name}.lock", store.lock_timeout, "Swift ring"):
         with store.topology_lock():
             found = stores(store, cluster)
-            cluster_settings = effective(CLUSTER_SETTINGS, clusters.view(store, cluster).cluster.settings)
+            parameters = ring_parameters(clusters.view(store, cluster).cluster)
         if not found:
             raise NotFound(f"cluster {cluster} has no swiftstore machine", hint=f"machine-add SERIAL {cluster} swiftstore LOCATION")
         final.parent.mkdir(mode=0o750, exist_ok=True)
@@ -140,7 +146,6 @@ def calculate(store: Store, cluster: str, weights: dict[str, Any] | None = None)
         present = {ring for ring in swiftring.RINGS if (final / f"{ring}.builder").exists()}
         if not to_add:
             return _result(cluster, False, [], missing, [], len(known))
-        parameters = swiftring.Parameters(int(cluster_settings["swift_part_power"] or 19), int(cluster_settings["swift_replicas"] or 3))
         work = final.with_name(final.name + ".new")
         if final.exists():
             shutil.copytree(final, work, symlinks=True)

@@ -27,6 +27,7 @@ class oci::cluster (
   Enum['openvswitch', 'linuxbridge'] $neutron_l2_agent,
   Integer                  $neutron_vxlan_vni_min,
   Integer                  $neutron_vxlan_vni_max,
+  Array[String]            $external_network_names,
   Array[String]            $all_swiftproxy,
   Array[Optional[String]]  $all_swiftproxy_ip,
 ) {

@@ -6,6 +6,7 @@ class oci::controller (
   String             $machine_hostname,
   Optional[String]   $machine_ip,
   Optional[String]   $machine_iface,
+  String             $external_network_name,
   Boolean            $is_first_master,
   Optional[String]   $api_ssl_certificate,
   Optional[String]   $api_ssl_key,

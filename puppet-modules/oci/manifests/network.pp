@@ -3,6 +3,7 @@
 class oci::network (
   Optional[String]   $machine_ip,
   Optional[String]   $machine_iface,
+  String             $external_network_name,
   String             $pass_metadata_proxy_shared_secret,
   String             $pass_neutron_messaging,
 ) {
@@ -19,8 +20,9 @@ class oci::network (
     *                     => $oci::cluster::messaging_tls,
   }
   class { 'oci::profile::neutron_l2':
-    local_ip    => $machine_ip,
-    local_iface => $machine_iface,
+    local_ip         => $machine_ip,
+    local_iface      => $machine_iface,
+    physical_network => $external_network_name,
   }
   class { 'neutron::agents::l3':
     interface_driver => $oci::profile::neutron_l2::interface_driver,

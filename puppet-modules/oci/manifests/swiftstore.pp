@@ -2,10 +2,12 @@
 # ports its rings give them (lib/oci/swiftring.py: accounts 6002, containers 6001, objects 6200 and up, one
 # port per disk, which the object server reads from the ring: servers_per_port). Each data disk the ENC names
 # (block_devices, the disks its install left alone, as in its rings) is a device under /srv/node
-# (oci::swift_device). Parameters come from the OCI ENC (docs/enc.md).
+# (oci::swift_device). It runs the servers of the rings it serves ($rings: the machine's swift_store_account,
+# _container and _object settings, as its rings have it). Parameters come from the OCI ENC (docs/enc.md).
 class oci::swiftstore (
   Optional[String]   $machine_ip,
   Array[String]      $block_devices,
+  Array[Enum['account', 'container', 'object']] $rings,
   String             $pass_swift_hash_path_prefix,
   String             $pass_swift_hash_path_suffix,
 ) {
@@ -35,10 +37,16 @@ class oci::swiftstore (
     # file system; a folder is never mounted.
     mount_check          => !$in_container,
   }
-  swift::storage::server { '6002': type => 'account' }
-  swift::storage::server { '6001': type => 'container' }
-  swift::storage::server { '6200':
-    type             => 'object',
-    servers_per_port => 1,
+  if 'account' in $rings {
+    swift::storage::server { '6002': type => 'account' }
+  }
+  if 'container' in $rings {
+    swift::storage::server { '6001': type => 'container' }
+  }
+  if 'object' in $rings {
+    swift::storage::server { '6200':
+      type             => 'object',
+      servers_per_port => 1,
+    }
   }
 }

@@ -1,11 +1,12 @@
 # oci::profile::neutron_l2 (computes and network nodes): Neutron's layer-2 agent, the one the cluster's
 # neutron_l2_agent setting names: Open vSwitch (the default), or Linux bridges for kernels without Open
 # vSwitch's module. Projects' networks are VXLAN tunnels between the hosts' management addresses; the flat
-# "external" network goes out through the device of the management address: Open vSwitch's br-ex, which
+# provider network ("external" unless the machine's neutron_external_network_name says) goes out through the device of the management address: Open vSwitch's br-ex, which
 # oci-netconf makes, or, for Linux bridges, the device itself (the agent bridges it and moves its address).
 class oci::profile::neutron_l2 (
   String           $local_ip,
   Optional[String] $local_iface,
+  String           $physical_network,
 ) {
   include oci::cluster
   if $oci::cluster::neutron_l2_agent == 'linuxbridge' {
@@ -19,7 +20,7 @@ class oci::profile::neutron_l2 (
       local_ip                    => $local_ip,
       tunnel_types                => ['vxlan'],
       l2_population               => true,
-      physical_interface_mappings => ["external:${local_iface}"],
+      physical_interface_mappings => ["${physical_network}:${local_iface}"],
       firewall_driver             => 'iptables',
     }
   } else {
@@ -28,7 +29,7 @@ class oci::profile::neutron_l2 (
       local_ip        => $local_ip,
       tunnel_types    => ['vxlan'],
       l2_population   => true,
-      bridge_mappings => ['external:br-ex'],
+      bridge_mappings => ["${physical_network}:br-ex"],
       firewall_driver => 'openvswitch',
     }
   }

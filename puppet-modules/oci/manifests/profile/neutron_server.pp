@@ -39,7 +39,7 @@ class oci::profile::neutron_server {
     type_drivers         => ['flat', 'vlan', 'vxlan'],
     tenant_network_types => ['vxlan'],
     mechanism_drivers    => [$l2, 'l2population'],
-    flat_networks        => ['external'],
+    flat_networks        => $oci::cluster::external_network_names,
     vni_ranges           => ["${oci::cluster::neutron_vxlan_vni_min}:${oci::cluster::neutron_vxlan_vni_max}"],
   }
   # Neutron calls the Linux bridge driver experimental: the server refuses it unless told.
@@ -57,8 +57,9 @@ class oci::profile::neutron_server {
   }
   if $oci::cluster::has_subrole_network_node {
     class { 'oci::profile::neutron_l2':
-      local_ip    => $oci::controller::machine_ip,
-      local_iface => $oci::controller::machine_iface,
+      local_ip         => $oci::controller::machine_ip,
+      local_iface      => $oci::controller::machine_iface,
+      physical_network => $oci::controller::external_network_name,
     }
     class { 'neutron::agents::l3':
       interface_driver => $oci::profile::neutron_l2::interface_driver,
