@@ -105,7 +105,7 @@ def state_files(store: Store, besides: tuple[str, ...] = ()) -> dict[Path, bytes
     """Every state file's content, except what reads and refusals may write (locks, caches, the audit log)
     and the top-level folders ``besides``: compared before and after, it shows a refusal changed nothing."""
     kept = (p for p in sorted(store.root.rglob("*")) if p.is_file() and p.name != "audit.log"
-            and not {"locks", "cache", *besides} & set(p.relative_to(store.root).parts[:-1]))  # fmt: skip
+            and not {"locks", "cache", "index", *besides} & set(p.relative_to(store.root).parts[:-1]))  # fmt: skip
     return {p.relative_to(store.root): p.read_bytes() for p in kept}
 
 

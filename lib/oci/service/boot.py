@@ -23,12 +23,8 @@ def find(store: Store, mac: str | None, serial: str | None, address: IPv4Address
         if machine is not None:
             return machine
     wanted = mac.lower() if mac and _MAC.fullmatch(mac.lower()) else None
-    by_address = None
-    for candidate in store.all(Machine):
-        if wanted is not None and any(nic.mac == wanted for nic in candidate.hardware.nics):
-            return candidate
-        if address is not None and by_address is None:
-            beat = store.heartbeat(candidate.serial)
-            if beat is not None and beat.address == address:
-                by_address = candidate
-    return by_address
+    if wanted is not None:
+        machine = store.machine_by_mac(wanted)  # an index: one file, however many machines (store.py)
+        if machine is not None:
+            return machine
+    return store.machine_by_address(address) if address is not None else None

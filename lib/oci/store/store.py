@@ -17,6 +17,8 @@ Layout (docs/state.md has the full description)::
     <root>/journal.yaml                pending multi-file change (exists only during a commit or after a crash)
     <root>/locks/                      lock files
     <root>/cache/                      derived data, safe to delete
+    <root>/index/mac/<mac>             the serial of the machine that reported this NIC (derived, checked on read)
+    <root>/index/address/<ip>          the serial whose last report came from this address (the same)
 
 Concurrency: every change to clusters, networks, locations, regions, roles or a machine's enrolment runs
 under the *topology lock*; every write of a machine file runs under that machine's lock (lock striping over
@@ -32,6 +34,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -170,6 +173,86 @@ class Store:
             if obj is not None:  # deleted between listing and reading
                 out.append(obj)
         return out
+
+    # ----------------------------------------------------------------------------------------- indexes
+    # GET /boot/ipxe finds a machine by a NIC's MAC, else by the address of its last report: one small file each
+    # instead of a scan of every machine. An entry is a hint that names a serial, believed only if that machine
+    # still has the MAC (or that address): a stale entry (a crash between two writes, a NIC moved to another
+    # chassis) finds nothing rather than the wrong machine. Entries are written before the file they point to
+    # and removed after it, so a machine file never lacks its entries. An index missing its ".complete" marker
+    # (a state directory from before indexes) is built from the files once, on first use.
+    def _index_path(self, index: str, key: str) -> Path:
+        return self.root / "index" / index / key
+
+    def _index_read(self, index: str, key: str) -> str | None:
+        """The serial an entry names; None when there is none, or when it is not a serial (a damaged file)."""
+        raw = files.read_bytes(self._index_path(index, key))
+        if raw is None:
+            return None
+        try:
+            return names.serial(raw.decode(errors="replace").strip())
+        except InvalidName:
+            return None
+
+    def _index_put(self, index: str, key: str, serial: str) -> None:
+        if self._index_read(index, key) != serial:
+            files.atomic_write(self._index_path(index, key), serial.encode() + b"\n")
+
+    def _index_drop(self, index: str, key: str, serial: str) -> None:
+        if self._index_read(index, key) == serial:  # another machine's entry (the NIC moved) is left alone
+            files.remove(self._index_path(index, key))
+
+    def _index_complete(self, index: str, build: Callable[[], None]) -> None:
+        marker = self._index_path(index, ".complete")
+        if not marker.exists():
+            build()
+            files.atomic_write(marker, b"1\n")
+
+    def machine_by_mac(self, mac: str) -> Machine | None:
+        """The machine that reported a NIC with this MAC (lowercase, colon-separated), or None."""
+        key = _mac_key(mac)
+        if key is None:
+            return None
+
+        def build() -> None:
+            for machine in self.all(Machine):
+                self._index_macs(None, machine)
+
+        self._index_complete("mac", build)
+        serial = self._index_read("mac", key)
+        machine = self.find(Machine, serial) if serial else None
+        return machine if machine is not None and mac in {nic.mac for nic in machine.hardware.nics} else None
+
+    def machine_by_address(self, address: IPv4Address) -> Machine | None:
+        """The machine whose last report came from ``address``, or None."""
+
+        def build() -> None:
+            for serial, beat in self.heartbeats().items():
+                if beat.address is not None:
+                    self._index_put("address", str(beat.address), serial)
+
+        self._index_complete("address", build)
+        serial = self._index_read("address", str(address))
+        if serial is None:
+            return None
+        beat = self.heartbeat(serial)
+        return self.find(Machine, serial) if beat is not None and beat.address == address else None
+
+    def _index_macs(self, before: Machine | None, after: Machine | None) -> Callable[[], None]:
+        """Index the MACs ``after`` has that ``before`` had not; return what drops those it no longer has (to
+        run once the machine file is written or removed)."""
+        old, new = _macs(before), _macs(after)
+        machine = after or before
+        if machine is None:
+            return lambda: None
+        for key in sorted(new - old):
+            self._index_put("mac", key, machine.serial)
+
+        def drop_stale() -> None:
+            for key in sorted(old - new):
+                self._index_drop("mac", key, machine.serial)
+
+        return drop_stale
 
     def exists_machine(self, serial: object) -> bool:
         return self._path(KINDS[Machine], serial).exists()
@@ -356,7 +439,16 @@ class Store:
     # ----------------------------------------------------------------------------------------- writes
     def _write(self, obj: Any) -> None:
         kind = KINDS[type(obj)]
+        drop_stale = self._index_macs(self._current(obj.serial), obj) if isinstance(obj, Machine) else None
         files.atomic_write(self._path(kind, kind.key(obj)), files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
+        if drop_stale is not None:
+            drop_stale()
+
+    def _current(self, serial: str) -> Machine | None:
+        """The machine file as it is, if it is readable (a damaged one is being replaced: its entries stay as hints)."""
+        with contextlib.suppress(InvalidState):
+            return self.find(Machine, serial)
+        return None
 
     def write_machine(self, machine: Machine) -> None:
         """Write one machine file (node-side updates: reports, status)."""
@@ -393,6 +485,8 @@ class Store:
 
     def write_heartbeat(self, serial: str, heartbeat: Heartbeat) -> None:
         self._require_machine(serial)
+        if heartbeat.address is not None:  # a file read and a compare per report; a write when the address changed
+            self._index_put("address", str(heartbeat.address), serial)
         data = json.dumps(encode(heartbeat), sort_keys=True).encode() + b"\n"
         # Not durable: losing the last heartbeat to a power cut only makes "last seen" older by one report.
         files.atomic_write(self._seen_path(serial), data, durable=False)
@@ -428,10 +522,16 @@ class Store:
         kind = _BY_DIRECTORY[op["kind"]]
         name = op["name"]
         if op["op"] == "delete":
+            if kind.model is Machine:
+                drop_stale = self._index_macs(self._current(name), None)
+                beat = self.heartbeat(name) if self._seen_path(name).exists() else None
             files.remove(self._path(kind, name))
             if kind.model is Machine:
                 files.remove(self._seen_path(name))
                 files.remove(self._conflicts_path(name))
+                drop_stale()
+                if beat is not None and beat.address is not None:
+                    self._index_drop("address", str(beat.address), name)
             return
         if kind.model is Machine:
             # Only the operator's fields are journalled: a report written since keeps its facts.
@@ -470,6 +570,19 @@ class Store:
             self._apply(op)
         files.remove(self._journal_path())
         self.remove_stale_temp_files()  # a journal to replay means a crash, which may have left temp files too
+
+
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+
+
+def _mac_key(mac: str) -> str | None:
+    """An index file's name for a MAC (colons are fine in a name, but dashes read better in a listing)."""
+    return mac.replace(":", "-") if _MAC.fullmatch(mac) else None
+
+
+def _macs(machine: Machine | None) -> set[str]:
+    keys = (_mac_key(nic.mac) for nic in machine.hardware.nics) if machine is not None else ()
+    return {key for key in keys if key is not None}
 
 
 def _heartbeat_from_json(raw: bytes) -> Heartbeat:
