@@ -68,7 +68,28 @@ def test_a_stale_or_damaged_entry_finds_nothing(store, discover):
     discover("C2", address="192.168.100.21", nics=nics(MAC_B))
     assert found(store, MAC_B) == "C2"  # the index is complete from now on: its entries are believed, once checked
     entry = store.root / "index" / "mac" / MAC_A.replace(":", "-")
-    entry.write_text("C2\n")  # names a machine without that MAC (a crash between two writes)
+    entry.unlink()
+    entry.symlink_to("C2")  # names a machine without that MAC (a crash between two writes)
     assert found(store, MAC_A) is None
-    entry.write_text("../../etc/passwd\n")
+    entry.unlink()
+    entry.symlink_to("../../etc/passwd")
     assert found(store, MAC_A) is None
+
+
+def test_a_lost_entry_is_made_again_by_the_machine_s_next_write(store, discover):
+    discover("C1", address="192.168.100.20", nics=nics(MAC_A))
+    assert found(store, MAC_A) == "C1"
+    (store.root / "index" / "mac" / MAC_A.replace(":", "-")).unlink()  # a power cut took it (links are not fsynced)
+    assert found(store, MAC_A) is None
+    machines.set_(store, "C1", {"notes": "rack 4"}, [])  # any write of the machine
+    assert found(store, MAC_A) == "C1"
+
+
+def test_a_dry_run_copies_the_state_with_its_indexes(store, discover, site):
+    from oci import operations
+
+    discover("C3", address="192.168.100.23", nics=nics(MAC_A))
+    assert found(store, MAC_A) == "C3"
+    change = {"name": "cl1", "settings": {"region_name": "R2"}}
+    result = operations.execute(store, "dry_run", {"operation": "cluster_set", "params": change})
+    assert result["changes"]

@@ -41,7 +41,8 @@ def _snapshot(root: Path) -> Path:
         if here == scratch:
             dirs[:] = []
             continue
-        dirs[:] = [d for d in dirs if not d.startswith(files.SCRATCH_PREFIX) and d != "locks"]
+        # Locks are not state, and the indexes are derived: the copy builds its own if it needs them.
+        dirs[:] = [d for d in dirs if not d.startswith(files.SCRATCH_PREFIX) and d not in ("locks", "index")]
         target = scratch / here.relative_to(root)
         target.mkdir(exist_ok=True)
         for name in filenames:

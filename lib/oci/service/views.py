@@ -12,7 +12,7 @@ from typing import Any
 
 from oci.model import AllocationKind, Machine, Network
 from oci.placement import Member
-from oci.store import Store
+from oci.store import Store, register_listing_view
 
 VIEW_VERSION = "machine-view-1"
 
@@ -52,6 +52,9 @@ def machine_view(machine: Machine) -> dict[str, Any]:
         "nics": " ".join(f"{n.name}:{n.mac}@{_speed(n.speed_mbps)}" for n in hw.nics),
         "notes": machine.settings.get("notes", ""),
     }
+
+
+register_listing_view(VIEW_VERSION, machine_view)  # each machine file's writer leaves its view beside it
 
 
 def machine_views(store: Store) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,5 @@
 """The state store (see store.py for the layout and the locking rules)."""
 
-from oci.store.store import KINDS, Store, Transaction, hardware_digest
+from oci.store.store import KINDS, Store, Transaction, hardware_digest, register_listing_view
 
-__all__ = ["KINDS", "Store", "Transaction", "hardware_digest"]
+__all__ = ["KINDS", "Store", "Transaction", "hardware_digest", "register_listing_view"]

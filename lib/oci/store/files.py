@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -183,14 +184,33 @@ def remove_stale_temp_files(root: Path, max_age: float = STALE_TEMP_AGE, now: fl
     return removed
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
+def atomic_symlink(path: Path, target: str) -> None:
+    """Point the symbolic link ``path`` at ``target``, replacing what is there: readers see the old link or the
+    new one. No fsync: for derived data that its writers repair (the store's indexes), a link costs one
+    system call where a file costs a write and an fsync."""
+    tmp = path.with_name(f"{temp_prefix(path.name)}{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    try:
+        os.symlink(target, tmp)
+    except FileNotFoundError:  # the first link of its folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, tmp)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = True, synced: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new content, never a mix.
 
     Temp file in the same folder, fsync, rename over the target, fsync of the folder: after a crash at any
     point the file is either entirely old or entirely new. ``durable=False`` skips the folder's fsync: the
     file is still never partial, but after a power loss it may be its previous version (used for
-    heartbeats, which the next report rewrites anyway). Plain ``os`` calls on the descriptor: this runs
-    for every report, and Python file objects add several system calls per write.
+    heartbeats, which the next report rewrites anyway). ``synced=False`` skips every fsync: for derived data
+    whose reader checks it against its source (the listing's views). Plain ``os`` calls on the descriptor:
+    this runs for every report, and Python file objects add several system calls per write.
     """
     folder = path.parent
     prefix = temp_prefix(path.name)
@@ -209,7 +229,8 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = Tru
             # size) tell two versions apart, which the listing cache relies on (store.machine_views).
             now = time.time_ns()
             os.utime(fd, ns=(now, now))
-            os.fsync(fd)
+            if synced:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -217,7 +238,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = Tru
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if durable:
+    if durable and synced:
         fsync_dir(folder)
 
 

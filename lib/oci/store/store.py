@@ -16,7 +16,7 @@ Layout (docs/state.md has the full description)::
     <root>/roles/<name>.yaml           Role (operator-created only)
     <root>/journal.yaml                pending multi-file change (exists only during a commit or after a crash)
     <root>/locks/                      lock files
-    <root>/cache/                      derived data, safe to delete
+    <root>/cache/                      derived data, safe to delete (machine-views.json, machine-views/<serial>.json)
     <root>/index/mac/<mac>             the serial of the machine that reported this NIC (derived, checked on read)
     <root>/index/address/<ip>          the serial whose last report came from this address (the same)
 
@@ -54,7 +54,15 @@ from oci.store.locks import file_lock
 
 T = TypeVar("T")
 MACHINE_LOCK_STRIPES = 64
+# The listing's view of a machine and its version (service/views.py registers them): written beside each
+# machine file as the file is written, so the first listing after many writes (a mass discovery) reads small
+# JSON files instead of decoding every machine's YAML.
+_LISTING_VIEW: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {}
 LOG = logging.getLogger("oci.store")
+
+
+def register_listing_view(version: str, view: Callable[[Any], dict[str, Any]]) -> None:
+    _LISTING_VIEW["machine"] = (version, view)
 
 
 @dataclass(frozen=True)
@@ -185,18 +193,17 @@ class Store:
         return self.root / "index" / index / key
 
     def _index_read(self, index: str, key: str) -> str | None:
-        """The serial an entry names; None when there is none, or when it is not a serial (a damaged file)."""
-        raw = files.read_bytes(self._index_path(index, key))
-        if raw is None:
-            return None
+        """The serial an entry names; None when there is none, or when it is not a serial (a damaged entry)."""
         try:
-            return names.serial(raw.decode(errors="replace").strip())
-        except InvalidName:
+            return names.serial(os.readlink(self._index_path(index, key)))
+        except (OSError, InvalidName):  # none, or not a link
             return None
 
     def _index_put(self, index: str, key: str, serial: str) -> None:
+        """An entry is a symbolic link whose target is the serial: no fsync. One lost to a power cut is made
+        again by the machine's next write (each write puts every entry of the machine that is not right)."""
         if self._index_read(index, key) != serial:
-            files.atomic_write(self._index_path(index, key), serial.encode() + b"\n")
+            files.atomic_symlink(self._index_path(index, key), serial)
 
     def _index_drop(self, index: str, key: str, serial: str) -> None:
         if self._index_read(index, key) == serial:  # another machine's entry (the NIC moved) is left alone
@@ -239,13 +246,14 @@ class Store:
         return self.find(Machine, serial) if beat is not None and beat.address == address else None
 
     def _index_macs(self, before: Machine | None, after: Machine | None) -> Callable[[], None]:
-        """Index the MACs ``after`` has that ``before`` had not; return what drops those it no longer has (to
-        run once the machine file is written or removed)."""
+        """Index every MAC of ``after`` (a link read each; a link made where one is missing or names another
+        machine); return what drops those ``before`` had and ``after`` has not (to run once the machine file is
+        written or removed)."""
         old, new = _macs(before), _macs(after)
         machine = after or before
         if machine is None:
             return lambda: None
-        for key in sorted(new - old):
+        for key in sorted(new):
             self._index_put("mac", key, machine.serial)
 
         def drop_stale() -> None:
@@ -324,8 +332,9 @@ class Store:
 
         Loading thousands of YAML files costs ~0.4 ms each; a listing only needs a small view of each
         machine, and machine files change rarely (heartbeats live elsewhere), so the views are kept in
-        ``cache/machine-views.json`` and recomputed only for files that changed. ``version`` names the view
-        function: a new one discards the cache.
+        ``cache/machine-views.json``. A file that changed since is read through the view its writer left
+        beside it (``cache/machine-views/<serial>.json``, ``register_listing_view``), and decoded only when
+        there is none for that very file. ``version`` names the view function: a new one discards the cache.
         """
         folder = self.root / "machines"
         cache_path = self.root / "cache" / "machine-views.json"
@@ -354,11 +363,15 @@ class Store:
             if old is not None and old[:3] == stamp:
                 fresh[serial] = old
                 continue
+            changed = True
+            written = self._read_view(serial, version, stamp)  # what the file's writer left beside it
+            if written is not None:
+                fresh[serial] = [*stamp, written]
+                continue
             raw = files.read_bytes(Path(entry.path))
             if raw is None:
                 continue
             fresh[serial] = [*stamp, view(self._decode(KINDS[Machine], Path(entry.path), raw))]
-            changed = True
         if changed or len(fresh) != len(entries):
             with contextlib.suppress(OSError):  # a reader without write access simply gets no cache
                 files.atomic_write(cache_path, json.dumps({"version": version, "entries": fresh}).encode())
@@ -439,10 +452,38 @@ class Store:
     # ----------------------------------------------------------------------------------------- writes
     def _write(self, obj: Any) -> None:
         kind = KINDS[type(obj)]
-        drop_stale = self._index_macs(self._current(obj.serial), obj) if isinstance(obj, Machine) else None
-        files.atomic_write(self._path(kind, kind.key(obj)), files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
-        if drop_stale is not None:
-            drop_stale()
+        path = self._path(kind, kind.key(obj))
+        if not isinstance(obj, Machine):
+            files.atomic_write(path, files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
+            return
+        drop_stale = self._index_macs(self._current(obj.serial), obj)  # its index entries first, ...
+        files.atomic_write(path, files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
+        drop_stale()  # ... then those it no longer has, and its listing view
+        self._write_view(obj, path)
+
+    def _view_path(self, serial: str) -> Path:
+        return self.root / "cache" / "machine-views" / f"{serial}.json"
+
+    def _write_view(self, machine: Machine, path: Path) -> None:
+        """The listing's view of the machine file just written, with the file's stamp: a listing believes it
+        only while the file is that one (a later write, by this process or another, makes it stale)."""
+        if "machine" not in _LISTING_VIEW:
+            return
+        version, view = _LISTING_VIEW["machine"]
+        with contextlib.suppress(OSError):  # a derived file: the listing computes the view if it is missing
+            st = os.stat(path)
+            entry = {"version": version, "stamp": [st.st_ino, st.st_mtime_ns, st.st_size], "view": view(machine)}
+            files.atomic_write(self._view_path(machine.serial), json.dumps(entry).encode(), synced=False)
+
+    def _read_view(self, serial: str, version: str, stamp: list[int]) -> dict[str, Any] | None:
+        raw = files.read_bytes(self._view_path(serial))
+        try:
+            entry = json.loads(raw) if raw is not None else None
+            if entry is not None and entry["version"] == version and entry["stamp"] == stamp:
+                return entry["view"]  # type: ignore[no-any-return]
+        except (ValueError, KeyError, TypeError):  # a torn or foreign file: computed again
+            pass
+        return None
 
     def _current(self, serial: str) -> Machine | None:
         """The machine file as it is, if it is readable (a damaged one is being replaced: its entries stay as hints)."""
@@ -529,6 +570,7 @@ class Store:
             if kind.model is Machine:
                 files.remove(self._seen_path(name))
                 files.remove(self._conflicts_path(name))
+                files.remove(self._view_path(name))
                 drop_stale()
                 if beat is not None and beat.address is not None:
                     self._index_drop("address", str(beat.address), name)
