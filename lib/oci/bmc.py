@@ -201,17 +201,44 @@ def attach_console(target: Target, in_fd: int = 0, out_fd: int = 1, guard: float
     """The console on a terminal until ``~.`` or the end of input; returns how long it was attached.
 
     A terminal is put in raw mode (every key goes to the machine, Ctrl-C included) and restored on the way out.
+    The session runs in a child process, as every other BMC call: pyghmi's sessions live in module state and a
+    thread of its own, which a process forked later (the next BMC call's child) would inherit broken.
     """
-    sol = _SolSession(target, lambda data: os.write(out_fd, data))
+    context = multiprocessing.get_context("fork")
+    result: Any = context.Queue()
+    saved = termios.tcgetattr(in_fd) if os.isatty(in_fd) else None
     started = time.monotonic()
+    child = context.Process(target=_attach, args=(target, in_fd, out_fd, guard, result), daemon=True)
+    child.start()
+    try:
+        child.join()
+    finally:
+        if child.is_alive():  # the parent was interrupted: the session goes with it
+            child.kill()
+            child.join()
+        if saved is not None:  # the child restores the terminal; a killed child cannot
+            termios.tcsetattr(in_fd, termios.TCSADRAIN, saved)
+    try:
+        kind, value = result.get(timeout=1)
+    except Exception:
+        raise BmcError(f"BMC {target}: the console's worker died") from None
+    if kind == "session":
+        raise BmcError(f"BMC {target} refused the session", hint="check the user and password (machine-set-ipmi)")
+    if kind != "ok":
+        raise BmcError(f"BMC {target}: {value}")
+    return time.monotonic() - started
+
+
+def _attach(target: Target, in_fd: int, out_fd: int, guard: float, result: Any) -> None:
+    """Runs in the child process: ("ok", None), ("session", why) or ("error", why) in ``result``."""
+    sol = _SolSession(target, lambda data: os.write(out_fd, data))
     saved = termios.tcgetattr(in_fd) if os.isatty(in_fd) else None
     try:
         failure = sol.wait_connected(guard)
         if failure is not None:
             kind, text = failure
-            if kind == "session":
-                raise BmcError(f"BMC {target} refused the session", hint="check the user and password (machine-set-ipmi)")
-            raise BmcError(f"BMC {target}: " + (text or f"no answer within {guard:.0f} s"))
+            result.put((kind if kind == "session" else "error", text or f"no answer within {guard:.0f} s"))
+            return
         if saved is not None:
             tty.setraw(in_fd)
         # Said once connected, in raw mode: what the operator types from now on reaches the machine.
@@ -227,9 +254,9 @@ def attach_console(target: Target, in_fd: int = 0, out_fd: int = 1, guard: float
                 if to_send:
                     sol.console.send_data(to_send)
             sol.pump(0.05)
-        if sol.console.broken:
-            raise BmcError(f"BMC {target}: the console closed: {sol.error}")
-        return time.monotonic() - started
+        result.put(("error", f"the console closed: {sol.error}") if sol.console.broken else ("ok", None))
+    except Exception as exc:  # reported, never a traceback on the operator's terminal
+        result.put(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         if saved is not None:
             termios.tcsetattr(in_fd, termios.TCSADRAIN, saved)

@@ -16,7 +16,7 @@ import pytest
 from simbmc import simulated_bmcs
 
 from conftest import REPO
-from oci.bmc import BmcError, Target, attach_console
+from oci.bmc import BmcError, Policy, PyghmiBmc, Target, attach_console
 from oci.cli.main import main
 from oci.service import bmcops
 
@@ -111,6 +111,8 @@ def test_attach_echoes_keys_and_leaves_on_the_escape(console_bmcs):
     finally:
         for fd in (keys_in, keys_out, screen_in, screen_out):
             os.close(fd)
+    # The session ran in a child: this process's next BMC call (itself in a forked child) still gets answers.
+    assert PyghmiBmc(console_bmcs[1][0], Policy(timeout=10)).power_status() == "off"
 
 
 def test_ocicli_attaches_a_terminal(console_bmcs, store, discover):
