@@ -6,8 +6,8 @@ is simply killed. Calls to one BMC are serialised with a lock file and spaced by
 fleet-wide action never floods a BMC (peers' users report BMCs that wedge under frequent polling).
 
 The serial-over-LAN console is read the same way (``console``: what it shows in a few seconds, after the
-keys given), or attached to a terminal (``attach_console``: in this process, until the operator types ``~.``
-at the start of a line, as with ssh and ``ipmitool sol activate``).
+keys given), or attached to a terminal (``attach_console``: in a child process too, until the operator types
+``~.`` at the start of a line, as with ssh and ``ipmitool sol activate``).
 """
 
 from __future__ import annotations

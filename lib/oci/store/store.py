@@ -17,7 +17,8 @@ Layout (docs/state.md has the full description)::
     <root>/journal.yaml                pending multi-file change (exists only during a commit or after a crash)
     <root>/locks/                      lock files
     <root>/cache/                      derived data, safe to delete (machine-views.json, machine-views/<serial>.json)
-    <root>/index/mac/<mac>             the serial of the machine that reported this NIC (derived, checked on read)
+    <root>/index/mac/<mac>             symbolic link to the serial of the machine that reported this NIC (derived,
+                                       checked on read)
     <root>/index/address/<ip>          the serial whose last report came from this address (the same)
 
 Concurrency: every change to clusters, networks, locations, regions, roles or a machine's enrolment runs
@@ -183,8 +184,8 @@ class Store:
         return out
 
     # ----------------------------------------------------------------------------------------- indexes
-    # GET /boot/ipxe finds a machine by a NIC's MAC, else by the address of its last report: one small file each
-    # instead of a scan of every machine. An entry is a hint that names a serial, believed only if that machine
+    # GET /boot/ipxe finds a machine by a NIC's MAC, else by the address of its last report: one symbolic link
+    # each instead of a scan of every machine. An entry is a hint that names a serial, believed only if that machine
     # still has the MAC (or that address): a stale entry (a crash between two writes, a NIC moved to another
     # chassis) finds nothing rather than the wrong machine. Entries are written before the file they point to
     # and removed after it, so a machine file never lacks its entries. An index missing its ".complete" marker
@@ -526,7 +527,7 @@ class Store:
 
     def write_heartbeat(self, serial: str, heartbeat: Heartbeat) -> None:
         self._require_machine(serial)
-        if heartbeat.address is not None:  # a file read and a compare per report; a write when the address changed
+        if heartbeat.address is not None:  # a link read per report; a link made when the address changed
             self._index_put("address", str(heartbeat.address), serial)
         data = json.dumps(encode(heartbeat), sort_keys=True).encode() + b"\n"
         # Not durable: losing the last heartbeat to a power cut only makes "last seen" older by one report.
