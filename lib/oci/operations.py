@@ -127,6 +127,10 @@ class Operation:
         return out
 
 
+def _add_many(store: Store, entries: object) -> Any:
+    return machines.add_many(store, entries)  # a function, not a lambda: its parameter "machines" hides the module
+
+
 def _params(spec: str) -> tuple[Param, ...]:
     """``"serial cluster fixed_ip?  settings:dict?"`` -> Params (type str unless given; ``?``: optional)."""
     out = []
@@ -149,6 +153,14 @@ OPERATIONS: dict[str, Operation] = {
             "/machines/<serial>/enrolment",
             lambda s, serial, cluster, role, location, fixed_ip=None: machines.add(s, serial, cluster, role, location, fixed_ip=fixed_ip),
             _params("serial cluster role location fixed_ip?"),
+        ),
+        Operation(
+            "machine_add_many",
+            "POST",
+            "/enrolments",
+            lambda s, machines: _add_many(s, machines),
+            _params("machines:list"),
+            reply_within=300,  # a thousand machines: their certificates are issued one by one
         ),
         Operation(
             "machine_remove", "DELETE", "/machines/<machine>/enrolment", lambda s, machine: machines.remove(s, machine), _params("machine")

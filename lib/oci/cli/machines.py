@@ -8,11 +8,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from oci.cli.backend import Backend
 from oci.cli.common import add_setting_options, command, dry_run, seconds, setting_values
 from oci.cli.output import Column, Message, Record, Table, duration, terminal_safe
+from oci.errors import InvalidInput
 from oci.model.settings import MACHINE_SETTINGS
 from oci.naming import natural_key
 
@@ -316,6 +318,42 @@ def _add(args: argparse.Namespace, backend: Backend) -> Message:
     return Message(f"{args.serial} enrolled as {result['hostname']} ({where})", data=result)
 
 
+ADD_MANY_EPILOG = """\
+The file (- for standard input) has one machine a line: SERIAL CLUSTER ROLE LOCATION [FIXED_IP], as
+machine-add takes them; blank lines and what follows # are ignored. Every machine is enrolled, or none: a
+refusal names the entry (entry 3: the third machine of the file) and changes nothing.
+"""
+
+
+def read_enrolments(text: str, source: str) -> list[dict[str, str]]:
+    """machine-add-many's file: one machine a line."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if len(words) not in (4, 5):
+            raise InvalidInput(f"{source}:{number}: expected SERIAL CLUSTER ROLE LOCATION [FIXED_IP], got {len(words)} words")
+        entry = dict(zip(("serial", "cluster", "role", "location", "fixed_ip"), words, strict=False))
+        entries.append(entry)
+    if not entries:
+        raise InvalidInput(f"{source}: no machine in it")
+    return entries
+
+
+def _add_many(args: argparse.Namespace, backend: Backend) -> Table:
+    source = "standard input" if args.file == "-" else args.file
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+    rows = backend.call("machine_add_many", machines=read_enrolments(text, source))
+    for row in rows:
+        row["addresses"] = " ".join(f"{a['address']}@{a['network']}" for a in row["addresses"])
+    columns = [Column(k, k) for k in ("serial", "hostname", "cluster", "role", "location", "addresses")]
+    return Table(rows, columns)
+
+
 def _remove(args: argparse.Namespace, backend: Backend) -> Message:
     result = backend.call("machine_remove", machine=args.machine)
     return Message(f"{result['serial']} ({result['hostname']}) removed from its cluster", data=result)
@@ -466,6 +504,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("cluster")
     p.add_argument("role")
     p.add_argument("location")
+
+    p = command(sub, common, "machine-add-many", _add_many, "enrol several live machines at once, from a file (all or none)",
+                epilog=ADD_MANY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("file", help="one machine a line: SERIAL CLUSTER ROLE LOCATION [FIXED_IP]; - for standard input")
 
     p = command(sub, common, "machine-remove", _remove, "take a machine out of its cluster (keeps its hardware record)")
     p.add_argument("machine", help="serial or hostname")

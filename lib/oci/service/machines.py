@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from typing import Any
 
 from oci import ipam, names, placement
 from oci.enc import refresh as enc
-from oci.errors import Conflict, InvalidInput, NotFound
+from oci.errors import Conflict, InvalidInput, NotFound, OciError
 from oci.model import AllocationKind, BmcAccess, Cluster, Enrolment, Location, Machine, MachineStatus, Network, Phase, PuppetStatus
 from oci.model.codec import encode
 from oci.model.machine import InstallRecord
@@ -208,48 +210,150 @@ def puppet_progress(store: Store, ident: str) -> dict[str, Any]:
     }
 
 
+MAX_ENROLMENTS = 1000  # machines enrolled in one call (a few racks): the topology lock is held meanwhile
+
+
+@dataclass(frozen=True)
+class Enrolling:
+    """One machine to enrol: what machine-add takes."""
+
+    serial: str
+    cluster: str
+    role: str
+    location: str
+    fixed_ip: IPv4Address | None = None
+
+
 @enc.follows
 def add(store: Store, serial: str, cluster_name: str, role: str, location: str, fixed_ip: str | None = None) -> dict[str, Any]:
     """Enrol a live, free machine: hostname, addresses on its networks, VIPs the cluster now needs."""
-    names.serial(serial)
-    names.cluster(cluster_name)
-    names.role(role)
-    names.location(location)
+    return enrol(store, [_enrolling(serial, cluster_name, role, location, fixed_ip)])[0]
+
+
+@enc.follows
+def add_many(store: Store, entries: object) -> list[dict[str, Any]]:
+    """machine-add of several machines at once (a rack): all of them or none, under one lock, one transaction,
+    one refresh of each cluster's ENC. A refusal names the entry (``entry 3 (SERIAL): ...``)."""
+    if not isinstance(entries, list) or not entries:
+        raise InvalidInput("machines: expected a list of {serial, cluster, role, location, fixed_ip?}")
+    if len(entries) > MAX_ENROLMENTS:
+        raise InvalidInput(f"machines: {len(entries)} entries, at most {MAX_ENROLMENTS} in one call")
+    parsed = []
+    for i, entry in enumerate(entries):
+        where = f"entry {i + 1}"
+        if not isinstance(entry, dict) or set(entry) - {"serial", "cluster", "role", "location", "fixed_ip"}:
+            raise InvalidInput(f"{where}: expected {{serial, cluster, role, location, fixed_ip?}}")
+        missing = sorted({"serial", "cluster", "role", "location"} - set(entry))
+        if missing:
+            raise InvalidInput(f"{where}: {missing[0]} is missing")
+        with _naming(f"{where} ({str(entry['serial'])[:64]})"):
+            parsed.append(_enrolling(entry["serial"], entry["cluster"], entry["role"], entry["location"], entry.get("fixed_ip")))
+    seen: set[str] = set()
+    for i, item in enumerate(parsed):
+        if item.serial in seen:
+            raise InvalidInput(f"entry {i + 1} ({item.serial}): the machine is listed twice")
+        seen.add(item.serial)
+    return enrol(store, parsed, numbered=True)
+
+
+def _enrolling(serial: object, cluster: object, role: object, location: object, fixed_ip: object) -> Enrolling:
+    if fixed_ip is not None and not isinstance(fixed_ip, str):
+        raise InvalidInput(f"invalid fixed IP {ascii(fixed_ip)[:40]}: expected an IPv4 address")
     fixed = parse_address(fixed_ip, "fixed IP") if fixed_ip is not None else None
-    with store.topology_lock():
-        cluster = store.get(Cluster, cluster_name)
-        if not role_exists(store, role):
-            raise NotFound(f"no role named '{role}'", hint="see role-list")
-        store.get(Location, location)
-        with store.machine_lock([serial]):
-            machine = store.get(Machine, serial)
-            if machine.enrolment is not None:
-                raise Conflict(f"machine {serial} is already enrolled as {machine.enrolment.hostname}", hint="machine-remove it first")
-            if machine.status is not MachineStatus.LIVE:
-                raise Conflict(f"machine {serial} is {machine.status.value}, not live", hint="boot it on the live image first")
-            everyone = members(machine_views(store))
-            hostname, cluster = next_hostname(cluster, role, {m.hostname for m in everyone})
-            member = Member(serial, cluster_name, role, location, hostname)
-            networks = store.all(Network)
-            view = ClusterView.build(cluster, networks, [*everyone, member])
-            if fixed is not None:
-                view = _with_fixed_address(view, member, fixed)
-            view, changed = plan_addresses(view)
-            if fixed is not None:
-                changed.setdefault(_management_network(view, member).name, _management_network(view, member))
-            if role == "controller" and cluster.first_master not in {m.serial for m in view.with_role("controller")}:
-                cluster = replace(cluster, first_master=serial)
-            tx = store.transaction()
+    return Enrolling(names.serial(serial), names.cluster(cluster), names.role(role), names.location(location), fixed)
+
+
+@contextlib.contextmanager
+def _naming(where: str | None) -> Iterator[None]:
+    """A refusal of one of several entries says which (the same error, its message prefixed)."""
+    try:
+        yield
+    except OciError as exc:
+        if where is None:
+            raise
+        raise type(exc)(f"{where}: {exc.message}", hint=exc.hint) from None
+
+
+def enrol(store: Store, entries: list[Enrolling], numbered: bool = False) -> list[dict[str, Any]]:
+    """Enrol live, free machines: a hostname each, addresses on their networks, the VIPs their clusters now
+    need. Everything is checked and planned before anything is written."""
+    with store.topology_lock(), store.machine_lock([e.serial for e in entries]):
+        everyone = members(machine_views(store))
+        taken = {m.hostname for m in everyone}
+        clusters: dict[str, Cluster] = {}
+        enrolled: list[tuple[Enrolling, Machine, Member]] = []
+        for i, item in enumerate(entries):
+            with _naming(f"entry {i + 1} ({item.serial})" if numbered else None):
+                cluster = clusters.get(item.cluster) or store.get(Cluster, item.cluster)
+                if not role_exists(store, item.role):
+                    raise NotFound(f"no role named '{item.role}'", hint="see role-list")
+                store.get(Location, item.location)
+                machine = store.get(Machine, item.serial)
+                if machine.enrolment is not None:
+                    raise Conflict(
+                        f"machine {item.serial} is already enrolled as {machine.enrolment.hostname}", hint="machine-remove it first"
+                    )
+                if machine.status is not MachineStatus.LIVE:
+                    raise Conflict(f"machine {item.serial} is {machine.status.value}, not live", hint="boot it on the live image first")
+                hostname, cluster = next_hostname(cluster, item.role, taken)
+                taken.add(hostname)
+                if item.role == "controller" and cluster.first_master not in _controllers(cluster.name, everyone, enrolled):
+                    cluster = replace(cluster, first_master=item.serial)
+                clusters[item.cluster] = cluster
+                enrolled.append((item, machine, Member(item.serial, item.cluster, item.role, item.location, hostname)))
+        networks = {n.name: n for n in store.all(Network)}
+        changed: dict[str, Network] = {}
+        views: dict[str, ClusterView] = {}
+        newcomers = [member for _, _, member in enrolled]
+        for name, cluster in clusters.items():
+            view = ClusterView.build(cluster, list(networks.values()), [*everyone, *newcomers])
+            for i, (item, _, member) in enumerate(enrolled):
+                if item.cluster == name and item.fixed_ip is not None:
+                    with _naming(f"entry {i + 1} ({item.serial})" if numbered else None):
+                        view = _with_fixed_address(view, member, item.fixed_ip)
+                        fixed_on = _management_network(view, member)
+                    changed[fixed_on.name] = fixed_on
+            view, planned = plan_addresses(view)
+            for network in view.networks:  # what the fixed addresses and the plan changed
+                if network.name in planned or network.name in changed:
+                    changed[network.name] = network
+                networks[network.name] = network
+            views[name] = view
+        tx = store.transaction()
+        for cluster in clusters.values():
             tx.put(cluster)
-            for network in changed.values():
-                tx.put(network)
-            tx.put(replace(machine, enrolment=Enrolment(cluster_name, role, location, hostname)))
-            tx.commit()
-    certificates.for_machine(store, serial, hostname)  # before the ENC refresh: the classification carries it
-    addresses = [
-        {"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)
-    ]
-    return {"serial": serial, "hostname": hostname, "cluster": cluster_name, "role": role, "location": location, "addresses": addresses}
+        for network in changed.values():
+            tx.put(network)
+        for item, machine, member in enrolled:
+            tx.put(replace(machine, enrolment=Enrolment(item.cluster, item.role, item.location, member.hostname)))
+        tx.commit()
+    results = []
+    for item, _, member in enrolled:
+        certificates.for_machine(store, item.serial, member.hostname)  # before the ENC refresh: the classification carries it
+        view = views[item.cluster]
+        addresses = [
+            {"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, item.serial)
+        ]
+        results.append({"serial": item.serial, "hostname": member.hostname, "cluster": item.cluster, "role": item.role,
+                        "location": item.location, "addresses": addresses})  # fmt: skip
+    return results
+
+
+def _free_and_live(machine: Machine) -> Machine:
+    if machine.enrolment is not None:
+        raise Conflict(f"machine {machine.serial} is already enrolled as {machine.enrolment.hostname}", hint="machine-remove it first")
+    if machine.status is not MachineStatus.LIVE:
+        raise Conflict(f"machine {machine.serial} is {machine.status.value}, not live", hint="boot it on the live image first")
+    return machine
+
+
+def _addresses(view: ClusterView, serial: str) -> list[dict[str, str]]:
+    return [{"network": n.name, "address": str(a)} for n in view.networks for a in ipam.addresses_of(n, AllocationKind.MACHINE, serial)]
+
+
+def _controllers(cluster: str, everyone: list[Member], enrolled: list[tuple[Enrolling, Machine, Member]]) -> set[str]:
+    """The serials of the cluster's controllers, those being enrolled with them."""
+    return {m.serial for m in [*everyone, *(member for _, _, member in enrolled)] if m.cluster == cluster and m.role == "controller"}
 
 
 def _management_network(view: ClusterView, member: Member) -> Network:
