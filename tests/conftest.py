@@ -109,6 +109,21 @@ def state_files(store: Store, besides: tuple[str, ...] = ()) -> dict[Path, bytes
     return {p.relative_to(store.root): p.read_bytes() for p in kept}
 
 
+def one_cluster(store: Store, subnet: str = "192.168.101.0", prefix: str = "24", vips: bool = False) -> Store:
+    """Region r1, location loc1, cluster cl1 on network mgmt (every role's), and a vip network if asked."""
+    from oci.service import clusters, networks, topology
+
+    topology.region_create(store, "r1")
+    topology.location_create(store, "loc1", "r1")
+    networks.create(store, "mgmt", subnet, prefix, "loc1", "no")
+    clusters.create(store, "cl1", "example.com")
+    networks.add(store, "mgmt", "cl1", "all", "eth0")
+    if vips:
+        networks.create(store, "vip", "10.101.0.0", "24", "loc1", "no")
+        networks.add(store, "vip", "cl1", "vip", "eth0")
+    return store
+
+
 @pytest.fixture
 def site(store: Store, discover: Callable[..., dict[str, Any]]) -> Store:
     """A small site: cluster cl1 on net1 (a spare network besides), C1 enrolled as a controller, C2 live."""

@@ -7,20 +7,16 @@ import json
 
 import pytest
 
-from conftest import state_files
+from conftest import one_cluster, state_files
 from oci.cli.main import main
 from oci.enc import refresh
 from oci.errors import Conflict, InvalidInput, NotFound
-from oci.service import clusters, machines, networks, topology
+from oci.service import clusters, machines
 
 
 @pytest.fixture
 def rack(store, discover):
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "mgmt", "192.168.101.0", "24", "loc1", "no")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "mgmt", "cl1", "all", "eth0")
+    one_cluster(store)
     for i in range(12):
         discover(f"R{i:02d}", address=f"192.168.100.{20 + i}")
     return store
@@ -103,11 +99,7 @@ def test_the_file_s_own_errors(rack, capsys, tmp_path):
 
 
 def test_a_full_network_refuses_the_whole_rack(store, discover, capsys):
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "tiny", "192.168.101.0", "29", "loc1", "no")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "tiny", "cl1", "all", "eth0")
+    one_cluster(store, prefix="29")
     for i in range(8):
         discover(f"T{i}", address=f"192.168.100.{40 + i}")
     before = state_files(store)

@@ -16,7 +16,7 @@ from oci.install.plan import to_json
 from oci.model import Cluster, Machine
 from oci.model.settings import CLUSTER_SETTINGS, MACHINE_SETTINGS
 from oci.netconf import service as netconf
-from oci.service import clusters, install, machines, networks, swiftring, topology
+from oci.service import clusters, install, machines, swiftring
 
 # Recorded for people and for racking (machine-show, machine-guess-racking): nothing is built from them.
 RECORDS = {"notes", "loc_dc", "loc_row", "loc_rack", "loc_u_start", "loc_u_end"}
@@ -72,7 +72,7 @@ def _other(setting, explicit):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """One cluster with a machine of each role (the store and discover fixtures are per test: built here)."""
-    from conftest import NOW, report_body
+    from conftest import NOW, one_cluster, report_body
     from oci.config import Config
     from oci.report import v1
     from oci.service import reports
@@ -82,14 +82,7 @@ def site(tmp_path_factory):
     root.mkdir()
     config = Config(state_dir=root, hardware_profiles=root.parent / "none.yaml", racking_rules=root.parent / "none.yaml",
                     master_address=IPv4Address("192.168.100.1"))  # fmt: skip
-    store = Store(root, lock_timeout=10, config=config)
-    topology.region_create(store, "r1")
-    topology.location_create(store, "loc1", "r1")
-    networks.create(store, "mgmt", "192.168.101.0", "24", "loc1", "no")
-    networks.create(store, "vip", "10.101.0.0", "24", "loc1", "no")
-    clusters.create(store, "cl1", "example.com")
-    networks.add(store, "mgmt", "cl1", "all", "eth0")
-    networks.add(store, "vip", "cl1", "vip", "eth0")
+    store = one_cluster(Store(root, lock_timeout=10, config=config), vips=True)
     for i, role in enumerate(ROLES):
         serial = f"S{i:02d}"
         body = report_body(serial, disks=DISKS, nics=[{"name": "eth0", "mac": f"52:54:00:12:34:{i:02x}", "speed_mbps": 1000}])
