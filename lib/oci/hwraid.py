@@ -4,8 +4,9 @@ Each vendor's tool is behind one interface (``RaidTool``): the command that list
 parser of its output into ``Controller``, and the commands that clear the controller and create the logical
 drive. Choosing the drives (``choose``) and the order of the commands (``commands``) are common and pure.
 The tools (Broadcom's ``storcli64`` for MegaRAID and Dell PERC, HPE's ``ssacli`` for Smart Array) are not free
-software and no controller runs here: the parsers are tested on the tools' captured output
-(tests/data/hwraid/), as the discovery parsers are, and the commands on what they would run.
+software and no controller runs here: the parsers are tested on the tools' output in their published formats
+(tests/data/hwraid/: storcli's JSON and ssacli's text, written after public examples, not captured on our own
+hardware), as the discovery parsers are tested on captured output, and the commands on what they would run.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Hardware RAID command building, on the tools' captured output (tests/data/hwraid/): a Dell R640's PERC
+"""Hardware RAID command building, on the tools' output in their published formats (tests/data/hwraid/, written
+after public examples: no controller here to capture from): a Dell R640's PERC
 (storcli64 /call show J) and an HPE DL360 Gen10's Smart Array (ssacli ctrl all show config)."""
 
 from __future__ import annotations

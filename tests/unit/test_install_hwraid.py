@@ -1,6 +1,6 @@
 """Hardware RAID from the profile to the node: the settings and the profile's layout, the install plan, and
 the hardware-raid step run against a stand-in for the vendor's tool (a script that answers the inventory with
-a Dell R640's captured storcli64 output and records the other commands: no controller runs here)."""
+a Dell R640's storcli64 output (tests/data/hwraid/) and records the other commands: no controller runs here)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_the_plan_says_it_and_runs_the_step_first():
 
 
 def _tool(folder, name: str) -> None:
-    """A stand-in for the vendor's tool: the captured inventory, and a log of every other command."""
+    """A stand-in for the vendor's tool: the inventory, and a log of every other command."""
     folder.mkdir(exist_ok=True)
     script = folder / name
     script.write_text(
