@@ -202,7 +202,7 @@ def atomic_symlink(path: Path, target: str) -> None:
         raise
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = True, synced: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = True, synced: bool = True) -> tuple[int, int, int]:
     """Write ``data`` to ``path`` so that readers see the old or the new content, never a mix.
 
     Temp file in the same folder, fsync, rename over the target, fsync of the folder: after a crash at any
@@ -210,7 +210,8 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = Tru
     file is still never partial, but after a power loss it may be its previous version (used for
     heartbeats, which the next report rewrites anyway). ``synced=False`` skips every fsync: for derived data
     whose reader checks it against its source (the listing's views). Plain ``os`` calls on the descriptor:
-    this runs for every report, and Python file objects add several system calls per write.
+    this runs for every report, and Python file objects add several system calls per write. Returns the new
+    file's (inode, mtime in ns, size), the stamp a reader's cache keys it by.
     """
     folder = path.parent
     prefix = temp_prefix(path.name)
@@ -229,6 +230,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = Tru
             # size) tell two versions apart, which the listing cache relies on (store.machine_views).
             now = time.time_ns()
             os.utime(fd, ns=(now, now))
+            st = os.fstat(fd)
             if synced:
                 os.fsync(fd)
         finally:
@@ -240,6 +242,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, durable: bool = Tru
         raise
     if durable and synced:
         fsync_dir(folder)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def remove(path: Path) -> bool:

@@ -454,26 +454,26 @@ class Store:
     def _write(self, obj: Any) -> None:
         kind = KINDS[type(obj)]
         path = self._path(kind, kind.key(obj))
-        if not isinstance(obj, Machine):
-            files.atomic_write(path, files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
-            return
-        drop_stale = self._index_macs(self._current(obj.serial), obj)  # its index entries first, ...
-        files.atomic_write(path, files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
-        drop_stale()  # ... then those it no longer has, and its listing view
-        self._write_view(obj, path)
+        drop_stale = self._index_macs(self._current(obj.serial), obj) if isinstance(obj, Machine) else None  # entries first
+        stamp = files.atomic_write(path, files.dump_yaml(encode(obj)).encode(), mode=kind.mode)
+        # The object is what the file now holds: this process's next read of it needs no decoding (a network
+        # with a thousand allocations costs milliseconds to decode; BMC numbering reads it at every report).
+        self._decoded[path] = (stamp, obj)
+        if isinstance(obj, Machine) and drop_stale is not None:
+            drop_stale()  # the entries of MACs it no longer has, then its listing view
+            self._write_view(obj, stamp)
 
     def _view_path(self, serial: str) -> Path:
         return self.root / "cache" / "machine-views" / f"{serial}.json"
 
-    def _write_view(self, machine: Machine, path: Path) -> None:
+    def _write_view(self, machine: Machine, stamp: tuple[int, int, int]) -> None:
         """The listing's view of the machine file just written, with the file's stamp: a listing believes it
         only while the file is that one (a later write, by this process or another, makes it stale)."""
         if "machine" not in _LISTING_VIEW:
             return
         version, view = _LISTING_VIEW["machine"]
         with contextlib.suppress(OSError):  # a derived file: the listing computes the view if it is missing
-            st = os.stat(path)
-            entry = {"version": version, "stamp": [st.st_ino, st.st_mtime_ns, st.st_size], "view": view(machine)}
+            entry = {"version": version, "stamp": list(stamp), "view": view(machine)}
             files.atomic_write(self._view_path(machine.serial), json.dumps(entry).encode(), synced=False)
 
     def _read_view(self, serial: str, version: str, stamp: list[int]) -> dict[str, Any] | None:
@@ -560,7 +560,9 @@ class Store:
     def _journal_path(self) -> Path:
         return self.root / "journal.yaml"
 
-    def _apply(self, op: dict[str, Any]) -> None:
+    def _apply(self, op: dict[str, Any], obj: Any = None) -> None:
+        """One journalled change. ``obj``: the object the op was encoded from, when the committing process has
+        it (a replay decodes the op's data instead)."""
         kind = _BY_DIRECTORY[op["kind"]]
         name = op["name"]
         if op["op"] == "delete":
@@ -585,19 +587,23 @@ class Store:
                 operator = decode(Machine, {**encode(current), **op["data"]}, "journal", error=InvalidState)
                 self._write(replace(current, **{f: getattr(operator, f) for f in Machine.OPERATOR_FIELDS}))
             return
-        obj: Any = decode(kind.model, op["data"], "journal", error=InvalidState)
+        if obj is None:
+            obj = decode(kind.model, op["data"], "journal", error=InvalidState)
         self._write(obj)
 
-    def _commit(self, ops: list[dict[str, Any]]) -> None:
+    def _commit(self, ops: list[dict[str, Any]], objects: list[Any] | None = None) -> None:
+        """Apply ``ops`` (journalled first when there are several). ``objects``: what each op was encoded from
+        (None for a delete), so that a network of a thousand allocations is not decoded back from its op."""
         if not ops:
             return
+        given = objects if objects is not None and len(objects) == len(ops) else [None] * len(ops)
         if len(ops) == 1:
-            self._apply(ops[0])
+            self._apply(ops[0], given[0])
             return
         journal = self._journal_path()
         files.atomic_write(journal, files.dump_yaml({"version": 1, "ops": ops}).encode(), mode=0o600)
-        for op in ops:
-            self._apply(op)
+        for op, obj in zip(ops, given, strict=True):
+            self._apply(op, obj)
         files.remove(journal)
 
     def _recover(self) -> None:
@@ -679,7 +685,7 @@ class Transaction:
         store = self._store
         recording = store.recording_changes()
         before = {key: store.find(model, key[1]) for key, (model, _) in self._objects.items()} if recording else {}
-        store._commit(list(self._ops.values()))
+        store._commit(list(self._ops.values()), [obj for _, obj in self._objects.values()])
         if recording:
             for key, (_, after) in self._objects.items():
                 store._record(before[key], after)
