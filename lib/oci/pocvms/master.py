@@ -208,8 +208,9 @@ def teardown(net: network.Network, folder: Path, marker: str, kept: tuple[str, .
     removed = network.down(net)
     pidfile = folder / "apt-cacher-ng.pid"
     if pidfile.is_file():
-        with contextlib.suppress(ValueError, ProcessLookupError):
-            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        with contextlib.suppress(ValueError):
+            # Gone before its folder is removed: a cache still writing there makes the removal fail.
+            network.stop([int(pidfile.read_text())])
             removed.append("the lab's apt-cacher-ng")
         pidfile.unlink()
     for child in ours(folder, marker, kept) if folder.is_dir() else []:

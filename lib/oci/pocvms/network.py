@@ -165,6 +165,13 @@ def stop_namespace(namespace: str, grace: float = 20.0) -> list[str]:
     running = pids(Network(namespace))
     if not running:
         return []
+    killed = stop(running, grace)
+    return [f"{len(running)} process(es) of namespace {namespace} stopped ({killed} killed)"]
+
+
+def stop(running: list[int], grace: float = 20.0) -> int:
+    """TERM ``running``, and KILL those still alive after ``grace`` seconds; returns once they are all gone
+    (what they were writing is then written), with how many had to be killed."""
     for pid in running:
         _signal(pid, signal.SIGTERM)
     left, give_up = running, time.monotonic() + grace
@@ -172,7 +179,10 @@ def stop_namespace(namespace: str, grace: float = 20.0) -> list[str]:
         time.sleep(0.2)  # processes exiting after a signal: nothing tells when, so look again
     for pid in left:
         _signal(pid, signal.SIGKILL)
-    return [f"{len(running)} process(es) of namespace {namespace} stopped ({len(left)} killed)"]
+    killed, give_up = left, time.monotonic() + grace
+    while (left := [pid for pid in left if alive(pid)]) and time.monotonic() < give_up:
+        time.sleep(0.2)
+    return len(killed)
 
 
 def _link_exists(name: str) -> bool:
