@@ -35,19 +35,6 @@ from oci.model.settings import MACHINE_SETTINGS, Value, check_values
 
 GIB = 1 << 30
 DISK_KINDS = ("ssd", "hdd", "nvme")
-# The settings a layout stands for: a profile that gives a layout may not set them too.
-LAYOUT_SETTINGS = (
-    "dest_blk",
-    "install_on_raid",
-    "raid_type",
-    "raid_dev0",
-    "raid_dev1",
-    "raid_dev2",
-    "raid_dev3",
-    "hardware_raid",
-    "hardware_raid_drives",
-    "hardware_raid_drive_kind",
-)
 _TOP_KEYS = {"role", "match", "layout", "settings", "description"}
 _MATCH_KEYS = {"manufacturer", "product_name", "cpu_model", "ram_gib", "cpu_threads", "disks", "nics"}
 _DISK_KEYS = {"count", "size_gib", "kind"}

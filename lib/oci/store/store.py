@@ -459,7 +459,7 @@ class Store:
         # The object is what the file now holds: this process's next read of it needs no decoding (a network
         # with a thousand allocations costs milliseconds to decode; BMC numbering reads it at every report).
         self._decoded[path] = (stamp, obj)
-        if isinstance(obj, Machine) and drop_stale is not None:
+        if drop_stale is not None:  # a machine
             drop_stale()  # the entries of MACs it no longer has, then its listing view
             self._write_view(obj, stamp)
 
@@ -568,7 +568,7 @@ class Store:
         if op["op"] == "delete":
             if kind.model is Machine:
                 drop_stale = self._index_macs(self._current(name), None)
-                beat = self.heartbeat(name) if self._seen_path(name).exists() else None
+                beat = self.heartbeat(name)
             files.remove(self._path(kind, name))
             if kind.model is Machine:
                 files.remove(self._seen_path(name))
